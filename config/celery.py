@@ -1,0 +1,35 @@
+"""The Celery app and the whole beat schedule, in one place.
+
+Due times live in the database; beat only wakes the periodic jobs that pick up what is due.
+django-celery-beat's DatabaseScheduler copies these entries into its tables on start, where
+managers may tune them in the admin.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("renewal_desk")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+BEAT_SCHEDULE = {
+    # Open a case for every policy whose line's renewal window opened today.
+    "open-renewal-cases": {"task": "renewals.tasks.open_renewal_cases", "schedule": crontab(hour=1, minute=0)},
+    # Undecided cases past expiry + grace become lapsed.
+    "lapse-cases": {"task": "renewals.tasks.lapse_cases", "schedule": crontab(hour=1, minute=30)},
+    # Plan the outbox rows of reminder steps that came due (idempotent).
+    "plan-reminders": {"task": "notifications.tasks.plan_reminders", "schedule": crontab(minute="*/15")},
+    # Send what is due; the outbox lease makes overlapping runs safe.
+    "dispatch-messages": {"task": "notifications.tasks.dispatch_messages", "schedule": crontab(minute="*")},
+    # Flag complaints whose SLA has been breached so managers see them.
+    "escalate-complaints": {"task": "customers.tasks.escalate_breached_complaints", "schedule": crontab(minute="*")},
+    # Keep the dashboard rollups fresh for recently changed cases.
+    "refresh-rollups": {"task": "analytics.tasks.refresh_rollups", "schedule": crontab(minute="*/10")},
+    # Refit the churn model on decided cases and rescore open ones, nightly.
+    "fit-churn-model": {"task": "analytics.tasks.fit_churn_model", "schedule": crontab(hour=2, minute=0)},
+}
+app.conf.beat_schedule = BEAT_SCHEDULE

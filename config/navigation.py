@@ -1,0 +1,33 @@
+"""Navigation by role, for the base layout. Paths are the public URLs of DESIGN §4."""
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from customers.roles import Role, role_names
+
+S, M, P = Role.SPECIALIST.value, Role.MANAGER.value, Role.SUPPORT.value
+
+NAV_ITEMS = [
+    # (label, path, roles that see it)
+    (_("Dashboard"), "/analytics/", {M}),
+    (_("My queue"), "/cases/", {S}),
+    (_("Team queue"), "/cases/", {M}),
+    (_("Approvals"), "/cases/approvals/", {M}),
+    (_("Compliance"), "/notifications/watchlist/", {M}),
+    (_("Messages"), "/notifications/messages/", {M}),
+    (_("Complaints"), "/complaints/", {P, M}),
+    (_("Follow-ups"), "/complaints/follow-ups/", {P}),
+    (_("Import"), "/imports/", {M}),
+    (_("Settings"), "/settings/", {M}),
+]
+
+
+def navigation(request):
+    names = role_names(getattr(request, "user", None))
+    items = []
+    seen = set()
+    for label, path, roles in NAV_ITEMS:
+        if names & roles and path not in seen:
+            seen.add(path)
+            items.append({"label": label, "path": path, "active": request.path.startswith(path)})
+    return {"nav_items": items, "user_roles": names, "CURRENCY": settings.CURRENCY}

@@ -1,0 +1,311 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer, LocalizedNameMixin
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class LineOfInsurance(LocalizedNameMixin):
+    """A line (auto, health, property, ...) with its renewal calendar."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    renewal_window_days = models.PositiveSmallIntegerField(
+        _("renewal window (days)"), help_text=_("A case opens this many days before expiry.")
+    )
+    grace_days = models.PositiveSmallIntegerField(
+        _("grace period (days)"), help_text=_("Days after expiry before an undecided case lapses.")
+    )
+    notice_lead_days = models.PositiveSmallIntegerField(
+        _("statutory notice lead (days)"),
+        help_text=_("The renewal notice must have gone out at least this many days before expiry."),
+    )
+    term_months = models.PositiveSmallIntegerField(_("default term (months)"), default=12)
+    active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("line of insurance")
+        verbose_name_plural = _("lines of insurance")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(notice_lead_days__lte=F("renewal_window_days")), name="line_notice_inside_window"
+            ),
+            models.CheckConstraint(condition=Q(term_months__gte=1), name="line_term_positive"),
+        ]
+
+
+class LostReason(LocalizedNameMixin):
+    """Why a case was lost or not offered; the list is edited by managers."""
+
+    class Kind(models.TextChoices):
+        LOST = "lost", _("Customer left")
+        NOT_OFFERED = "not_offered", _("Insurer declined")
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    kind = models.CharField(_("used for"), max_length=16, choices=Kind.choices, default=Kind.LOST)
+    active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["kind", "sort_order", "code"]
+        verbose_name = _("lost reason")
+        verbose_name_plural = _("lost reasons")
+
+
+class Policy(models.Model):
+    class Channel(models.TextChoices):
+        DIRECT = "direct", _("Direct")
+        AGENT = "agent", _("Agent")
+        BROKER = "broker", _("Broker")
+        ONLINE = "online", _("Online")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    number = models.CharField(_("policy number"), max_length=32, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="policies")
+    line = models.ForeignKey(LineOfInsurance, on_delete=models.PROTECT, related_name="policies")
+    product = models.CharField(_("product"), max_length=100)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    premium = models.DecimalField(_("premium"), **MONEY)
+    sum_insured = models.DecimalField(_("sum insured"), max_digits=16, decimal_places=2)
+    channel = models.CharField(_("sales channel"), max_length=8, choices=Channel.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    previous_policy = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="next_policy",
+        verbose_name=_("previous policy"),
+    )
+    claims_count = models.PositiveSmallIntegerField(_("claims in term"), default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("policy")
+        verbose_name_plural = _("policies")
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gt=F("start_date")), name="policy_end_after_start"),
+            models.CheckConstraint(condition=Q(premium__gte=0), name="policy_premium_not_negative"),
+            models.CheckConstraint(condition=Q(sum_insured__gte=0), name="policy_sum_insured_not_negative"),
+        ]
+        indexes = [
+            # The renewal-window scan: active policies by expiry, per line.
+            models.Index(fields=["line", "end_date"], condition=Q(status="active"), name="policy_active_expiry_idx"),
+            # Renewal premium share and "policies in force" read by start/end date.
+            models.Index(fields=["start_date"], name="policy_start_idx"),
+            models.Index(fields=["end_date"], name="policy_end_idx"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class Stage(models.TextChoices):
+    OPEN = "open", _("Open")
+    CONTACTED = "contacted", _("Contacted")
+    QUOTED = "quoted", _("Quoted")
+    RENEWED = "renewed", _("Renewed")
+    LOST = "lost", _("Lost")
+    LAPSED = "lapsed", _("Lapsed")
+    NOT_OFFERED = "not_offered", _("Not offered")
+
+
+OPEN_STAGES = (Stage.OPEN, Stage.CONTACTED, Stage.QUOTED)
+CLOSED_STAGES = (Stage.RENEWED, Stage.LOST, Stage.LAPSED, Stage.NOT_OFFERED)
+DECIDED_STAGES = (Stage.RENEWED, Stage.LOST, Stage.LAPSED)
+_OPEN_STAGE_VALUES = [s.value for s in OPEN_STAGES]
+
+
+class RenewalCase(models.Model):
+    """Exactly one per expiring policy; the unit a specialist works."""
+
+    policy = models.OneToOneField(Policy, on_delete=models.PROTECT, related_name="renewal_case")
+    # Denormalised from the policy for the queue and analytics scans (never change after open).
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="renewal_cases")
+    line = models.ForeignKey(LineOfInsurance, on_delete=models.PROTECT, related_name="renewal_cases")
+    expiring_premium = models.DecimalField(_("expiring premium"), **MONEY)
+    due_date = models.DateField(_("expiry date"))
+
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.OPEN)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="renewal_cases",
+        verbose_name=_("assignee"),
+    )
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    next_action_date = models.DateField(_("next action"), null=True, blank=True)
+    # Queue order: churn risk x premium at stake (higher first), then due date.
+    priority = models.DecimalField(_("priority"), max_digits=16, decimal_places=2, default=Decimal("0"))
+    churn_risk = models.PositiveSmallIntegerField(
+        _("churn risk"), null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    churn_reasons = models.JSONField(default=list, blank=True)
+
+    # Funnel milestones: set once, kept even when the case later moves on.
+    first_contact_at = models.DateTimeField(null=True, blank=True)
+    quoted_at = models.DateTimeField(null=True, blank=True)
+
+    current_quote = models.ForeignKey("Quote", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lost_reason = models.ForeignKey(
+        LostReason, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("reason")
+    )
+    outcome_note = models.TextField(_("outcome note"), blank=True)
+    successor_policy = models.OneToOneField(
+        Policy,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="predecessor_case",
+        verbose_name=_("successor policy"),
+    )
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("renewal case")
+        verbose_name_plural = _("renewal cases")
+        constraints = [
+            models.CheckConstraint(condition=Q(stage__in=Stage.values), name="case_stage_valid"),
+            models.CheckConstraint(
+                condition=~Q(stage__in=["lost", "not_offered"]) | Q(lost_reason__isnull=False),
+                name="case_lost_needs_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(stage="renewed") | Q(successor_policy__isnull=False),
+                name="case_renewed_needs_successor",
+            ),
+            models.CheckConstraint(
+                condition=Q(churn_risk__isnull=True) | Q(churn_risk__lte=100), name="case_churn_risk_0_100"
+            ),
+        ]
+        indexes = [
+            # My queue: one specialist's open cases in priority order.
+            models.Index(
+                F("assignee"),
+                F("priority").desc(),
+                F("due_date"),
+                condition=Q(stage__in=_OPEN_STAGE_VALUES),
+                name="case_queue_idx",
+            ),
+            # Managers' queue and the lapse scan: open cases by due date.
+            models.Index(fields=["due_date"], condition=Q(stage__in=_OPEN_STAGE_VALUES), name="case_open_due_idx"),
+            # Cohorts: cases by expiry date.
+            models.Index(fields=["due_date", "line"], name="case_due_line_idx"),
+            models.Index(fields=["closed_at"], name="case_closed_idx"),
+        ]
+
+    def __str__(self):
+        return f"Case {self.pk} ({self.policy_id})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+
+class Quote(models.Model):
+    class Approval(models.TextChoices):
+        NOT_REQUIRED = "not_required", _("Within authority")
+        PENDING = "pending", _("Awaiting approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    case = models.ForeignKey(RenewalCase, on_delete=models.CASCADE, related_name="quotes")
+    expiring_premium = models.DecimalField(**MONEY)
+    base_rate_factor = models.DecimalField(max_digits=7, decimal_places=4)
+    claims_factor = models.DecimalField(max_digits=7, decimal_places=4)
+    loyalty_factor = models.DecimalField(max_digits=7, decimal_places=4)
+    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    premium = models.DecimalField(_("quoted premium"), **MONEY)
+    # Every factor with its label and the running amount, as shown to the specialist.
+    breakdown = models.JSONField(default=list)
+    approval_status = models.CharField(max_length=16, choices=Approval.choices, default=Approval.NOT_REQUIRED)
+    approval_comment = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+        constraints = [
+            models.CheckConstraint(condition=Q(premium__gte=0), name="quote_premium_not_negative"),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100), name="quote_discount_0_100"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["approval_status"], condition=Q(approval_status="pending"), name="quote_pending_idx")
+        ]
+
+    @property
+    def is_usable(self) -> bool:
+        """A quote can be sent or accepted only within authority or once approved."""
+        return self.approval_status in (self.Approval.NOT_REQUIRED, self.Approval.APPROVED)
+
+
+class CaseEvent(models.Model):
+    """The case timeline: every transition and action, with who and when."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("Case opened")
+        ASSIGNED = "assigned", _("Assigned")
+        STAGE_CHANGED = "stage_changed", _("Stage changed")
+        CONTACT = "contact", _("Contact logged")
+        QUOTE = "quote", _("Quote prepared")
+        APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
+        APPROVED = "approved", _("Discount approved")
+        REJECTED = "rejected", _("Discount rejected")
+        RENEWED = "renewed", _("Renewed")
+        LOST = "lost", _("Lost")
+        NOT_OFFERED = "not_offered", _("Not offered")
+        LAPSED = "lapsed", _("Lapsed")
+        REOPENED = "reopened", _("Reopened")
+        REFERRAL = "referral", _("Referral")
+        REFERRAL_RESOLVED = "referral_resolved", _("Referral resolved")
+        REMINDER = "reminder", _("Reminder")
+        COMPLAINT = "complaint", _("Complaint")
+        SURVEY = "survey", _("Survey answer")
+        NOTE = "note", _("Note")
+
+    case = models.ForeignKey(RenewalCase, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        indexes = [models.Index(fields=["case", "-created_at"], name="case_event_timeline_idx")]

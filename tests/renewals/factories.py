@@ -1,0 +1,39 @@
+import datetime as dt
+from decimal import Decimal
+
+import factory
+
+from renewals.models import LineOfInsurance, Policy, RenewalCase, Stage
+from tests.customers.factories import CustomerFactory
+
+
+def line(code="auto") -> LineOfInsurance:
+    """The seeded line of insurance (created by migration)."""
+    return LineOfInsurance.objects.get(code=code)
+
+
+class PolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Policy
+
+    number = factory.Sequence(lambda n: f"P{n:09d}")
+    customer = factory.SubFactory(CustomerFactory)
+    line = factory.LazyFunction(line)
+    product = "Standard cover"
+    start_date = factory.LazyAttribute(lambda o: o.end_date - dt.timedelta(days=365))
+    end_date = dt.date(2026, 12, 31)
+    premium = Decimal("3000.00")
+    sum_insured = Decimal("200000.00")
+    channel = Policy.Channel.DIRECT
+
+
+class RenewalCaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RenewalCase
+
+    policy = factory.SubFactory(PolicyFactory)
+    customer = factory.LazyAttribute(lambda o: o.policy.customer)
+    line = factory.LazyAttribute(lambda o: o.policy.line)
+    expiring_premium = factory.LazyAttribute(lambda o: o.policy.premium)
+    due_date = factory.LazyAttribute(lambda o: o.policy.end_date)
+    stage = Stage.OPEN
