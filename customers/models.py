@@ -1,5 +1,8 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -51,7 +54,16 @@ class Customer(models.Model):
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
-        indexes = [models.Index(fields=["phone_digits"], name="customer_phone_digits_idx")]
+        indexes = [
+            models.Index(fields=["phone_digits"], name="customer_phone_digits_idx"),
+            # Quick search (customers.selectors.customer_search). The trigram indexes serve
+            # ``icontains`` (Django writes UPPER(col) LIKE UPPER(%s)) and ``contains``/``endswith``
+            # on PostgreSQL; the pattern index serves prefixes too short for trigrams (2-char names).
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="customer_name_trgm_idx"),
+            GinIndex(OpClass("phone_digits", name="gin_trgm_ops"), name="customer_phone_trgm_idx"),
+            GinIndex(OpClass(Upper("external_ref"), name="gin_trgm_ops"), name="customer_ref_trgm_idx"),
+            models.Index(fields=["name"], opclasses=["varchar_pattern_ops"], name="customer_name_prefix_idx"),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.external_ref})"
@@ -159,6 +171,8 @@ class Complaint(models.Model):
                 condition=Q(status__in=["new", "acknowledged", "in_progress"]),
                 name="complaint_open_sla_idx",
             ),
+            # Escalation scan: new complaints past their acknowledge-by time.
+            models.Index(fields=["acknowledge_due_at"], condition=Q(status="new"), name="complaint_new_ack_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -206,3 +220,138 @@ class SurveyResponse(models.Model):
     @property
     def is_detractor(self):
         return self.score <= 6
+
+
+class ComplaintSla(models.Model):
+    """Service level per severity, edited by managers: calendar days to acknowledge and to resolve."""
+
+    severity = models.CharField(_("severity"), max_length=8, choices=Complaint.Severity.choices, unique=True)
+    acknowledge_days = models.PositiveSmallIntegerField(
+        _("days to acknowledge"), validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    resolve_days = models.PositiveSmallIntegerField(
+        _("days to resolve"), validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+
+    class Meta:
+        verbose_name = _("complaint SLA")
+        verbose_name_plural = _("complaint SLAs")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resolve_days__gte=models.F("acknowledge_days")), name="complaint_sla_resolve_after_ack"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.severity}: {self.acknowledge_days}/{self.resolve_days}"
+
+
+class CustomerVoiceSettings(models.Model):
+    """One row (pk=1) of settings managers edit on /complaints/settings/."""
+
+    survey_delay_days = models.PositiveSmallIntegerField(
+        _("survey delay (days after the decision)"), default=3, validators=[MaxValueValidator(90)]
+    )
+    sla_near_hours = models.PositiveSmallIntegerField(
+        _("warn when less than this many hours are left"), default=24, validators=[MaxValueValidator(720)]
+    )
+
+    class Meta:
+        verbose_name = _("customer voice settings")
+        verbose_name_plural = _("customer voice settings")
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="customer_voice_settings_single_row")]
+
+
+class ComplaintEvent(models.Model):
+    """The complaint's timeline: every status change, assignment and escalation."""
+
+    class Kind(models.TextChoices):
+        LOGGED = "logged", _("Logged")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        STARTED = "started", _("Work started")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+        REOPENED = "reopened", _("Reopened")
+        ASSIGNED = "assigned", _("Assigned")
+        ESCALATED = "escalated", _("SLA breached, escalated")
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("complaint event")
+        verbose_name_plural = _("complaint events")
+        indexes = [models.Index(fields=["complaint", "at"], name="complaint_event_timeline_idx")]
+
+
+class SurveyInvitation(models.Model):
+    """An NPS survey planned for a customer (usually N days after their case was decided).
+
+    The notifications app sends it through its outbox; the customer answers through the
+    signed link of ``customers.links.survey_url``. One answer per invitation.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="survey_invitations")
+    case = models.ForeignKey(
+        "renewals.RenewalCase", on_delete=models.SET_NULL, null=True, blank=True, related_name="survey_invitations"
+    )
+    send_after = models.DateTimeField(_("send after"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    response = models.OneToOneField(
+        SurveyResponse, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitation"
+    )
+
+    class Meta:
+        verbose_name = _("survey invitation")
+        verbose_name_plural = _("survey invitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(case__isnull=False), name="survey_invitation_one_per_case"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["send_after"], condition=Q(answered_at__isnull=True), name="survey_invitation_due_idx"
+            ),
+            models.Index(fields=["customer", "created_at"], name="survey_invitation_customer_idx"),
+        ]
+
+
+class SurveyFollowUp(models.Model):
+    """A detractor (0-6) answer becomes a call-back task for support; done closes the loop."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+
+    response = models.OneToOneField(SurveyResponse, on_delete=models.CASCADE, related_name="follow_up")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="survey_follow_ups")
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    outcome = models.TextField(_("outcome"), blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("survey follow-up")
+        verbose_name_plural = _("survey follow-ups")
+        indexes = [models.Index(fields=["created_at"], condition=Q(status="open"), name="survey_followup_open_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open") | (Q(done_at__isnull=False) & ~Q(outcome="")),
+                name="survey_followup_done_has_outcome",
+            )
+        ]
