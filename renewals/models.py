@@ -157,6 +157,8 @@ class RenewalCase(models.Model):
         _("churn risk"), null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
     churn_reasons = models.JSONField(default=list, blank=True)
+    # Set while the customer has an open complaint: raises the priority (customers.signals).
+    has_open_complaint = models.BooleanField(_("open complaint"), default=False)
 
     # Funnel milestones: set once, kept even when the case later moves on.
     first_contact_at = models.DateTimeField(null=True, blank=True)
@@ -210,6 +212,13 @@ class RenewalCase(models.Model):
                 F("due_date"),
                 condition=Q(stage__in=_OPEN_STAGE_VALUES),
                 name="case_queue_idx",
+            ),
+            # Team queue (managers): every open case in priority order.
+            models.Index(
+                F("priority").desc(),
+                F("due_date"),
+                condition=Q(stage__in=_OPEN_STAGE_VALUES),
+                name="case_open_priority_idx",
             ),
             # Managers' queue and the lapse scan: open cases by due date.
             models.Index(fields=["due_date"], condition=Q(stage__in=_OPEN_STAGE_VALUES), name="case_open_due_idx"),
@@ -309,3 +318,143 @@ class CaseEvent(models.Model):
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
         indexes = [models.Index(fields=["case", "-created_at"], name="case_event_timeline_idx")]
+
+
+class PricingRule(models.Model):
+    """The line's renewal pricing: a base rate change applied to every renewal of the line."""
+
+    line = models.OneToOneField(LineOfInsurance, on_delete=models.CASCADE, related_name="pricing_rule")
+    base_rate_change_percent = models.DecimalField(
+        _("base rate change (%)"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text=_("Applied to every renewal of the line, e.g. 3.00 raises premiums by 3%."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("pricing rule")
+        verbose_name_plural = _("pricing rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(base_rate_change_percent__gt=-100), name="pricing_base_rate_above_minus_100"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.line}: {self.base_rate_change_percent}%"
+
+
+class ClaimsFactor(models.Model):
+    """Claims factor table: the row with the highest ``min_claims`` not above the term's claims applies."""
+
+    line = models.ForeignKey(LineOfInsurance, on_delete=models.CASCADE, related_name="claims_factors")
+    min_claims = models.PositiveSmallIntegerField(_("claims in term (at least)"))
+    factor = models.DecimalField(_("factor"), max_digits=7, decimal_places=4)
+
+    class Meta:
+        ordering = ["line", "min_claims"]
+        verbose_name = _("claims factor")
+        verbose_name_plural = _("claims factors")
+        constraints = [
+            models.UniqueConstraint(fields=["line", "min_claims"], name="claims_factor_unique_step"),
+            models.CheckConstraint(condition=Q(factor__gt=0), name="claims_factor_positive"),
+        ]
+
+
+class LoyaltyFactor(models.Model):
+    """Loyalty factor by tenure: the row with the highest ``min_years`` not above the tenure applies."""
+
+    line = models.ForeignKey(LineOfInsurance, on_delete=models.CASCADE, related_name="loyalty_factors")
+    min_years = models.PositiveSmallIntegerField(_("tenure (years, at least)"))
+    factor = models.DecimalField(_("factor"), max_digits=7, decimal_places=4)
+
+    class Meta:
+        ordering = ["line", "min_years"]
+        verbose_name = _("loyalty factor")
+        verbose_name_plural = _("loyalty factors")
+        constraints = [
+            models.UniqueConstraint(fields=["line", "min_years"], name="loyalty_factor_unique_step"),
+            models.CheckConstraint(condition=Q(factor__gt=0), name="loyalty_factor_positive"),
+        ]
+
+
+class DiscountAuthority(models.Model):
+    """The largest discount a specialist may give on a line without a manager's approval."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="discount_authorities")
+    line = models.ForeignKey(LineOfInsurance, on_delete=models.CASCADE, related_name="discount_authorities")
+    max_discount_percent = models.DecimalField(_("maximum discount (%)"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("discount authority")
+        verbose_name_plural = _("discount authorities")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "line"], name="discount_authority_unique"),
+            models.CheckConstraint(
+                condition=Q(max_discount_percent__gte=0) & Q(max_discount_percent__lte=100),
+                name="discount_authority_0_100",
+            ),
+        ]
+
+
+class SpecialistProfile(models.Model):
+    """Skills and availability that steer automatic assignment. Empty skills mean "any"."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="specialist_profile")
+    lines = models.ManyToManyField(LineOfInsurance, blank=True, related_name="+", verbose_name=_("lines"))
+    regions = models.JSONField(_("regions"), default=list, blank=True)
+    away = models.BooleanField(_("away"), default=False, help_text=_("Away specialists get no new cases."))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("specialist profile")
+        verbose_name_plural = _("specialist profiles")
+
+
+class Referral(models.Model):
+    """A question to underwriting or claims; shown on the case until resolved."""
+
+    class To(models.TextChoices):
+        UNDERWRITING = "underwriting", _("Underwriting")
+        CLAIMS = "claims", _("Claims")
+
+    case = models.ForeignKey(RenewalCase, on_delete=models.CASCADE, related_name="referrals")
+    to = models.CharField(_("refer to"), max_length=16, choices=To.choices)
+    note = models.TextField(_("note"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolution = models.TextField(_("resolution"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        indexes = [models.Index(fields=["case"], condition=Q(resolved_at__isnull=True), name="referral_open_idx")]
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class SettingsChange(models.Model):
+    """Audit log of every change managers make on the settings pages."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    area = models.CharField(_("area"), max_length=32)
+    object_repr = models.CharField(_("object"), max_length=200)
+    # {field: [old, new]} as strings.
+    changes = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("settings change")
+        verbose_name_plural = _("settings changes")
