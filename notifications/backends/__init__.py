@@ -1,0 +1,43 @@
+"""Channel backends behind one interface: ``backend.send(outgoing) -> provider message id``.
+
+A backend raises TemporaryFailure when a retry may succeed (timeouts, 5xx, 429) and
+PermanentFailure when it cannot (bad address, 4xx). ``outgoing.idempotency_key`` is the outbox
+row id: a resend after an expired lease carries the same key.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    idempotency_key: str
+    channel: str
+    to: str
+    subject: str
+    body: str
+
+
+class TemporaryFailure(Exception):
+    pass
+
+
+class PermanentFailure(Exception):
+    pass
+
+
+def get_backend(channel: str):
+    if channel == "email":
+        from notifications.backends.email import EmailBackend
+
+        return EmailBackend()
+    if channel == "sms":
+        if settings.SMS_BACKEND == "http":
+            from notifications.backends.sms import HttpSmsBackend
+
+            return HttpSmsBackend(url=settings.SMS_GATEWAY_URL, token=settings.SMS_GATEWAY_TOKEN)
+        from notifications.backends.sms import ConsoleSmsBackend
+
+        return ConsoleSmsBackend()
+    raise PermanentFailure(f"No backend for channel {channel!r}.")

@@ -1,0 +1,69 @@
+"""Signed customer links: purpose-salted, expiring, carrying ids only (no personal data)."""
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from notifications import conf
+
+OFFER_SALT = "notifications.offer"
+UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+UNSUBSCRIBE_CHANNELS = ("email", "sms")
+
+
+class LinkError(Exception):
+    """The token is expired, tampered with or for another purpose."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # "expired" or "invalid"
+
+
+def _absolute(path: str) -> str:
+    return settings.PUBLIC_BASE_URL.rstrip("/") + path
+
+
+def offer_token(case_id: int) -> str:
+    return signing.dumps({"c": case_id}, salt=OFFER_SALT, compress=True)
+
+
+def unsubscribe_token(customer_id: int, channel: str) -> str:
+    return signing.dumps({"u": customer_id, "ch": channel}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def offer_url(case) -> str:
+    case_id = case if isinstance(case, int) else case.pk
+    return _absolute(reverse("notifications:offer", args=[offer_token(case_id)]))
+
+
+def unsubscribe_url(customer, channel: str) -> str:
+    customer_id = customer if isinstance(customer, int) else customer.pk
+    return _absolute(reverse("notifications:unsubscribe", args=[unsubscribe_token(customer_id, channel)]))
+
+
+def _load(token: str, salt: str, max_age_days: int) -> dict:
+    try:
+        data = signing.loads(token, salt=salt, max_age=max_age_days * 86400)
+    except signing.SignatureExpired as exc:
+        raise LinkError("expired") from exc
+    except signing.BadSignature as exc:
+        raise LinkError("invalid") from exc
+    if not isinstance(data, dict):
+        raise LinkError("invalid")
+    return data
+
+
+def read_offer_token(token: str) -> int:
+    data = _load(token, OFFER_SALT, conf.offer_link_max_age_days())
+    case_id = data.get("c")
+    if not isinstance(case_id, int):
+        raise LinkError("invalid")
+    return case_id
+
+
+def read_unsubscribe_token(token: str) -> tuple[int, str]:
+    data = _load(token, UNSUBSCRIBE_SALT, conf.unsubscribe_link_max_age_days())
+    customer_id, channel = data.get("u"), data.get("ch")
+    if not isinstance(customer_id, int) or channel not in UNSUBSCRIBE_CHANNELS:
+        raise LinkError("invalid")
+    return customer_id, channel

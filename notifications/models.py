@@ -1,0 +1,255 @@
+"""Reminder schedule, message templates, the outbox and the statutory notice proofs."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    CALL = "call", _("Call task")
+
+
+class Language(models.TextChoices):
+    EN = "en", _("English")
+    ZH_HANS = "zh-hans", _("Simplified Chinese")
+
+
+class ReminderStep(models.Model):
+    """One step of a line's reminder schedule, e.g. "auto: 45 days before expiry, email, notice"."""
+
+    line = models.ForeignKey(
+        "renewals.LineOfInsurance", on_delete=models.CASCADE, related_name="reminder_steps", verbose_name=_("line")
+    )
+    offset_days = models.SmallIntegerField(
+        _("offset (days from expiry)"), help_text=_("Negative: before expiry; positive: after expiry (grace).")
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    is_notice = models.BooleanField(
+        _("statutory renewal notice"), default=False, help_text=_("The notice that must go out before the deadline.")
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["line__sort_order", "offset_days", "channel"]
+        verbose_name = _("reminder step")
+        verbose_name_plural = _("reminder steps")
+        constraints = [
+            models.UniqueConstraint(fields=["line", "offset_days", "channel"], name="reminder_step_unique"),
+            models.UniqueConstraint(fields=["line"], condition=Q(is_notice=True), name="reminder_step_one_notice"),
+            models.CheckConstraint(
+                condition=Q(is_notice=False) | Q(channel="email") | Q(channel="sms"), name="reminder_notice_is_message"
+            ),
+        ]
+
+    def __str__(self):
+        days = abs(self.offset_days)
+        sign = "T−" if self.offset_days < 0 else "T+"
+        return f"{self.line.code} {sign}{days} {self.channel}"
+
+    @property
+    def label(self) -> str:
+        sign = "T−" if self.offset_days < 0 else "T+"
+        return f"{sign}{abs(self.offset_days)}"
+
+
+class MessageTemplate(models.Model):
+    """Subject and body of one step (or the survey invitation) in one channel and language.
+
+    Rendered with Django's template engine in a sandbox: only plain strings in the context,
+    no template loading, no tag libraries (see notifications.rendering).
+    """
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", _("Reminder")
+        SURVEY = "survey", _("Survey invitation")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.REMINDER)
+    step = models.ForeignKey(
+        ReminderStep, on_delete=models.CASCADE, null=True, blank=True, related_name="templates", verbose_name=_("step")
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("body"))
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["step", "channel", "language"], condition=Q(step__isnull=False), name="template_step_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "channel", "language"], condition=Q(step__isnull=True), name="template_kind_unique"
+            ),
+            models.CheckConstraint(condition=Q(kind="survey") | Q(step__isnull=False), name="template_reminder_step"),
+        ]
+
+    def __str__(self):
+        return f"{self.step or self.kind} {self.channel} {self.language}"
+
+
+class OutboundMessage(models.Model):
+    """The outbox: one row per (case, step, channel), planned once, sent at most once per key.
+
+    ``next_attempt_at`` is the time dispatch picks the row up (planning time, deferrals and
+    retry backoff all move it); the row id is the provider's idempotency key.
+    """
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", _("Reminder")
+        SURVEY = "survey", _("Survey invitation")
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    class SkipReason(models.TextChoices):
+        OPTED_OUT = "opted_out", _("Customer opted out")
+        NO_ADDRESS = "no_address", _("No address")
+        CASE_CLOSED = "case_closed", _("Case closed")
+
+    class DeferReason(models.TextChoices):
+        QUIET_HOURS = "quiet_hours", _("Quiet hours")
+        DAILY_CAP = "daily_cap", _("One message per day")
+
+    class Delivery(models.TextChoices):
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Not delivered")
+
+    UNSENT_STATUSES = (Status.SCHEDULED, Status.SENDING)
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.REMINDER)
+    case = models.ForeignKey(
+        "renewals.RenewalCase", on_delete=models.CASCADE, related_name="outbound_messages", verbose_name=_("case")
+    )
+    # Denormalised from the case for the daily cap, the customer log and the manager filters.
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    line = models.ForeignKey("renewals.LineOfInsurance", on_delete=models.PROTECT, related_name="+")
+    step = models.ForeignKey(
+        ReminderStep, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("step")
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    is_notice = models.BooleanField(_("statutory notice"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    skip_reason = models.CharField(_("skip reason"), max_length=16, choices=SkipReason.choices, blank=True)
+    defer_reason = models.CharField(_("deferred because"), max_length=16, choices=DeferReason.choices, blank=True)
+    due_date = models.DateField(_("step date"))
+    scheduled_for = models.DateTimeField(_("scheduled for"))
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    provider_message_id = models.CharField(max_length=200, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    address = models.CharField(_("address"), max_length=254, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    # Survey invitation link (signed, no personal data); reminders build their links at send time.
+    link = models.CharField(max_length=500, blank=True)
+    survey_invitation_id = models.BigIntegerField(null=True, blank=True)
+    delivery_status = models.CharField(max_length=10, choices=Delivery.choices, blank=True)
+    delivery_updated_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("outbound message")
+        verbose_name_plural = _("outbound messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "step", "channel"], condition=Q(step__isnull=False), name="outbox_case_step_channel"
+            ),
+            models.UniqueConstraint(fields=["case", "kind"], condition=Q(kind="survey"), name="outbox_one_survey"),
+            models.CheckConstraint(
+                condition=Q(kind="survey") | Q(step__isnull=False), name="outbox_reminder_has_step"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="skipped") | ~Q(skip_reason=""), name="outbox_skipped_has_reason"
+            ),
+        ]
+        indexes = [
+            # Dispatch: unsent messages by due time (partial: history and call tasks are not scanned).
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status__in=["scheduled", "sending"], channel__in=["email", "sms"]),
+                name="outbox_due_idx",
+            ),
+            # Call to-dos of an assignee's cases and the compliance watchlist's unsent notices.
+            models.Index(
+                fields=["case"], condition=Q(status="scheduled", channel="call"), name="outbox_call_todo_idx"
+            ),
+            models.Index(fields=["case", "created_at"], name="outbox_case_idx"),
+            models.Index(fields=["customer", "sent_at"], name="outbox_customer_idx"),
+            models.Index(fields=["status", "channel", "-id"], name="outbox_status_idx"),
+            models.Index(fields=["line", "-id"], name="outbox_line_idx"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.channel} {self.status}"
+
+    @property
+    def idempotency_key(self) -> str:
+        return str(self.pk)
+
+
+class NoticeProof(models.Model):
+    """Immutable proof that a case's statutory renewal notice was sent.
+
+    Written once by the dispatch service; a PostgreSQL trigger refuses UPDATE and DELETE.
+    """
+
+    case = models.OneToOneField(
+        "renewals.RenewalCase", on_delete=models.PROTECT, related_name="notice_proof", verbose_name=_("case")
+    )
+    message = models.OneToOneField(OutboundMessage, on_delete=models.PROTECT, related_name="notice_proof")
+    sent_at = models.DateTimeField(_("sent at"))
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    address = models.CharField(_("address"), max_length=254)
+    content_hash = models.CharField(_("content hash (SHA-256)"), max_length=64)
+    deadline = models.DateField(_("deadline"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("notice proof")
+        verbose_name_plural = _("notice proofs")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("A notice proof is immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("A notice proof is immutable.")
+
+    @property
+    def on_time(self) -> bool:
+        return timezone.localdate(self.sent_at) <= self.deadline
+
+
+class ConsentChange(models.Model):
+    """Audit record of a consent change made by the customer through an unsubscribe link."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=8)
+    allowed = models.BooleanField()
+    source = models.CharField(max_length=32, default="unsubscribe_link")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consent change")
+        verbose_name_plural = _("consent changes")
+        indexes = [models.Index(fields=["customer", "-created_at"], name="consent_change_customer_idx")]

@@ -1,0 +1,81 @@
+"""Render message templates in a sandbox.
+
+Managers write the templates, so they run in their own Engine: no template loaders (no
+{% include %} / {% extends %}), no tag libraries to {% load %}, autoescape off (plain text
+messages), and a context of plain strings only, so no model method or attribute can be reached.
+"""
+
+import hashlib
+
+from django.template import Context, Engine, TemplateSyntaxError
+
+CONTEXT_VARIABLES = (
+    "customer_name",
+    "policy_number",
+    "line",
+    "expiry_date",
+    "quoted_premium",
+    "renewal_link",
+    "unsubscribe_link",
+    "survey_link",
+)
+MAX_TEMPLATE_LENGTH = 5000
+
+_ENGINE = Engine(loaders=[], libraries={}, autoescape=False, debug=False, string_if_invalid="")
+
+
+class TemplateRenderError(Exception):
+    pass
+
+
+def render_text(source: str, context: dict[str, str]) -> str:
+    """Render ``source`` with ``context`` (strings only); raises TemplateRenderError."""
+    if len(source) > MAX_TEMPLATE_LENGTH:
+        raise TemplateRenderError(f"Template longer than {MAX_TEMPLATE_LENGTH} characters.")
+    safe = {key: str(context.get(key, "")) for key in CONTEXT_VARIABLES}
+    try:
+        template = _ENGINE.from_string(source)
+        return template.render(Context(safe, autoescape=False)).strip()
+    except TemplateSyntaxError as exc:
+        raise TemplateRenderError(str(exc)) from exc
+    except Exception as exc:  # any failure of a manager's template is a refusal, never a crash
+        raise TemplateRenderError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def content_hash(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def mask_policy_number(number: str) -> str:
+    """Show only the last four characters: P000012345 -> ******2345."""
+    if len(number) <= 4:
+        return "*" * len(number)
+    return "*" * (len(number) - 4) + number[-4:]
+
+
+SAMPLE_CONTEXT = {
+    "en": {
+        "customer_name": "Li Na",
+        "policy_number": "******2345",
+        "line": "Auto",
+        "expiry_date": "31 Dec 2026",
+        "quoted_premium": "CNY 3,120.00",
+        "renewal_link": "https://renewals.example.com/offer/SAMPLE/",
+        "unsubscribe_link": "https://renewals.example.com/unsubscribe/SAMPLE/",
+        "survey_link": "https://renewals.example.com/surveys/SAMPLE/",
+    },
+    "zh-hans": {
+        "customer_name": "李娜",
+        "policy_number": "******2345",
+        "line": "车险",
+        "expiry_date": "2026年12月31日",
+        "quoted_premium": "CNY 3,120.00",
+        "renewal_link": "https://renewals.example.com/offer/SAMPLE/",
+        "unsubscribe_link": "https://renewals.example.com/unsubscribe/SAMPLE/",
+        "survey_link": "https://renewals.example.com/surveys/SAMPLE/",
+    },
+}
