@@ -14,3 +14,26 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"customer{n}@example.com")
     region = "Guangdong"
     segment = Customer.Segment.STANDARD
+
+
+def category(code: str = "service"):
+    """A complaint category seeded by migration."""
+    from customers.models import ComplaintCategory
+
+    return ComplaintCategory.objects.get(code=code)
+
+
+def log_complaint(customer=None, **overrides):
+    """A complaint logged through the service (so SLA times and the timeline are real)."""
+    from customers import services
+
+    customer = customer or CustomerFactory()
+    kwargs = {
+        "customer_id": customer.pk,
+        "received_via": "phone",
+        "category_id": category().pk,
+        "description": "Premium went up without explanation.",
+        "severity": "normal",
+    }
+    kwargs.update(overrides)
+    return services.complaint_log(**kwargs)
