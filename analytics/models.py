@@ -1,0 +1,197 @@
+"""Rollup tables the dashboard reads, the managers' KPI targets and the churn model runs.
+
+Every rollup is a small cube: the finest grain groups by all five filter dimensions
+(line, region, segment, channel, assignee) and coarser grains group by ``line`` plus a subset
+of the other four. ``grain`` names the dimensions a row is grouped by ("" = line only,
+"region+assignee", ...); a dimension outside the grain is stored as NULL and means "all".
+A query with filters F and a breakdown B reads the grain F ∪ B, so an unfiltered year view
+sums a few hundred rows instead of the finest grain. See docs/analytics.md.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 18, "decimal_places": 2, "default": Decimal("0")}
+
+# The filter dimensions beyond ``line``, in the order used to spell a grain.
+GRAIN_DIMENSIONS = ("region", "segment", "channel", "assignee")
+
+
+class RollupDimensions(models.Model):
+    grain = models.CharField(max_length=40)
+    month = models.DateField(help_text="First day of the month the row counts.")
+    line = models.ForeignKey("renewals.LineOfInsurance", on_delete=models.CASCADE, null=True, related_name="+")
+    region = models.CharField(max_length=64, null=True)
+    segment = models.CharField(max_length=16, null=True)
+    channel = models.CharField(max_length=8, null=True)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class CaseRollup(RollupDimensions):
+    """Renewal cases by expiry month, stage and lost reason."""
+
+    stage = models.CharField(max_length=16)
+    lost_reason = models.ForeignKey("renewals.LostReason", on_delete=models.CASCADE, null=True, related_name="+")
+    cases = models.PositiveIntegerField(default=0)
+    contacted = models.PositiveIntegerField(default=0)
+    quoted = models.PositiveIntegerField(default=0)
+    expiring_premium = models.DecimalField(**MONEY)
+    successor_premium = models.DecimalField(**MONEY)
+
+    class Meta:
+        indexes = [models.Index(fields=["grain", "month"], name="case_rollup_grain_month_idx")]
+
+
+class CaseDaysRollup(RollupDimensions):
+    """Histograms of whole days per case, by expiry month: medians cannot be summed, counts can."""
+
+    class Kind(models.TextChoices):
+        FIRST_CONTACT = "contact", _("Days from open to first contact")
+        CYCLE = "cycle", _("Days from open to decision")
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    days = models.IntegerField()
+    cases = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "grain", "month"], name="case_days_rollup_idx")]
+
+
+class ComplaintRollup(RollupDimensions):
+    """Complaints by month received and category."""
+
+    category = models.ForeignKey("customers.ComplaintCategory", on_delete=models.CASCADE, related_name="+")
+    complaints = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["grain", "month"], name="complaint_rollup_idx")]
+
+
+class ComplaintResolutionRollup(RollupDimensions):
+    """Complaints by month resolved, whole days to resolve, within SLA and upheld."""
+
+    days = models.IntegerField()
+    within_sla = models.BooleanField()
+    upheld = models.BooleanField(null=True)
+    complaints = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["grain", "month"], name="complaint_res_rollup_idx")]
+
+
+class SurveyRollup(RollupDimensions):
+    """NPS answers by month received and score (0..10)."""
+
+    score = models.PositiveSmallIntegerField()
+    responses = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["grain", "month"], name="survey_rollup_idx")]
+
+
+class PolicyRollup(RollupDimensions):
+    """Policies starting and ending per month (cancelled ones excluded).
+
+    In force at the end of month M = Σ starts up to M − Σ ends up to M, because a policy is
+    in force on day D when start_date ≤ D < end_date.
+    """
+
+    starts = models.PositiveIntegerField(default=0)
+    ends = models.PositiveIntegerField(default=0)
+    start_premium = models.DecimalField(**MONEY)
+    renewal_start_premium = models.DecimalField(**MONEY)
+
+    class Meta:
+        indexes = [models.Index(fields=["grain", "month"], name="policy_rollup_idx")]
+
+
+class RollupState(models.Model):
+    """One row: the incremental refresh's watermarks."""
+
+    name = models.CharField(max_length=32, unique=True)
+    refreshed_at = models.DateTimeField(null=True)
+    rebuilt_at = models.DateTimeField(null=True)
+    last_survey_id = models.BigIntegerField(default=0)
+    months_refreshed = models.PositiveIntegerField(default=0)
+
+
+class Kpi(models.TextChoices):
+    """The KPIs a manager can set a target for; ``HIGHER_IS_BETTER`` colours the tiles."""
+
+    RENEWAL_RATE = "renewal_rate", _("Renewal rate")
+    PREMIUM_RETENTION = "premium_retention", _("Premium retention")
+    CONTACTED_SHARE = "contacted_share", _("Contacted share")
+    MEDIAN_DAYS_TO_CONTACT = "median_days_to_contact", _("Median days to first contact")
+    NPS = "nps", _("NPS")
+    COMPLAINT_RATE = "complaint_rate_per_1000", _("Complaints per 1,000 policies")
+    MEDIAN_DAYS_TO_RESOLVE = "median_days_to_resolve", _("Median days to resolve a complaint")
+    RESOLVED_WITHIN_SLA = "resolved_within_sla_share", _("Complaints resolved within SLA")
+    UPHELD_SHARE = "upheld_share", _("Complaints upheld")
+    RENEWAL_PREMIUM_SHARE = "renewal_premium_share", _("Renewal premium share")
+    HIGH_VALUE_RETENTION = "high_value_renewal_rate", _("High-value/VIP renewal rate")
+
+
+LOWER_IS_BETTER = {
+    Kpi.MEDIAN_DAYS_TO_CONTACT,
+    Kpi.COMPLAINT_RATE,
+    Kpi.MEDIAN_DAYS_TO_RESOLVE,
+    Kpi.UPHELD_SHARE,
+}
+# Shares are entered and shown as percentages; the others as plain numbers.
+PERCENT_KPIS = {
+    Kpi.RENEWAL_RATE,
+    Kpi.PREMIUM_RETENTION,
+    Kpi.CONTACTED_SHARE,
+    Kpi.RESOLVED_WITHIN_SLA,
+    Kpi.UPHELD_SHARE,
+    Kpi.RENEWAL_PREMIUM_SHARE,
+    Kpi.HIGH_VALUE_RETENTION,
+}
+
+
+class KpiTarget(models.Model):
+    """A manager's target for one KPI (shares stored as 0..1, NPS as −100..100)."""
+
+    kpi = models.CharField(_("KPI"), max_length=32, choices=Kpi.choices, unique=True)
+    value = models.DecimalField(_("target"), max_digits=10, decimal_places=4)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("KPI target")
+        verbose_name_plural = _("KPI targets")
+
+    def __str__(self):
+        return f"{self.kpi}={self.value}"
+
+
+class ChurnModelRun(models.Model):
+    """One nightly fit of the churn model: its quality on held-out cases and what it scored."""
+
+    class Status(models.TextChoices):
+        FITTED = "fitted", _("Fitted")
+        TOO_LITTLE_HISTORY = "too_little_history", _("Too little history")
+
+    fitted_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=24, choices=Status.choices)
+    decided_cases = models.PositiveIntegerField(default=0)
+    train_cases = models.PositiveIntegerField(default=0)
+    test_cases = models.PositiveIntegerField(default=0)
+    auc = models.FloatField(null=True)
+    scored_cases = models.PositiveIntegerField(default=0)
+    # Feature name → coefficient, for the model page.
+    coefficients = models.JSONField(default=dict)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-fitted_at", "-id"]
+        get_latest_by = "fitted_at"
