@@ -1,7 +1,18 @@
 """The /api/v1/ router: every app's viewsets are registered here."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-router = DefaultRouter()
+from config.account_views import ObtainToken
+from customers import api as customers_api
+from renewals import api as renewals_api
 
-urlpatterns = router.urls
+router = DefaultRouter()
+router.register("customers", customers_api.CustomerViewSet, basename="customer")
+router.register("policies", renewals_api.PolicyViewSet, basename="policy")
+router.register("lines", renewals_api.LineViewSet, basename="line")
+
+urlpatterns = [
+    path("auth/token/", ObtainToken.as_view(), name="api-token"),
+    *router.urls,
+]
