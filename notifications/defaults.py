@@ -141,7 +141,14 @@ SURVEY_TEXTS = {
         ),
     },
     "sms": {
-        "en": ("", "{{ customer_name }}, how likely are you to recommend us? {{ survey_link }} Stop SMS: {{ unsubscribe_link }}"),
-        "zh-hans": ("", "{{ customer_name }}您好，您愿意向朋友推荐我们吗？{{ survey_link }} 退订：{{ unsubscribe_link }}"),
+        "en": (
+            "",
+            "{{ customer_name }}, how likely are you to recommend us? {{ survey_link }} "
+            "Stop SMS: {{ unsubscribe_link }}",
+        ),
+        "zh-hans": (
+            "",
+            "{{ customer_name }}您好，您愿意向朋友推荐我们吗？{{ survey_link }} 退订：{{ unsubscribe_link }}",
+        ),
     },
 }

@@ -162,7 +162,9 @@ class OutboundMessage(models.Model):
     survey_invitation_id = models.BigIntegerField(null=True, blank=True)
     delivery_status = models.CharField(max_length=10, choices=Delivery.choices, blank=True)
     delivery_updated_at = models.DateTimeField(null=True, blank=True)
-    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -174,9 +176,7 @@ class OutboundMessage(models.Model):
                 fields=["case", "step", "channel"], condition=Q(step__isnull=False), name="outbox_case_step_channel"
             ),
             models.UniqueConstraint(fields=["case", "kind"], condition=Q(kind="survey"), name="outbox_one_survey"),
-            models.CheckConstraint(
-                condition=Q(kind="survey") | Q(step__isnull=False), name="outbox_reminder_has_step"
-            ),
+            models.CheckConstraint(condition=Q(kind="survey") | Q(step__isnull=False), name="outbox_reminder_has_step"),
             models.CheckConstraint(
                 condition=~Q(status="skipped") | ~Q(skip_reason=""), name="outbox_skipped_has_reason"
             ),
@@ -189,9 +189,7 @@ class OutboundMessage(models.Model):
                 name="outbox_due_idx",
             ),
             # Call to-dos of an assignee's cases and the compliance watchlist's unsent notices.
-            models.Index(
-                fields=["case"], condition=Q(status="scheduled", channel="call"), name="outbox_call_todo_idx"
-            ),
+            models.Index(fields=["case"], condition=Q(status="scheduled", channel="call"), name="outbox_call_todo_idx"),
             models.Index(fields=["case", "created_at"], name="outbox_case_idx"),
             models.Index(fields=["customer", "sent_at"], name="outbox_customer_idx"),
             models.Index(fields=["status", "channel", "-id"], name="outbox_status_idx"),

@@ -1,5 +1,26 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from notifications import views
 
 app_name = "notifications"
 
-urlpatterns = []
+urlpatterns = [
+    path("notifications/cases/<int:case_id>/messages/", views.case_messages, name="case_messages"),
+    path("notifications/cases/<int:case_id>/send-notice/", views.notice_send_now, name="notice_send_now"),
+    path("notifications/customers/<int:customer_id>/messages/", views.customer_messages, name="customer_messages"),
+    path("notifications/call-tasks/", views.call_tasks, name="call_tasks"),
+    path("notifications/call-tasks/<int:message_id>/done/", views.call_task_done, name="call_task_done"),
+    path("notifications/watchlist/", views.watchlist, name="watchlist"),
+    path("notifications/messages/", views.message_list, name="messages"),
+    path("notifications/settings/", views.settings_page, name="settings"),
+    path("notifications/settings/steps/<int:step_id>/", views.step_edit, name="step_edit"),
+    path("notifications/settings/templates/<int:template_id>/", views.template_edit, name="template_edit"),
+    path(
+        "notifications/settings/templates/<int:template_id>/preview/",
+        views.template_preview,
+        name="template_preview",
+    ),
+    path("notifications/webhooks/sms/", views.sms_webhook, name="sms_webhook"),
+    path("offer/<str:token>/", views.offer, name="offer"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]

@@ -1,5 +1,4 @@
 import smtplib
-import socket
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -29,7 +28,7 @@ class EmailBackend:
             if 400 <= exc.smtp_code < 500:
                 raise TemporaryFailure(text) from exc
             raise PermanentFailure(text) from exc
-        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
         return message_id
 

@@ -29,9 +29,9 @@ class HttpSmsBackend:
         self.token = token
 
     def send(self, outgoing: Outgoing) -> str:
-        payload = json.dumps(
-            {"to": outgoing.to, "text": outgoing.body, "reference": outgoing.idempotency_key}
-        ).encode("utf-8")
+        payload = json.dumps({"to": outgoing.to, "text": outgoing.body, "reference": outgoing.idempotency_key}).encode(
+            "utf-8"
+        )
         request = urllib.request.Request(  # noqa: S310 (URL comes from settings)
             self.url,
             data=payload,

@@ -7,189 +7,412 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0003_roles_and_categories'),
-        ('renewals', '0002_seed_lines_and_reasons'),
+        ("customers", "0003_roles_and_categories"),
+        ("renewals", "0002_seed_lines_and_reasons"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OutboundMessage',
+            name="OutboundMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('reminder', 'Reminder'), ('survey', 'Survey invitation')], default='reminder', max_length=16, verbose_name='kind')),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('sms', 'SMS'), ('call', 'Call task')], max_length=8, verbose_name='channel')),
-                ('is_notice', models.BooleanField(default=False, verbose_name='statutory notice')),
-                ('status', models.CharField(choices=[('scheduled', 'Scheduled'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed'), ('skipped', 'Skipped')], default='scheduled', max_length=10, verbose_name='status')),
-                ('skip_reason', models.CharField(blank=True, choices=[('opted_out', 'Customer opted out'), ('no_address', 'No address'), ('case_closed', 'Case closed')], max_length=16, verbose_name='skip reason')),
-                ('defer_reason', models.CharField(blank=True, choices=[('quiet_hours', 'Quiet hours'), ('daily_cap', 'One message per day')], max_length=16, verbose_name='deferred because')),
-                ('due_date', models.DateField(verbose_name='step date')),
-                ('scheduled_for', models.DateTimeField(verbose_name='scheduled for')),
-                ('next_attempt_at', models.DateTimeField(verbose_name='next attempt')),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent at')),
-                ('provider_message_id', models.CharField(blank=True, max_length=200)),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('address', models.CharField(blank=True, max_length=254, verbose_name='address')),
-                ('content_hash', models.CharField(blank=True, max_length=64)),
-                ('subject', models.CharField(blank=True, max_length=200)),
-                ('body', models.TextField(blank=True)),
-                ('link', models.CharField(blank=True, max_length=500)),
-                ('survey_invitation_id', models.BigIntegerField(blank=True, null=True)),
-                ('delivery_status', models.CharField(blank=True, choices=[('delivered', 'Delivered'), ('failed', 'Not delivered')], max_length=10)),
-                ('delivery_updated_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='outbound_messages', to='renewals.renewalcase', verbose_name='case')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
-                ('done_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('line', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='renewals.lineofinsurance')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("reminder", "Reminder"), ("survey", "Survey invitation")],
+                        default="reminder",
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("email", "Email"), ("sms", "SMS"), ("call", "Call task")],
+                        max_length=8,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("is_notice", models.BooleanField(default=False, verbose_name="statutory notice")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("scheduled", "Scheduled"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("skipped", "Skipped"),
+                        ],
+                        default="scheduled",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "skip_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("opted_out", "Customer opted out"),
+                            ("no_address", "No address"),
+                            ("case_closed", "Case closed"),
+                        ],
+                        max_length=16,
+                        verbose_name="skip reason",
+                    ),
+                ),
+                (
+                    "defer_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[("quiet_hours", "Quiet hours"), ("daily_cap", "One message per day")],
+                        max_length=16,
+                        verbose_name="deferred because",
+                    ),
+                ),
+                ("due_date", models.DateField(verbose_name="step date")),
+                ("scheduled_for", models.DateTimeField(verbose_name="scheduled for")),
+                ("next_attempt_at", models.DateTimeField(verbose_name="next attempt")),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent at")),
+                ("provider_message_id", models.CharField(blank=True, max_length=200)),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                ("address", models.CharField(blank=True, max_length=254, verbose_name="address")),
+                ("content_hash", models.CharField(blank=True, max_length=64)),
+                ("subject", models.CharField(blank=True, max_length=200)),
+                ("body", models.TextField(blank=True)),
+                ("link", models.CharField(blank=True, max_length=500)),
+                ("survey_invitation_id", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "delivery_status",
+                    models.CharField(
+                        blank=True, choices=[("delivered", "Delivered"), ("failed", "Not delivered")], max_length=10
+                    ),
+                ),
+                ("delivery_updated_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outbound_messages",
+                        to="renewals.renewalcase",
+                        verbose_name="case",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="customers.customer"
+                    ),
+                ),
+                (
+                    "done_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="renewals.lineofinsurance"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'outbound message',
-                'verbose_name_plural': 'outbound messages',
+                "verbose_name": "outbound message",
+                "verbose_name_plural": "outbound messages",
             },
         ),
         migrations.CreateModel(
-            name='NoticeProof',
+            name="NoticeProof",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sent_at', models.DateTimeField(verbose_name='sent at')),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('sms', 'SMS'), ('call', 'Call task')], max_length=8, verbose_name='channel')),
-                ('address', models.CharField(max_length=254, verbose_name='address')),
-                ('content_hash', models.CharField(max_length=64, verbose_name='content hash (SHA-256)')),
-                ('deadline', models.DateField(verbose_name='deadline')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('case', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='notice_proof', to='renewals.renewalcase', verbose_name='case')),
-                ('message', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='notice_proof', to='notifications.outboundmessage')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sent_at", models.DateTimeField(verbose_name="sent at")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("email", "Email"), ("sms", "SMS"), ("call", "Call task")],
+                        max_length=8,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("address", models.CharField(max_length=254, verbose_name="address")),
+                ("content_hash", models.CharField(max_length=64, verbose_name="content hash (SHA-256)")),
+                ("deadline", models.DateField(verbose_name="deadline")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notice_proof",
+                        to="renewals.renewalcase",
+                        verbose_name="case",
+                    ),
+                ),
+                (
+                    "message",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notice_proof",
+                        to="notifications.outboundmessage",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notice proof',
-                'verbose_name_plural': 'notice proofs',
+                "verbose_name": "notice proof",
+                "verbose_name_plural": "notice proofs",
             },
         ),
         migrations.CreateModel(
-            name='ReminderStep',
+            name="ReminderStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('offset_days', models.SmallIntegerField(help_text='Negative: before expiry; positive: after expiry (grace).', verbose_name='offset (days from expiry)')),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('sms', 'SMS'), ('call', 'Call task')], max_length=8, verbose_name='channel')),
-                ('is_notice', models.BooleanField(default=False, help_text='The notice that must go out before the deadline.', verbose_name='statutory renewal notice')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('line', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminder_steps', to='renewals.lineofinsurance', verbose_name='line')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "offset_days",
+                    models.SmallIntegerField(
+                        help_text="Negative: before expiry; positive: after expiry (grace).",
+                        verbose_name="offset (days from expiry)",
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("email", "Email"), ("sms", "SMS"), ("call", "Call task")],
+                        max_length=8,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "is_notice",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The notice that must go out before the deadline.",
+                        verbose_name="statutory renewal notice",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reminder_steps",
+                        to="renewals.lineofinsurance",
+                        verbose_name="line",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reminder step',
-                'verbose_name_plural': 'reminder steps',
-                'ordering': ['line__sort_order', 'offset_days', 'channel'],
+                "verbose_name": "reminder step",
+                "verbose_name_plural": "reminder steps",
+                "ordering": ["line__sort_order", "offset_days", "channel"],
             },
         ),
         migrations.AddField(
-            model_name='outboundmessage',
-            name='step',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='notifications.reminderstep', verbose_name='step'),
+            model_name="outboundmessage",
+            name="step",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="notifications.reminderstep",
+                verbose_name="step",
+            ),
         ),
         migrations.CreateModel(
-            name='MessageTemplate',
+            name="MessageTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('reminder', 'Reminder'), ('survey', 'Survey invitation')], default='reminder', max_length=16, verbose_name='kind')),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('sms', 'SMS'), ('call', 'Call task')], max_length=8, verbose_name='channel')),
-                ('language', models.CharField(choices=[('en', 'English'), ('zh-hans', 'Simplified Chinese')], max_length=8, verbose_name='language')),
-                ('subject', models.CharField(blank=True, max_length=200, verbose_name='subject')),
-                ('body', models.TextField(verbose_name='body')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('step', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='templates', to='notifications.reminderstep', verbose_name='step')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("reminder", "Reminder"), ("survey", "Survey invitation")],
+                        default="reminder",
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("email", "Email"), ("sms", "SMS"), ("call", "Call task")],
+                        max_length=8,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("en", "English"), ("zh-hans", "Simplified Chinese")],
+                        max_length=8,
+                        verbose_name="language",
+                    ),
+                ),
+                ("subject", models.CharField(blank=True, max_length=200, verbose_name="subject")),
+                ("body", models.TextField(verbose_name="body")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "step",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="templates",
+                        to="notifications.reminderstep",
+                        verbose_name="step",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'message template',
-                'verbose_name_plural': 'message templates',
+                "verbose_name": "message template",
+                "verbose_name_plural": "message templates",
             },
         ),
         migrations.CreateModel(
-            name='ConsentChange',
+            name="ConsentChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(max_length=8)),
-                ('allowed', models.BooleanField()),
-                ('source', models.CharField(default='unsubscribe_link', max_length=32)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("channel", models.CharField(max_length=8)),
+                ("allowed", models.BooleanField()),
+                ("source", models.CharField(default="unsubscribe_link", max_length=32)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="customers.customer"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'consent change',
-                'verbose_name_plural': 'consent changes',
-                'indexes': [models.Index(fields=['customer', '-created_at'], name='consent_change_customer_idx')],
+                "verbose_name": "consent change",
+                "verbose_name_plural": "consent changes",
+                "indexes": [models.Index(fields=["customer", "-created_at"], name="consent_change_customer_idx")],
             },
         ),
         migrations.AddConstraint(
-            model_name='reminderstep',
-            constraint=models.UniqueConstraint(fields=('line', 'offset_days', 'channel'), name='reminder_step_unique'),
+            model_name="reminderstep",
+            constraint=models.UniqueConstraint(fields=("line", "offset_days", "channel"), name="reminder_step_unique"),
         ),
         migrations.AddConstraint(
-            model_name='reminderstep',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_notice', True)), fields=('line',), name='reminder_step_one_notice'),
+            model_name="reminderstep",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_notice", True)), fields=("line",), name="reminder_step_one_notice"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reminderstep',
-            constraint=models.CheckConstraint(condition=models.Q(('is_notice', False), ('channel', 'email'), ('channel', 'sms'), _connector='OR'), name='reminder_notice_is_message'),
+            model_name="reminderstep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("is_notice", False), ("channel", "email"), ("channel", "sms"), _connector="OR"),
+                name="reminder_notice_is_message",
+            ),
         ),
         migrations.AddIndex(
-            model_name='outboundmessage',
-            index=models.Index(condition=models.Q(('channel__in', ['email', 'sms']), ('status__in', ['scheduled', 'sending'])), fields=['next_attempt_at'], name='outbox_due_idx'),
+            model_name="outboundmessage",
+            index=models.Index(
+                condition=models.Q(("channel__in", ["email", "sms"]), ("status__in", ["scheduled", "sending"])),
+                fields=["next_attempt_at"],
+                name="outbox_due_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='outboundmessage',
-            index=models.Index(condition=models.Q(('channel', 'call'), ('status', 'scheduled')), fields=['case'], name='outbox_call_todo_idx'),
+            model_name="outboundmessage",
+            index=models.Index(
+                condition=models.Q(("channel", "call"), ("status", "scheduled")),
+                fields=["case"],
+                name="outbox_call_todo_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='outboundmessage',
-            index=models.Index(fields=['case', 'created_at'], name='outbox_case_idx'),
+            model_name="outboundmessage",
+            index=models.Index(fields=["case", "created_at"], name="outbox_case_idx"),
         ),
         migrations.AddIndex(
-            model_name='outboundmessage',
-            index=models.Index(fields=['customer', 'sent_at'], name='outbox_customer_idx'),
+            model_name="outboundmessage",
+            index=models.Index(fields=["customer", "sent_at"], name="outbox_customer_idx"),
         ),
         migrations.AddIndex(
-            model_name='outboundmessage',
-            index=models.Index(fields=['status', 'channel', '-id'], name='outbox_status_idx'),
+            model_name="outboundmessage",
+            index=models.Index(fields=["status", "channel", "-id"], name="outbox_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='outboundmessage',
-            index=models.Index(fields=['line', '-id'], name='outbox_line_idx'),
+            model_name="outboundmessage",
+            index=models.Index(fields=["line", "-id"], name="outbox_line_idx"),
         ),
         migrations.AddConstraint(
-            model_name='outboundmessage',
-            constraint=models.UniqueConstraint(condition=models.Q(('step__isnull', False)), fields=('case', 'step', 'channel'), name='outbox_case_step_channel'),
+            model_name="outboundmessage",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("step__isnull", False)),
+                fields=("case", "step", "channel"),
+                name="outbox_case_step_channel",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='outboundmessage',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'survey')), fields=('case', 'kind'), name='outbox_one_survey'),
+            model_name="outboundmessage",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "survey")), fields=("case", "kind"), name="outbox_one_survey"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='outboundmessage',
-            constraint=models.CheckConstraint(condition=models.Q(('kind', 'survey'), ('step__isnull', False), _connector='OR'), name='outbox_reminder_has_step'),
+            model_name="outboundmessage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind", "survey"), ("step__isnull", False), _connector="OR"),
+                name="outbox_reminder_has_step",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='outboundmessage',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'skipped'), _negated=True), models.Q(('skip_reason', ''), _negated=True), _connector='OR'), name='outbox_skipped_has_reason'),
+            model_name="outboundmessage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "skipped"), _negated=True),
+                    models.Q(("skip_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="outbox_skipped_has_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='messagetemplate',
-            constraint=models.UniqueConstraint(condition=models.Q(('step__isnull', False)), fields=('step', 'channel', 'language'), name='template_step_unique'),
+            model_name="messagetemplate",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("step__isnull", False)),
+                fields=("step", "channel", "language"),
+                name="template_step_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='messagetemplate',
-            constraint=models.UniqueConstraint(condition=models.Q(('step__isnull', True)), fields=('kind', 'channel', 'language'), name='template_kind_unique'),
+            model_name="messagetemplate",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("step__isnull", True)),
+                fields=("kind", "channel", "language"),
+                name="template_kind_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='messagetemplate',
-            constraint=models.CheckConstraint(condition=models.Q(('kind', 'survey'), ('step__isnull', False), _connector='OR'), name='template_reminder_step'),
+            model_name="messagetemplate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind", "survey"), ("step__isnull", False), _connector="OR"),
+                name="template_reminder_step",
+            ),
         ),
     ]

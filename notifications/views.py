@@ -1,0 +1,345 @@
+"""Reminder pages: message logs (fragments), call to-dos, compliance watchlist, message list,
+settings with live preview, the SMS delivery webhook, and the public offer/unsubscribe pages."""
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from customers.errors import ApplicationError
+from customers.models import Customer
+from customers.roles import Role, has_role, role_required
+from notifications import conf, selectors, services
+from notifications.forms import MessageFilterForm, MessageTemplateForm, ReminderStepForm
+from notifications.links import LinkError, read_offer_token, read_unsubscribe_token
+from notifications.models import Channel, MessageTemplate, ReminderStep
+from notifications.rendering import SAMPLE_CONTEXT, TemplateRenderError, mask_policy_number, render_text
+from renewals.models import RenewalCase, Stage
+
+logger = logging.getLogger(__name__)
+STAFF = (Role.SPECIALIST, Role.MANAGER, Role.SUPPORT)
+
+
+# --- fragments on the case, customer and queue pages --------------------------------------
+
+
+@require_GET
+@role_required(*STAFF)
+def case_messages(request, case_id: int):
+    case = get_object_or_404(RenewalCase.objects.select_related("line"), pk=case_id)
+    return render(
+        request,
+        "notifications/_case_messages.html",
+        {
+            "case": case,
+            "rows": selectors.case_messages(case_id=case_id),
+            "proof": selectors.case_notice_proof(case_id=case_id),
+            "can_send_notice": has_role(request.user, Role.MANAGER),
+        },
+    )
+
+
+@require_GET
+@role_required(*STAFF)
+def customer_messages(request, customer_id: int):
+    get_object_or_404(Customer.objects.only("id"), pk=customer_id)
+    return render(
+        request, "notifications/_customer_messages.html", {"rows": selectors.customer_messages(customer_id=customer_id)}
+    )
+
+
+@require_GET
+@role_required(Role.SPECIALIST, Role.MANAGER)
+def call_tasks(request):
+    today = timezone.localdate()
+    return render(
+        request,
+        "notifications/_call_tasks.html",
+        {"tasks": selectors.call_tasks_due(user=request.user, today=today), "today": today},
+    )
+
+
+@require_POST
+@role_required(Role.SPECIALIST, Role.MANAGER)
+def call_task_done(request, message_id: int):
+    try:
+        services.call_task_complete(message_id=message_id, actor=request.user)
+    except ApplicationError as exc:
+        if request.htmx:
+            return HttpResponse(exc.message, status=exc.status)
+        messages.error(request, exc.message)
+    if request.htmx:
+        return call_tasks(request)
+    return redirect(request.POST.get("next") or "/cases/")
+
+
+# --- managers ---------------------------------------------------------------------------------
+
+
+@require_GET
+@role_required(Role.MANAGER)
+def watchlist(request):
+    after = None
+    if request.GET.get("after"):
+        try:
+            due, case_id = request.GET["after"].split("_")
+            after = (dt.date.fromisoformat(due), int(case_id))
+        except ValueError:
+            after = None
+    rows, next_cursor = selectors.notice_watchlist(after=after)
+    next_param = f"{next_cursor[0].isoformat()}_{next_cursor[1]}" if next_cursor else ""
+    return render(
+        request,
+        "notifications/watchlist.html",
+        {"rows": rows, "next_param": next_param, "watch_days": selectors.WATCH_DAYS, "today": timezone.localdate()},
+    )
+
+
+@require_POST
+@role_required(Role.MANAGER)
+def notice_send_now(request, case_id: int):
+    try:
+        message = services.notice_send_now(case_id=case_id, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        from notifications.tasks import send_message
+
+        transaction.on_commit(lambda: send_message.delay(message.pk))
+        messages.success(request, _("The renewal notice is being sent."))
+    return redirect(request.POST.get("next") or reverse("notifications:watchlist"))
+
+
+@require_GET
+@role_required(Role.MANAGER)
+def message_list(request):
+    form = MessageFilterForm(request.GET or None)
+    filters = selectors.MessageFilters()
+    if form.is_valid():
+        filters = selectors.MessageFilters(**{k: v or "" for k, v in form.cleaned_data.items()})
+    before = request.GET.get("before")
+    rows, next_before = selectors.messages_page(
+        filters=filters, before_id=int(before) if str(before).isdigit() else None
+    )
+    query = request.GET.copy()
+    query.pop("before", None)
+    return render(
+        request,
+        "notifications/messages.html",
+        {"form": form, "rows": rows, "next_before": next_before, "query": query.urlencode(), "is_first": not before},
+    )
+
+
+@require_GET
+@role_required(Role.MANAGER)
+def settings_page(request):
+    return render(
+        request,
+        "notifications/settings.html",
+        {
+            "lines": selectors.settings_overview(),
+            "survey_templates": selectors.survey_templates(),
+            "quiet_hours": services.quiet_window_note(),
+        },
+    )
+
+
+@role_required(Role.MANAGER)
+def step_edit(request, step_id: int):
+    step = get_object_or_404(ReminderStep.objects.select_related("line"), pk=step_id)
+    form = ReminderStepForm(request.POST or None, initial={"offset_days": step.offset_days, "active": step.active})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reminder_step_update(step_id=step.pk, actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Reminder step saved."))
+            return redirect("notifications:settings")
+    return render(request, "notifications/step_edit.html", {"step": step, "form": form})
+
+
+@role_required(Role.MANAGER)
+def template_edit(request, template_id: int):
+    template = get_object_or_404(MessageTemplate.objects.select_related("step__line"), pk=template_id)
+    form = MessageTemplateForm(request.POST or None, initial={"subject": template.subject, "body": template.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.message_template_update(template_id=template.pk, actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Template saved."))
+            return redirect("notifications:settings")
+    preview = _preview(
+        template.language, form.data.get("subject", template.subject), form.data.get("body", template.body)
+    )
+    return render(
+        request,
+        "notifications/template_edit.html",
+        {"template": template, "form": form, "preview": preview, "variables": sorted(SAMPLE_CONTEXT["en"])},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@role_required(Role.MANAGER)
+def template_preview(request, template_id: int):
+    template = get_object_or_404(MessageTemplate.objects.only("id", "language"), pk=template_id)
+    preview = _preview(template.language, request.POST.get("subject", ""), request.POST.get("body", ""))
+    return render(request, "notifications/_template_preview.html", {"preview": preview})
+
+
+def _preview(language: str, subject: str, body: str) -> dict:
+    context = SAMPLE_CONTEXT.get(language, SAMPLE_CONTEXT["en"])
+    try:
+        return {"subject": render_text(subject, context), "body": render_text(body, context), "error": ""}
+    except TemplateRenderError as exc:
+        return {"subject": "", "body": "", "error": str(exc)}
+
+
+# --- SMS gateway webhook --------------------------------------------------------------------
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def sms_webhook(request):
+    """Delivery report from the SMS gateway: JSON {"reference" or "id", "status", "error"}, signed
+    with ``X-Signature: sha256=<hex HMAC-SHA256 of the raw body with SMS_WEBHOOK_SECRET>``."""
+    secret = conf.sms_webhook_secret()
+    if not secret:
+        return JsonResponse({"error": "webhook not configured"}, status=503)
+    given = request.headers.get("X-Signature", "").removeprefix("sha256=")
+    expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(given, expected):
+        return JsonResponse({"error": "bad signature"}, status=403)
+    try:
+        data = json.loads(request.body)
+        reference = str(data.get("reference") or data.get("id") or "")
+        status = str(data.get("status") or "")
+    except (ValueError, AttributeError):
+        return HttpResponseBadRequest("bad json")
+    if not reference:
+        return JsonResponse({"error": "reference missing"}, status=400)
+    try:
+        updated = services.delivery_status_record(reference=reference, status=status, error=str(data.get("error", "")))
+    except ApplicationError as exc:
+        return JsonResponse({"error": exc.message}, status=400)
+    return JsonResponse({"updated": updated})
+
+
+# --- public signed links --------------------------------------------------------------------
+
+
+def _client_address(request) -> str:
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def _rate_limited(request, bucket: str) -> bool:
+    """Fixed one-minute window per client address and page (cache: Redis in production)."""
+    key = f"notifications:rl:{bucket}:{_client_address(request)}:{int(timezone.now().timestamp() // 60)}"
+    cache.add(key, 0, timeout=70)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        count = 1
+    return count > conf.public_link_rate()
+
+
+def _link_problem(request, reason: str, status: int = 400):
+    return render(request, "notifications/public/link_problem.html", {"reason": reason}, status=status)
+
+
+@login_not_required
+def offer(request, token: str):
+    if _rate_limited(request, "offer"):
+        return _link_problem(request, "rate_limited", status=429)
+    try:
+        case_id = read_offer_token(token)
+    except LinkError as exc:
+        return _link_problem(request, exc.reason)
+    case = (
+        RenewalCase.objects.select_related("customer", "line", "policy", "current_quote", "successor_policy")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        return _link_problem(request, "invalid")
+    language = case.customer.preferred_language or "en"
+    with translation.override(language):
+        confirmed = False
+        error = ""
+        if request.method == "POST":
+            try:
+                services.offer_confirm(case_id=case.pk)
+                confirmed = True
+            except ApplicationError as exc:
+                if exc.code != "already_closed":
+                    error = exc.message
+            case.refresh_from_db()
+        quote = case.current_quote if case.current_quote and case.current_quote.is_usable else None
+        line_name = case.line.name_zh_hans if language.startswith("zh") and case.line.name_zh_hans else case.line.name
+        response = render(
+            request,
+            "notifications/public/offer.html",
+            {
+                "case": case,
+                "quote": quote,
+                "line_name": line_name,
+                "customer_name": case.customer.name,
+                "policy_number": mask_policy_number(case.policy.number),
+                "renewed": case.stage == Stage.RENEWED,
+                "closed": not case.is_open and case.stage != Stage.RENEWED,
+                "just_confirmed": confirmed,
+                "error": error,
+                "premium": services.money(quote.premium) if quote else "",
+                "expiring_premium": services.money(case.expiring_premium),
+                "LANGUAGE_CODE": language,
+            },
+        )
+    return response
+
+
+@login_not_required
+def unsubscribe(request, token: str):
+    if _rate_limited(request, "unsubscribe"):
+        return _link_problem(request, "rate_limited", status=429)
+    try:
+        customer_id, channel = read_unsubscribe_token(token)
+    except LinkError as exc:
+        return _link_problem(request, exc.reason)
+    customer = Customer.objects.filter(pk=customer_id).only("id", "preferred_language", "consent_email", "consent_sms")
+    customer = customer.first()
+    if customer is None:
+        return _link_problem(request, "invalid")
+    language = customer.preferred_language or "en"
+    with translation.override(language):
+        done = False
+        if request.method == "POST":
+            services.customer_consent_withdraw(customer_id=customer.pk, channel=channel)
+            done = True
+        allowed = customer.consent_email if channel == Channel.EMAIL else customer.consent_sms
+        return render(
+            request,
+            "notifications/public/unsubscribe.html",
+            {
+                "channel_label": Channel(channel).label,
+                "done": done,
+                "already": not allowed and not done,
+                "LANGUAGE_CODE": language,
+            },
+        )
