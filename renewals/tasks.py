@@ -1,0 +1,24 @@
+"""Periodic jobs of the renewals app (scheduled in config/celery.py). Thin: they call services."""
+
+import datetime as dt
+
+from celery import shared_task
+from django.utils import timezone
+
+from renewals import services
+
+
+def _date(on_date: str | None) -> dt.date:
+    return dt.date.fromisoformat(on_date) if on_date else timezone.localdate()
+
+
+@shared_task(name="renewals.tasks.open_renewal_cases", time_limit=15 * 60, soft_time_limit=14 * 60)
+def open_renewal_cases(on_date: str | None = None) -> int:
+    """Open cases whose renewal window has opened (idempotent, so safe to retry)."""
+    return services.cases_open_due(on_date=_date(on_date))
+
+
+@shared_task(name="renewals.tasks.lapse_cases", time_limit=15 * 60, soft_time_limit=14 * 60)
+def lapse_cases(on_date: str | None = None) -> int:
+    """Lapse undecided cases past expiry + grace (batched, rows claimed with SKIP LOCKED)."""
+    return services.cases_lapse_due(on_date=_date(on_date))
