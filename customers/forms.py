@@ -1,0 +1,196 @@
+"""Forms parse input only; the rules live in customers.services."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Complaint, ComplaintCategory, ComplaintSla, SurveyResponse
+from customers.roles import Role
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class BootstrapMixin:
+    """Bootstrap classes on every widget (no inline styles: the CSP forbids them)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.RadioSelect | forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select")
+            else:
+                widget.attrs.setdefault("class", "form-control")
+
+    def add_application_error(self, error) -> None:
+        """Show a service's ApplicationError on the field it names (or the whole form)."""
+        field = error.field if error.field in self.fields else None
+        self.add_error(field, error.message)
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format=DATETIME_LOCAL, **kwargs)
+
+
+def staff_choices():
+    """Support staff and managers, who may own complaints."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[Role.SUPPORT, Role.MANAGER])
+        .distinct()
+        .order_by("username")
+    )
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
+class ComplaintLogForm(BootstrapMixin, forms.Form):
+    customer = forms.IntegerField(widget=forms.HiddenInput)
+    policy = forms.ModelChoiceField(queryset=None, required=False, label=_("Policy (optional)"))
+    case = forms.ModelChoiceField(queryset=None, required=False, label=_("Renewal case (optional)"))
+    received_via = forms.ChoiceField(
+        label=_("Received via"), choices=Complaint.ReceivedVia.choices, initial=Complaint.ReceivedVia.PHONE
+    )
+    received_at = forms.DateTimeField(
+        label=_("Received at"),
+        widget=DateTimeLocalInput(),
+        help_text=_("Now, or earlier if it came in before (never in the future)."),
+    )
+    category = forms.ModelChoiceField(queryset=ComplaintCategory.objects.none(), label=_("Category"))
+    severity = forms.ChoiceField(
+        label=_("Severity"), choices=Complaint.Severity.choices, initial=Complaint.Severity.NORMAL
+    )
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000)
+
+    def __init__(self, *args, customer=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        policy_model = Complaint._meta.get_field("policy").related_model
+        case_model = Complaint._meta.get_field("case").related_model
+        customer_id = customer.pk if customer else None
+        self.fields["policy"].queryset = policy_model.objects.filter(customer_id=customer_id).order_by("-end_date")
+        self.fields["policy"].label_from_instance = lambda policy: f"{policy.number} · {policy.end_date}"
+        self.fields["case"].queryset = (
+            case_model.objects.filter(customer_id=customer_id).select_related("policy").order_by("-due_date")
+        )
+        self.fields["case"].label_from_instance = lambda case: f"{case.policy.number} · {case.get_stage_display()}"
+        self.fields["category"].queryset = ComplaintCategory.objects.filter(active=True)
+        self.fields["received_at"].initial = timezone.localtime().strftime(DATETIME_LOCAL)
+        if customer:
+            self.fields["customer"].initial = customer.pk
+
+
+class ResolveForm(BootstrapMixin, forms.Form):
+    resolution = forms.CharField(
+        label=_("Resolution given to the customer"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+    upheld = forms.TypedChoiceField(
+        label=_("Upheld?"),
+        choices=[("yes", _("Yes, the customer was right")), ("no", _("No, not upheld"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    root_cause = forms.CharField(label=_("Root cause"), max_length=200)
+
+
+class NoteForm(BootstrapMixin, forms.Form):
+    note = forms.CharField(label=_("Note (optional)"), required=False, max_length=2000)
+
+
+class AssignForm(BootstrapMixin, forms.Form):
+    assignee = StaffChoiceField(queryset=None, required=False, label=_("Assignee"), empty_label=_("Unassigned"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_choices()
+
+
+class QueueFilterForm(BootstrapMixin, forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("open", _("Open")), *Complaint.Status.choices, ("all", _("All"))],
+    )
+    severity = forms.ChoiceField(
+        label=_("Severity"), required=False, choices=[("", _("Any severity")), *Complaint.Severity.choices]
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"), required=False, queryset=ComplaintCategory.objects.all(), empty_label=_("Any category")
+    )
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    escalated = forms.BooleanField(label=_("Escalated only"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [
+            ("", _("Anyone")),
+            ("me", _("Me")),
+            ("none", _("Unassigned")),
+            *[(str(user.pk), user.get_full_name() or user.get_username()) for user in staff_choices()],
+        ]
+
+
+class SlaForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = ComplaintSla
+        fields = ["acknowledge_days", "resolve_days"]
+
+
+class VoiceSettingsForm(BootstrapMixin, forms.Form):
+    survey_delay_days = forms.IntegerField(
+        label=_("Send the NPS survey this many days after a case is decided"), min_value=0, max_value=90
+    )
+    sla_near_hours = forms.IntegerField(
+        label=_("Show a complaint in amber when less than this many hours are left"), min_value=0, max_value=720
+    )
+
+
+class CategoryForm(BootstrapMixin, forms.Form):
+    code = forms.SlugField(label=_("Code"), max_length=32)
+    name = forms.CharField(label=_("Name (English)"), max_length=100)
+    name_zh_hans = forms.CharField(label=_("Name (Simplified Chinese)"), max_length=100, required=False)
+    sort_order = forms.IntegerField(label=_("Order"), min_value=0, max_value=32000, initial=100)
+    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+
+SCORE_CHOICES = [(str(n), str(n)) for n in range(11)]
+
+
+class PhoneAnswerForm(BootstrapMixin, forms.Form):
+    customer = forms.IntegerField(widget=forms.HiddenInput)
+    score = forms.TypedChoiceField(
+        label=_("Score (0 = not at all likely, 10 = extremely likely)"), choices=SCORE_CHOICES, coerce=int
+    )
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    responded_at = forms.DateTimeField(label=_("Answer given at"), widget=DateTimeLocalInput())
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[(SurveyResponse.Channel.PHONE, _("Phone")), (SurveyResponse.Channel.EMAIL, _("Email"))],
+        initial=SurveyResponse.Channel.PHONE,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["responded_at"].initial = timezone.localtime().strftime(DATETIME_LOCAL)
+
+
+class FollowUpDoneForm(BootstrapMixin, forms.Form):
+    outcome = forms.CharField(label=_("Outcome of the call"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class SurveyAnswerForm(forms.Form):
+    score = forms.TypedChoiceField(choices=SCORE_CHOICES, coerce=int, widget=forms.RadioSelect)
+    comment = forms.CharField(
+        label=_("Anything you would like to tell us? (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+    )
