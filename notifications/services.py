@@ -416,7 +416,7 @@ def message_record_sent(
     *, message_id: int, provider_message_id: str, address: str, subject: str, body: str, sent_at: dt.datetime
 ) -> OutboundMessage | None:
     """Mark the row sent, keep what was sent, and for the notice write its immutable proof."""
-    message = M.objects.select_for_update().select_related("line").filter(pk=message_id).first()
+    message = M.objects.select_for_update(of=("self",)).select_related("line").filter(pk=message_id).first()
     if message is None or message.status == S.SENT:
         return message
     message.status = S.SENT
@@ -460,7 +460,7 @@ def message_record_failure(*, message_id: int, error: str, temporary: bool, now:
     """A temporary failure is retried with exponential backoff (the due time is in the row);
     after the last attempt, or on a permanent failure, the row is failed with the reason."""
     now = now or timezone.now()
-    message = M.objects.select_for_update().select_related("step").filter(pk=message_id).first()
+    message = M.objects.select_for_update(of=("self",)).select_related("step").filter(pk=message_id).first()
     if message is None or message.status != S.SENDING:
         return "gone"
     message.error = error[:2000]
@@ -496,7 +496,7 @@ def call_task_complete(*, message_id: int, actor) -> OutboundMessage:
     """The assignee (or a manager) did the reminder call: the to-do is done."""
     from customers.roles import Role, has_role
 
-    message = M.objects.select_for_update().select_related("case", "step").filter(pk=message_id).first()
+    message = M.objects.select_for_update(of=("self",)).select_related("case", "step").filter(pk=message_id).first()
     if message is None or message.channel != Channel.CALL:
         raise ApplicationError(_("Call task not found."), code="not_found", status=404)
     if message.case.assignee_id != actor.pk and not has_role(actor, Role.MANAGER):
@@ -600,7 +600,7 @@ def offer_confirm(*, case_id: int) -> RenewalCase:
     """
     from renewals.services import case_mark_renewed
 
-    case = RenewalCase.objects.select_for_update().select_related("current_quote").get(pk=case_id)
+    case = RenewalCase.objects.select_for_update(of=("self",)).select_related("current_quote").get(pk=case_id)
     if case.stage == Stage.RENEWED:
         raise ApplicationError(_("This renewal is already confirmed."), code="already_closed")
     quote = case.current_quote

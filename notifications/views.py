@@ -307,11 +307,29 @@ def offer(request, token: str):
                 "just_confirmed": confirmed,
                 "error": error,
                 "premium": services.money(quote.premium) if quote else "",
+                "breakdown": _breakdown(quote),
                 "expiring_premium": services.money(case.expiring_premium),
                 "LANGUAGE_CODE": language,
             },
         )
     return response
+
+
+def _breakdown(quote) -> list[dict]:
+    if quote is None:
+        return []
+    from decimal import Decimal, InvalidOperation
+
+    from renewals.pricing import STEP_LABELS
+
+    rows = []
+    for step in quote.breakdown or []:
+        try:
+            amount = services.money(Decimal(str(step.get("amount"))))
+        except (InvalidOperation, TypeError):
+            continue
+        rows.append({"label": STEP_LABELS.get(step.get("code"), step.get("code", "")), "amount": amount})
+    return rows
 
 
 @login_not_required

@@ -1,0 +1,289 @@
+"""Dispatch: claiming with a lease, channel backends, retries, quiet hours, the daily cap, proofs."""
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import zoneinfo
+from email import message_from_bytes, policy
+
+import pytest
+from django.db import DatabaseError, transaction
+from django.test import override_settings
+from django.utils import timezone
+
+from notifications import services
+from notifications.models import NoticeProof, OutboundMessage
+from renewals.models import CaseEvent, Stage
+from tests.customers.factories import CustomerFactory
+from tests.notifications.factories import OutboundMessageFactory, step
+from tests.renewals.factories import PolicyFactory, RenewalCaseFactory
+
+pytestmark = pytest.mark.django_db
+M = OutboundMessage
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+# 10:00 in Shanghai: outside the SMS quiet hours.
+MORNING = dt.datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)
+
+
+def make_message(*, channel="sms", offset=-30, customer=None, at=MORNING, **kwargs):
+    customer = customer or CustomerFactory()
+    case = RenewalCaseFactory(policy=PolicyFactory(end_date=dt.date(2026, 12, 31), customer=customer))
+    return OutboundMessageFactory(
+        case=case, step=step("auto", offset, channel), scheduled_for=at, next_attempt_at=at, **kwargs
+    )
+
+
+def dispatch(now):
+    return services.messages_dispatch_due(now=now)
+
+
+def test_real_smtp_server_receives_the_rendered_notice_and_proof_is_kept(smtp_server):
+    # given the statutory notice of an English-speaking customer, planned for now
+    customer = CustomerFactory(preferred_language="en", name="Ada Lovelace")
+    message = make_message(channel="email", offset=-45, customer=customer)
+    # when dispatch runs
+    totals = dispatch(MORNING)
+    # then the SMTP server received the rendered email, addressed to the customer
+    assert totals == {"sent": 1}
+    assert len(smtp_server.messages) == 1
+    envelope = smtp_server.messages[0]
+    assert envelope.rcpt_tos == [customer.email]
+    email = message_from_bytes(envelope.original_content, policy=policy.default)
+    body = email.get_body().get_content()
+    assert "Renewal notice" in email["Subject"]
+    assert "Dear Ada Lovelace" in body
+    assert "/offer/" in body and "/unsubscribe/" in body
+    assert message.case.policy.number not in body  # masked
+    assert message.case.policy.number[-4:] in body
+    # and the row, the immutable proof and the case timeline record it
+    message.refresh_from_db()
+    assert message.status == M.Status.SENT
+    assert message.provider_message_id == email["Message-ID"]
+    proof = NoticeProof.objects.get(case=message.case)
+    assert proof.content_hash == message.content_hash == services.content_hash(message.subject, message.body)
+    assert proof.address == customer.email
+    assert proof.deadline == dt.date(2026, 11, 16)
+    assert CaseEvent.objects.filter(case=message.case, kind="reminder", payload__status="sent").exists()
+
+
+def test_notice_proof_cannot_be_changed_in_the_database(smtp_server):
+    make_message(channel="email", offset=-45)
+    dispatch(MORNING)
+    proof = NoticeProof.objects.get()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        NoticeProof.objects.filter(pk=proof.pk).update(address="someone-else@example.com")
+    with pytest.raises(ValueError):
+        proof.save()
+
+
+def test_chinese_customer_gets_the_chinese_text(sms_gateway):
+    make_message(customer=CustomerFactory(preferred_language="zh-hans", name="李娜"))
+    dispatch(MORNING)
+    text = sms_gateway.requests[0]["body"]["text"]
+    assert text.startswith("李娜您好")
+    assert "车险" in text
+
+
+def test_http_gateway_gets_json_with_token_and_idempotency_key(sms_gateway):
+    message = make_message()
+    dispatch(MORNING)
+    request = sms_gateway.requests[0]
+    assert request["headers"]["Idempotency-Key"] == str(message.pk)
+    assert request["headers"]["Authorization"] == "Bearer gw-token"
+    assert request["body"]["to"] == message.customer.phone
+    message.refresh_from_db()
+    assert message.status == M.Status.SENT
+    assert message.provider_message_id == f"gw-{message.pk}"
+
+
+def test_gateway_503_is_retried_with_backoff_then_sent(sms_gateway):
+    # given a gateway that fails once with 503
+    sms_gateway.statuses = [503]
+    message = make_message()
+    # when dispatch runs: the row goes back with its next attempt a minute later
+    assert dispatch(MORNING) == {"retry": 1}
+    message.refresh_from_db()
+    assert message.status == M.Status.SCHEDULED
+    assert message.attempts == 1
+    assert message.next_attempt_at == MORNING + dt.timedelta(seconds=60)
+    assert "503" in message.error
+    # and before that time nothing is sent; after it, the retry succeeds
+    assert dispatch(MORNING + dt.timedelta(seconds=30)) == {}
+    assert dispatch(MORNING + dt.timedelta(seconds=61)) == {"sent": 1}
+    message.refresh_from_db()
+    assert message.status == M.Status.SENT
+    assert message.attempts == 2
+    assert [r["headers"]["Idempotency-Key"] for r in sms_gateway.requests] == [str(message.pk)] * 2
+
+
+@override_settings(REMINDER_MAX_ATTEMPTS=3)
+def test_gateway_gives_up_after_the_last_try_with_the_reason(sms_gateway):
+    sms_gateway.statuses = [503, 503, 503]
+    message = make_message()
+    now = MORNING
+    outcomes = []
+    for _ in range(3):
+        outcomes.append(dispatch(now))
+        now += dt.timedelta(hours=1)
+    assert outcomes == [{"retry": 1}, {"retry": 1}, {"failed": 1}]
+    message.refresh_from_db()
+    assert message.status == M.Status.FAILED
+    assert message.error == "gateway HTTP 503"
+    assert len(sms_gateway.requests) == 3
+    assert CaseEvent.objects.filter(case=message.case, kind="reminder", payload__status="failed").exists()
+    assert dispatch(now) == {}
+
+
+def test_permanent_gateway_error_fails_at_once(sms_gateway):
+    sms_gateway.statuses = [400]
+    message = make_message()
+    assert dispatch(MORNING) == {"failed": 1}
+    message.refresh_from_db()
+    assert message.attempts == 1
+    assert message.error == "gateway HTTP 400"
+
+
+def test_expired_lease_is_sent_again_with_the_same_key(sms_gateway):
+    # given a worker that claimed the row and reached the gateway, then died before recording
+    message = make_message()
+    assert services.messages_claim(now=MORNING) == [message.pk]
+    from notifications.backends import Outgoing, get_backend
+
+    get_backend("sms").send(Outgoing(str(message.pk), "sms", message.customer.phone, "", "first try"))
+    # when another dispatch runs before the lease expires, the row is left alone
+    assert dispatch(MORNING + dt.timedelta(seconds=60)) == {}
+    # and after it expired, the row is sent once more with the same idempotency key
+    assert dispatch(MORNING + dt.timedelta(seconds=301)) == {"sent": 1}
+    keys = [r["headers"]["Idempotency-Key"] for r in sms_gateway.requests]
+    assert keys == [str(message.pk), str(message.pk)]
+    message.refresh_from_db()
+    assert message.status == M.Status.SENT
+    assert message.attempts == 2
+
+
+def test_two_claims_never_get_the_same_rows():
+    first = [make_message() for _ in range(3)]
+    claimed_a = services.messages_claim(now=MORNING, limit=2)
+    claimed_b = services.messages_claim(now=MORNING, limit=2)
+    assert len(claimed_a) == 2
+    assert len(claimed_b) == 1
+    assert set(claimed_a) | set(claimed_b) == {m.pk for m in first}
+
+
+def test_sms_in_quiet_hours_is_deferred_to_the_morning_not_dropped():
+    # given an SMS due at 22:00 in Shanghai (the site's zone, the customer has none)
+    night = dt.datetime(2026, 12, 1, 22, 0, tzinfo=SHANGHAI)
+    message = make_message(at=night)
+    # when dispatch runs at night
+    assert dispatch(night) == {"deferred": 1}
+    # then it waits until 08:00 the next morning, without using up an attempt
+    message.refresh_from_db()
+    assert message.status == M.Status.SCHEDULED
+    assert message.defer_reason == M.DeferReason.QUIET_HOURS
+    assert message.next_attempt_at == dt.datetime(2026, 12, 2, 8, 0, tzinfo=SHANGHAI)
+    assert message.attempts == 0
+    assert dispatch(dt.datetime(2026, 12, 2, 8, 0, tzinfo=SHANGHAI)) == {"sent": 1}
+
+
+def test_quiet_hours_follow_the_customers_time_zone():
+    # 22:00 in Shanghai is 14:00 in London: a London customer gets the SMS now
+    night = dt.datetime(2026, 12, 1, 22, 0, tzinfo=SHANGHAI)
+    make_message(at=night, customer=CustomerFactory(time_zone="Europe/London"))
+    assert dispatch(night) == {"sent": 1}
+
+
+def test_at_most_one_message_per_customer_per_day_later_ones_deferred():
+    # given two reminders of one customer's two policies, both due now
+    customer = CustomerFactory()
+    first = make_message(customer=customer)
+    second = make_message(customer=customer)
+    # when dispatch runs
+    assert dispatch(MORNING) == {"sent": 1, "deferred": 1}
+    # then the second waits for the next morning
+    second.refresh_from_db()
+    assert second.status == M.Status.SCHEDULED
+    assert second.defer_reason == M.DeferReason.DAILY_CAP
+    assert second.next_attempt_at == dt.datetime(2026, 12, 2, 8, 0, tzinfo=SHANGHAI)
+    first.refresh_from_db()
+    assert first.status == M.Status.SENT
+    # and a later run on the same day still holds it back (the cap reads what was sent today)
+    assert dispatch(MORNING + dt.timedelta(hours=2)) == {}
+
+
+def test_statutory_notice_is_exempt_from_the_daily_cap(smtp_server):
+    customer = CustomerFactory()
+    make_message(customer=customer)
+    make_message(channel="email", offset=-45, customer=customer)
+    assert dispatch(MORNING) == {"sent": 2}
+
+
+def test_message_of_a_case_closed_after_planning_is_skipped():
+    message = make_message()
+    type(message.case).objects.filter(pk=message.case_id).update(stage=Stage.LAPSED)
+    assert dispatch(MORNING) == {"skipped": 1}
+    message.refresh_from_db()
+    assert message.skip_reason == M.SkipReason.CASE_CLOSED
+
+
+def test_customer_who_opted_out_after_planning_is_skipped():
+    message = make_message()
+    type(message.customer).objects.filter(pk=message.customer_id).update(consent_sms=False)
+    assert dispatch(MORNING) == {"skipped": 1}
+    message.refresh_from_db()
+    assert message.skip_reason == M.SkipReason.OPTED_OUT
+
+
+def test_call_steps_are_not_dispatched():
+    make_message(channel="call", offset=-7)
+    assert dispatch(MORNING) == {}
+
+
+def test_dispatch_command_sends_what_is_due(capsys):
+    from django.core.management import call_command
+
+    make_message(at=timezone.now() - dt.timedelta(minutes=1))
+    call_command("dispatch_messages")
+    out = capsys.readouterr().out
+    assert "sent 1" in out or "deferred 1" in out  # deferred only when run during quiet hours
+
+
+def sign(body: bytes, secret: str = "hook-secret") -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@override_settings(SMS_WEBHOOK_SECRET="hook-secret")
+def test_signed_delivery_webhook_marks_delivered_and_failed(client, sms_gateway):
+    message = make_message()
+    dispatch(MORNING)
+    message.refresh_from_db()
+    body = json.dumps({"id": message.provider_message_id, "status": "delivered"}).encode()
+    response = client.post(
+        "/notifications/webhooks/sms/", body, content_type="application/json", headers={"X-Signature": sign(body)}
+    )
+    assert response.status_code == 200
+    assert response.json() == {"updated": 1}
+    message.refresh_from_db()
+    assert message.delivery_status == M.Delivery.DELIVERED
+    body = json.dumps({"reference": str(message.pk), "status": "failed", "error": "handset off"}).encode()
+    client.post(
+        "/notifications/webhooks/sms/", body, content_type="application/json", headers={"X-Signature": sign(body)}
+    )
+    message.refresh_from_db()
+    assert message.delivery_status == M.Delivery.FAILED
+    assert message.error == "handset off"
+
+
+@override_settings(SMS_WEBHOOK_SECRET="hook-secret")
+def test_webhook_with_a_bad_signature_is_refused(client):
+    message = make_message()
+    body = json.dumps({"reference": str(message.pk), "status": "delivered"}).encode()
+    response = client.post(
+        "/notifications/webhooks/sms/",
+        body,
+        content_type="application/json",
+        headers={"X-Signature": sign(body, "wrong-secret")},
+    )
+    assert response.status_code == 403
+    message.refresh_from_db()
+    assert message.delivery_status == ""
