@@ -29,6 +29,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
@@ -413,10 +414,11 @@ class SeedReport:
 def ensure_demo_users() -> list[User]:
     """Create (or refresh) the demo users in their groups with settings.DEMO_PASSWORD."""
     users = []
+    password = make_password(settings.DEMO_PASSWORD)  # hashed once: hashing is slow on purpose
     for username, full_name, role in DEMO_USERS:
         user, _ = User.objects.get_or_create(username=username)
         user.first_name, user.last_name, user.email = full_name, "", f"{username}@example.com"
-        user.set_password(settings.DEMO_PASSWORD)
+        user.password = password
         user.save()
         user.groups.set([Group.objects.get(name=role)])
         users.append(user)
