@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
@@ -95,6 +96,8 @@ PHONE_RE = r"\+?[\d\s()\-./]{6,32}"
 EMAIL_RE = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 PREMIUM_RE = r"\d{1,12}(?:\.\d{1,2})?"  # Policy.premium: 14 digits, 2 decimals
 SUM_INSURED_RE = r"\d{1,14}(?:\.\d{1,2})?"  # Policy.sum_insured: 16 digits, 2 decimals
+# Longer chains inside one file are reported as loops (a policy renewed yearly for a century).
+MAX_CHAIN_LEVELS = 100
 COPY_CHUNK_ROWS = 100_000  # one COPY buffer; ~30 MB of CSV text at most
 
 Progress = Callable[[int, str], None]
@@ -117,7 +120,6 @@ class ImportResult:
     policies_created: int = 0
     policies_updated: int = 0
     policies_unchanged: int = 0
-    chains_linked: int = 0
     dry_run: bool = False
     errors: list[RowError] = field(default_factory=list)
 
@@ -170,7 +172,6 @@ class ImportResult:
                 "updated": self.policies_updated,
                 "unchanged": self.policies_unchanged,
             },
-            "chains_linked": self.chains_linked,
             "summary": self.summary(),
             "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in errors],
             "errors_truncated": len(errors) < len(self.errors),
@@ -347,7 +348,35 @@ def validate_rows(frame: pd.DataFrame, present: set[str], *, line_codes: set[str
     errors = _sorted_errors(found)
     bad_rows = {e.row for e in errors}
     good = frame.drop(index=list(bad_rows)) if bad_rows else frame
-    return _normalised(good, present), errors
+    good = _normalised(good, present)
+    good["chain_level"] = 0
+    if "previous_policy_number" in present and len(good):
+        levels, looping = _chain_levels(good)
+        good["chain_level"] = levels
+        if looping.any():
+            loop_errors = [
+                RowError(int(row), "previous_policy_number", _("the renewal chain loops back on itself"))
+                for row in good.index[looping]
+            ]
+            errors = _merge_errors(errors, loop_errors)
+            good = good[~looping]
+    return good, errors
+
+
+def _chain_levels(good: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's depth in its renewal chain within the file (0: its previous policy is not in
+    the file), and which rows sit on a loop (A renews B renews A) or hang from one."""
+    position = pd.Series(np.arange(len(good)), index=good["policy_number"].to_numpy())
+    previous = good["previous_policy_number"].map(position)
+    has_previous = previous.notna().to_numpy()
+    previous_at = previous.fillna(0).astype(np.int64).to_numpy()
+    levels = np.zeros(len(good), dtype=np.int64)
+    for _round in range(MAX_CHAIN_LEVELS):
+        following = np.where(has_previous, levels[previous_at] + 1, 0)
+        if np.array_equal(following, levels):
+            return levels, np.zeros(len(good), dtype=bool)
+        levels = following
+    return np.minimum(levels, MAX_CHAIN_LEVELS), levels >= MAX_CHAIN_LEVELS
 
 
 def _flag_duplicates(frame, column, flag, template) -> None:
@@ -394,6 +423,7 @@ def _normalised(good: pd.DataFrame, present: set[str]) -> pd.DataFrame:
 # Staging column -> SQL type. Absent optional columns are simply not staged.
 STAGING_TYPES = {
     "row_no": "integer",
+    "chain_level": "integer",
     "policy_number": "text",
     "customer_ref": "text",
     "customer_name": "text",
@@ -496,16 +526,14 @@ def _defaults_sql(model, provided: set[str], skip: set[str]) -> tuple[list[str],
 
 
 def _apply(good: pd.DataFrame, present: set[str], result: ImportResult, report: Progress) -> list[RowError]:
-    staged = ["row_no"] + [c for c in STAGING_TYPES if c != "row_no" and (c in present or c == "phone_digits")]
-    if "phone" not in present:
-        staged.remove("phone_digits")
+    optional = {"phone_digits"} if "phone" in present else set()
+    staged = ["row_no", "chain_level"] + [c for c in STAGING_TYPES if c in present or c in optional]
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMPORARY TABLE import_staging ("
             + ", ".join(f"{c} {STAGING_TYPES[c]}" for c in staged)
             + ") ON COMMIT DROP"
         )
-        cursor.execute("CREATE TEMPORARY TABLE import_changed (id bigint, inserted boolean) ON COMMIT DROP")
         _copy(cursor, good, staged, report)
         cursor.execute("CREATE INDEX ON import_staging (policy_number)")
         cursor.execute("ANALYZE import_staging")
@@ -513,20 +541,8 @@ def _apply(good: pd.DataFrame, present: set[str], result: ImportResult, report: 
         report(55, _("Saving customers"))
         _upsert_customers(cursor, staged, result)
         report(70, _("Saving policies"))
-        _upsert_policies(cursor, staged, result)
-        report(90, _("Linking renewal chains"))
-        if "previous_policy_number" in present:
-            _link_chains(cursor, result)
-        cursor.execute(
-            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)"
-            " FROM (SELECT id, bool_or(inserted) AS inserted FROM import_changed GROUP BY id) changed"
-        )
-        created, updated = cursor.fetchone()
-        cursor.execute("SELECT count(*) FROM import_staging")
-        (applied,) = cursor.fetchone()
-        result.policies_created, result.policies_updated = created, updated
-        result.policies_unchanged = applied - created - updated
-        cursor.execute("DROP TABLE import_staging, import_changed")
+        _upsert_policies(cursor, staged, result, report)
+        cursor.execute("DROP TABLE import_staging")
     return late_errors
 
 
@@ -589,7 +605,7 @@ def _upsert_customers(cursor, staged: list[str], result: ImportResult) -> None:
     extra_columns, extra_params = _defaults_sql(Customer, provided, skip=set())
     insert_columns = ["external_ref", *mapped.values(), *extra_columns]
     placeholders = ", ".join(["%s"] * len(extra_params))
-    updated = [dst for dst in mapped.values()]
+    updated = list(mapped.values())
     cursor.execute(
         f"""
         WITH src AS (
@@ -615,50 +631,53 @@ def _upsert_customers(cursor, staged: list[str], result: ImportResult) -> None:
     result.customers_unchanged = total - created - changed
 
 
-def _upsert_policies(cursor, staged: list[str], result: ImportResult) -> None:
+def _upsert_policies(cursor, staged: list[str], result: ImportResult, report: Progress) -> None:
+    """One upsert per chain level: a policy's previous policy is always written before it."""
     mapped = {src: dst for src, dst in POLICY_COLUMNS.items() if src in staged}
-    provided = {"number", "customer_id", "line_id", *mapped.values()}
+    chained = "previous_policy_number" in staged
+    provided = {"number", "customer_id", "line_id", *mapped.values()} | ({"previous_policy_id"} if chained else set())
     extra_columns, extra_params = _defaults_sql(Policy, provided, skip=set())
-    insert_columns = ["number", "customer_id", "line_id", *mapped.values(), *extra_columns]
-    compared = ["customer_id", "line_id", *mapped.values()]
+    insert_columns = ["number", "customer_id", "line_id", *mapped.values()]
+    select = ["s.policy_number", "c.id", "l.id", *(f"s.{src}" for src in mapped)]
+    join_previous = ""
+    if chained:
+        insert_columns.append("previous_policy_id")
+        select.append("prev.id")
+        join_previous = "LEFT JOIN renewals_policy prev ON prev.number = s.previous_policy_number"
+    compared = [c for c in insert_columns if c != "number"]
     placeholders = "".join(", %s" for _ in extra_params)
-    cursor.execute(
-        f"""
-        WITH up AS (
-            INSERT INTO renewals_policy AS p ({", ".join(insert_columns)})
-            SELECT s.policy_number, c.id, l.id, {", ".join(f"s.{src}" for src in mapped)}{placeholders}
-            FROM import_staging s
-            JOIN customers_customer c ON c.external_ref = s.customer_ref
-            JOIN renewals_lineofinsurance l ON l.code = s.line
-            ON CONFLICT (number) DO UPDATE SET
-                {", ".join(f"{c} = EXCLUDED.{c}" for c in compared)}, updated_at = now()
-            WHERE ({", ".join(f"p.{c}" for c in compared)}) IS DISTINCT FROM
-                  ({", ".join(f"EXCLUDED.{c}" for c in compared)})
-            RETURNING p.id, (xmax = 0) AS inserted
+    cursor.execute("SELECT COALESCE(max(chain_level), 0) FROM import_staging")
+    (top,) = cursor.fetchone()
+    created = updated = 0
+    for level in range(top + 1):
+        cursor.execute(
+            f"""
+            WITH up AS (
+                INSERT INTO renewals_policy AS p ({", ".join(insert_columns + extra_columns)})
+                SELECT {", ".join(select)}{placeholders}
+                FROM import_staging s
+                JOIN customers_customer c ON c.external_ref = s.customer_ref
+                JOIN renewals_lineofinsurance l ON l.code = s.line
+                {join_previous}
+                WHERE s.chain_level = %s
+                ON CONFLICT (number) DO UPDATE SET
+                    {", ".join(f"{c} = EXCLUDED.{c}" for c in compared)}, updated_at = now()
+                WHERE ({", ".join(f"p.{c}" for c in compared)}) IS DISTINCT FROM
+                      ({", ".join(f"EXCLUDED.{c}" for c in compared)})
+                RETURNING (xmax = 0) AS inserted
+            )
+            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
+            """,
+            [*extra_params, level],
         )
-        INSERT INTO import_changed SELECT id, inserted FROM up
-        """,
-        extra_params,
-    )
-
-
-def _link_chains(cursor, result: ImportResult) -> None:
-    cursor.execute(
-        """
-        WITH linked AS (
-            UPDATE renewals_policy p
-            SET previous_policy_id = prev.id, updated_at = now()
-            FROM import_staging s
-            LEFT JOIN renewals_policy prev ON prev.number = s.previous_policy_number
-            WHERE p.number = s.policy_number AND p.previous_policy_id IS DISTINCT FROM prev.id
-            RETURNING p.id, prev.id IS NOT NULL AS linked
-        ), noted AS (
-            INSERT INTO import_changed SELECT id, false FROM linked
-        )
-        SELECT count(*) FILTER (WHERE linked) FROM linked
-        """
-    )
-    (result.chains_linked,) = cursor.fetchone()
+        level_created, level_updated = cursor.fetchone()
+        created += level_created
+        updated += level_updated
+        report(70 + int(28 * (level + 1) / (top + 1)), _("Saving policies"))
+    cursor.execute("SELECT count(*) FROM import_staging")
+    (applied,) = cursor.fetchone()
+    result.policies_created, result.policies_updated = created, updated
+    result.policies_unchanged = applied - created - updated
 
 
 # --- report --------------------------------------------------------------------------------
