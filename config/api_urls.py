@@ -14,5 +14,6 @@ router.register("lines", renewals_api.LineViewSet, basename="line")
 
 urlpatterns = [
     path("auth/token/", ObtainToken.as_view(), name="api-token"),
+    path("imports/", renewals_api.ImportView.as_view(), name="api-imports"),
     *router.urls,
 ]

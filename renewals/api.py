@@ -1,10 +1,15 @@
 """API for lines, policies and renewal cases (routed in config/api_urls.py)."""
 
 import django_filters
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from customers.roles import HasRole, Role
+from renewals.imports import policies_import
 from renewals.models import LineOfInsurance, Policy
 
 ALL_ROLES = (Role.SPECIALIST, Role.MANAGER, Role.SUPPORT)
@@ -74,3 +79,50 @@ class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = PolicyFilter
     ordering_fields = ["id", "number", "end_date"]
     ordering = ["-id"]
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV (UTF-8, BOM optional) or XLSX with the import columns.")
+    dry_run = serializers.BooleanField(default=False, help_text="Check and count, save nothing.")
+
+
+class _CountsSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
+class _RowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="Row number in the file; the header is row 1.")
+    column = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportResultSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    rows = serializers.IntegerField()
+    applied_rows = serializers.IntegerField()
+    error_rows = serializers.IntegerField()
+    changed = serializers.BooleanField()
+    customers = _CountsSerializer()
+    policies = _CountsSerializer()
+    summary = serializers.CharField()
+    errors = _RowErrorSerializer(many=True)
+    errors_truncated = serializers.BooleanField()
+
+
+class ImportView(APIView):
+    """``POST /api/v1/imports/`` (managers): import a policy file now and answer the counts and
+    every row error. Same rules as ``manage.py import_policies``."""
+
+    permission_classes = [IsAuthenticated, HasRole]
+    allowed_roles = (Role.MANAGER,)
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request=ImportRequestSerializer, responses={200: ImportResultSerializer}, tags=["imports"])
+    def post(self, request):
+        data = ImportRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        result = policies_import(source=upload, filename=upload.name, dry_run=data.validated_data["dry_run"])
+        return Response(result.as_dict())

@@ -5,11 +5,14 @@ from rest_framework.authtoken.models import Token
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
+GOOD_LOGIN = {"username": "apiuser", "password": "pw-for-tests-only"}
 
 
 def test_token_endpoint_answers_the_users_token_for_good_credentials(api):
     user = make_user("apiuser", "specialist")
-    response = api().post("/api/v1/auth/token/", {"username": "apiuser", "password": "pw-for-tests-only"}, format="json")
+    response = api().post(
+        "/api/v1/auth/token/", {"username": "apiuser", "password": "pw-for-tests-only"}, format="json"
+    )
     assert response.status_code == 200
     assert response.json() == {"token": Token.objects.get(user=user).key}
 
@@ -79,7 +82,9 @@ def test_repeated_failures_for_one_username_are_locked_out_by_axes(api):
     client = api()
     for _ in range(5):
         client.post("/api/v1/auth/token/", {"username": "apiuser", "password": "wrong"}, format="json")
-    response = client.post("/api/v1/auth/token/", {"username": "apiuser", "password": "pw-for-tests-only"}, format="json")
+    response = client.post(
+        "/api/v1/auth/token/", {"username": "apiuser", "password": "pw-for-tests-only"}, format="json"
+    )
     assert response.status_code == 429
     assert response.json()["code"] == "throttled"
 
