@@ -435,7 +435,10 @@ def domain_reset() -> None:
     if connection.vendor == "postgresql":
         tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in roots)
         with connection.cursor() as cursor:
+            # Inside an outer transaction, deferred foreign-key checks must run before a TRUNCATE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         return
     # SQLite: delete from the roots and everything that (transitively) references them.
     from django.apps import apps
@@ -1278,9 +1281,8 @@ def _progress_open_cases(book: _Book, loader: _Loader, specialists: list[int]) -
     li = frame["line_id"].map(line_index).to_numpy()
     opened = np.minimum(due - book.window[li], 0) + 1 / 24
     days_open = -opened
-    assignee = frame["assignee_id"].to_numpy(dtype=object)
-    spec = np.array(specialists)[rng.integers(0, len(specialists), n)]
-    assignee = np.where(pd.isna(assignee), spec, assignee).astype(np.int64)
+    # The demo team's split of the queue (replaces whatever the scan assigned, so a seed is repeatable).
+    assignee = np.array(specialists)[rng.integers(0, len(specialists), n)]
     contacted = (rng.random(n) < np.clip(days_open / 35, 0, 0.85)) & (days_open >= 1)
     quoted = contacted & (rng.random(n) < 0.45)
     workday = 9 / 24 + rng.uniform(0, 9 / 24, n)
