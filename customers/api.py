@@ -1,10 +1,15 @@
 """API for customers, complaints and survey responses (routed in config/api_urls.py)."""
 
 import django_filters
-from rest_framework import serializers, viewsets
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 
-from customers.models import Customer
+from customers import services
+from customers.models import Complaint, ComplaintCategory, Customer, SurveyResponse
 from customers.roles import HasRole, Role
 
 ALL_ROLES = (Role.SPECIALIST, Role.MANAGER, Role.SUPPORT)
@@ -46,3 +51,202 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = CustomerFilter
     ordering_fields = ["id", "external_ref"]
     ordering = ["-id"]
+
+
+# --- complaints --------------------------------------------------------------------------
+
+EDITORS = (Role.SUPPORT, Role.MANAGER)
+# Complaint.case / SurveyResponse.case point at renewals; customers never imports renewals.
+RenewalCase = Complaint._meta.get_field("case").related_model
+Policy = Complaint._meta.get_field("policy").related_model
+
+
+class ComplaintSerializer(serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Complaint
+        fields = [
+            "id",
+            "customer",
+            "policy",
+            "case",
+            "received_via",
+            "received_at",
+            "category",
+            "severity",
+            "description",
+            "status",
+            "sla_due_at",
+            "acknowledged_at",
+            "resolved_at",
+            "upheld",
+            "resolution",
+        ]
+        read_only_fields = fields
+
+
+class ComplaintCreateSerializer(serializers.Serializer):
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
+    policy = serializers.PrimaryKeyRelatedField(queryset=Policy.objects.all(), required=False, allow_null=True)
+    case = serializers.PrimaryKeyRelatedField(queryset=RenewalCase.objects.all(), required=False, allow_null=True)
+    received_via = serializers.ChoiceField(choices=Complaint.ReceivedVia.choices)
+    received_at = serializers.DateTimeField(required=False, allow_null=True, help_text="defaults to now")
+    category = serializers.SlugRelatedField(slug_field="code", queryset=ComplaintCategory.objects.filter(active=True))
+    severity = serializers.ChoiceField(choices=Complaint.Severity.choices, default=Complaint.Severity.NORMAL)
+    description = serializers.CharField(max_length=10000)
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class ResolveSerializer(NoteSerializer):
+    resolution = serializers.CharField(max_length=10000)
+    upheld = serializers.BooleanField()
+    root_cause = serializers.CharField(max_length=200)
+
+
+class ComplaintFilter(django_filters.FilterSet):
+    category = django_filters.CharFilter(field_name="category__code")
+    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lte")
+
+    class Meta:
+        model = Complaint
+        fields = ["status", "severity", "category", "customer", "case", "received_after", "received_before"]
+
+
+class ComplaintViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Complaints. Everyone reads; support staff and managers log and work them."""
+
+    queryset = Complaint.objects.select_related("category")
+    serializer_class = ComplaintSerializer
+    permission_classes = [IsAuthenticated, HasRole]
+    allowed_roles = ALL_ROLES
+    write_roles = EDITORS
+    filterset_class = ComplaintFilter
+    ordering_fields = ["id", "received_at", "sla_due_at"]
+    ordering = ["-id"]
+
+    def _input(self, serializer_class):
+        data = serializer_class(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        return data.validated_data
+
+    def _answer(self, complaint_id: int, status=200) -> Response:
+        return Response(ComplaintSerializer(self.get_queryset().get(pk=complaint_id)).data, status=status)
+
+    @extend_schema(request=ComplaintCreateSerializer, responses={201: ComplaintSerializer})
+    def create(self, request, *args, **kwargs):
+        data = self._input(ComplaintCreateSerializer)
+        complaint = services.complaint_log(
+            customer_id=data["customer"].pk,
+            policy_id=data["policy"].pk if data.get("policy") else None,
+            case_id=data["case"].pk if data.get("case") else None,
+            received_via=data["received_via"],
+            received_at=data.get("received_at"),
+            category_id=data["category"].pk,
+            severity=data["severity"],
+            description=data["description"],
+            actor=request.user,
+        )
+        return self._answer(complaint.pk, status=201)
+
+    @extend_schema(request=NoteSerializer, responses={200: ComplaintSerializer})
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        complaint = self.get_object()
+        data = self._input(NoteSerializer)
+        services.complaint_acknowledge(complaint_id=complaint.pk, actor=request.user, note=data["note"])
+        return self._answer(complaint.pk)
+
+    @extend_schema(request=ResolveSerializer, responses={200: ComplaintSerializer})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        complaint = self.get_object()
+        data = self._input(ResolveSerializer)
+        services.complaint_resolve(
+            complaint_id=complaint.pk,
+            actor=request.user,
+            resolution=data["resolution"],
+            upheld=data["upheld"],
+            root_cause=data["root_cause"],
+            note=data["note"],
+        )
+        return self._answer(complaint.pk)
+
+    @extend_schema(request=NoteSerializer, responses={200: ComplaintSerializer})
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        complaint = self.get_object()
+        data = self._input(NoteSerializer)
+        services.complaint_close(complaint_id=complaint.pk, actor=request.user, note=data["note"])
+        return self._answer(complaint.pk)
+
+    @extend_schema(request=NoteSerializer, responses={200: ComplaintSerializer})
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        complaint = self.get_object()
+        data = self._input(NoteSerializer)
+        services.complaint_reopen(complaint_id=complaint.pk, actor=request.user, note=data["note"])
+        return self._answer(complaint.pk)
+
+
+# --- survey responses --------------------------------------------------------------------
+
+
+class SurveyResponseSerializer(serializers.ModelSerializer):
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
+    case = serializers.PrimaryKeyRelatedField(queryset=RenewalCase.objects.all(), required=False, allow_null=True)
+    score = serializers.IntegerField(min_value=0, max_value=10)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    channel = serializers.ChoiceField(choices=SurveyResponse.Channel.choices)
+    responded_at = serializers.DateTimeField(required=False, allow_null=True, help_text="defaults to now")
+
+    class Meta:
+        model = SurveyResponse
+        fields = ["id", "customer", "case", "score", "comment", "channel", "responded_at"]
+
+    def validate(self, attrs):
+        case = attrs.get("case")
+        if case is not None and case.customer_id != attrs["customer"].pk:
+            raise serializers.ValidationError({"case": [_("This case belongs to another customer.")]})
+        return attrs
+
+
+class SurveyResponseFilter(django_filters.FilterSet):
+    responded_after = django_filters.IsoDateTimeFilter(field_name="responded_at", lookup_expr="gte")
+    responded_before = django_filters.IsoDateTimeFilter(field_name="responded_at", lookup_expr="lte")
+
+    class Meta:
+        model = SurveyResponse
+        fields = ["customer", "case", "channel", "responded_after", "responded_before"]
+
+
+class SurveyResponseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """NPS answers. Everyone reads; support staff and managers record answers given by phone."""
+
+    queryset = SurveyResponse.objects.all()
+    serializer_class = SurveyResponseSerializer
+    permission_classes = [IsAuthenticated, HasRole]
+    allowed_roles = ALL_ROLES
+    write_roles = EDITORS
+    filterset_class = SurveyResponseFilter
+    ordering_fields = ["id", "responded_at"]
+    ordering = ["-id"]
+
+    def create(self, request, *args, **kwargs):
+        data = SurveyResponseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        response = services.survey_response_record(
+            customer_id=values["customer"].pk,
+            case_id=values["case"].pk if values.get("case") else None,
+            score=values["score"],
+            comment=values["comment"],
+            channel=values["channel"],
+            responded_at=values.get("responded_at"),
+            actor=request.user,
+        )
+        return Response(SurveyResponseSerializer(response).data, status=201)
