@@ -100,3 +100,188 @@ def open_cases_q() -> Q:
     from renewals.models import OPEN_STAGES
 
     return Q(stage__in=[s.value for s in OPEN_STAGES])
+
+
+# ---------------------------------------------------------------------------------------------
+# Queue, case page, customer page: a fixed number of queries each, whatever the book's size.
+# ---------------------------------------------------------------------------------------------
+QUEUE_PAGE_SIZE = 25
+HIGH_VALUE_SEGMENTS = ("high_value", "vip")
+
+
+def specialists_list():
+    """Active specialists for pickers (one query)."""
+    from django.contrib.auth import get_user_model
+
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=Role.SPECIALIST.value)
+        .order_by("first_name", "last_name", "username")
+        .distinct()
+        .only("id", "username", "first_name", "last_name")
+    )
+
+
+def queue_filter(*, user, filters: dict, today) -> tuple:
+    """(queryset of open cases after every filter but stage, stage filter Q) for the queue."""
+    import datetime as dt
+
+    from renewals.models import OPEN_STAGES
+
+    qs = RenewalCase.objects.filter(stage__in=[s.value for s in OPEN_STAGES])
+    if not has_role(user, Role.MANAGER):
+        qs = qs.filter(assignee=user)
+    else:
+        assignee = filters.get("assignee")
+        if assignee == "none":
+            qs = qs.filter(assignee__isnull=True)
+        elif assignee:
+            qs = qs.filter(assignee_id=assignee)
+    if filters.get("line"):
+        qs = qs.filter(line__code=filters["line"])
+    due = filters.get("due")
+    if due in ("7", "30"):
+        qs = qs.filter(due_date__lte=today + dt.timedelta(days=int(due)))
+    if filters.get("overdue"):
+        qs = qs.filter(next_action_date__lt=today)
+    if filters.get("high_value"):
+        qs = qs.filter(customer__segment__in=HIGH_VALUE_SEGMENTS)
+    q = (filters.get("q") or "").strip()
+    if q:
+        qs = qs.filter(Q(policy__number=q.upper()) | Q(policy__number=q) | Q(customer__name__icontains=q))
+    stage_q = Q(stage=filters["stage"]) if filters.get("stage") else Q()
+    return qs, stage_q
+
+
+def queue_page(*, user, filters: dict, today, page: int = 1) -> dict:
+    """One page of the queue (no full count: one row more tells whether a next page exists)
+    plus the counts per stage under the same filters. Three queries."""
+    from django.db.models import Count
+
+    qs, stage_q = queue_filter(user=user, filters=filters, today=today)
+    page = max(1, int(page or 1))
+    offset = (page - 1) * QUEUE_PAGE_SIZE
+    rows = list(
+        qs.filter(stage_q)
+        .select_related("policy", "customer", "line", "assignee")
+        .only(
+            "id",
+            "stage",
+            "priority",
+            "due_date",
+            "next_action_date",
+            "expiring_premium",
+            "churn_risk",
+            "has_open_complaint",
+            "version",
+            "assignee_id",
+            "policy__id",
+            "policy__number",
+            "customer__id",
+            "customer__name",
+            "customer__segment",
+            "line__id",
+            "line__code",
+            "line__name",
+            "line__name_zh_hans",
+            "assignee__id",
+            "assignee__username",
+            "assignee__first_name",
+            "assignee__last_name",
+        )
+        .order_by("-priority", "due_date", "id")[offset : offset + QUEUE_PAGE_SIZE + 1]
+    )
+    counts = {row["stage"]: row["n"] for row in qs.values("stage").annotate(n=Count("id")).order_by()}
+    return {
+        "cases": rows[:QUEUE_PAGE_SIZE],
+        "has_next": len(rows) > QUEUE_PAGE_SIZE,
+        "page": page,
+        "stage_counts": counts,
+        "total_open": sum(counts.values()),
+    }
+
+
+def case_detail(*, case_id: int) -> RenewalCase:
+    return RenewalCase.objects.select_related(
+        "policy",
+        "customer",
+        "line",
+        "assignee",
+        "current_quote",
+        "current_quote__decided_by",
+        "lost_reason",
+        "successor_policy",
+        "updated_by",
+        "closed_by",
+    ).get(pk=case_id)
+
+
+TIMELINE_LIMIT = 100
+
+
+def case_timeline(*, case_id: int) -> list:
+    from renewals.models import CaseEvent
+
+    return list(
+        CaseEvent.objects.filter(case_id=case_id)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:TIMELINE_LIMIT]
+    )
+
+
+def case_quotes(*, case_id: int) -> list:
+    from renewals.models import Quote
+
+    return list(
+        Quote.objects.filter(case_id=case_id)
+        .select_related("created_by", "decided_by")
+        .order_by("-created_at", "-id")[:20]
+    )
+
+
+def case_referrals(*, case_id: int) -> list:
+    from renewals.models import Referral
+
+    return list(
+        Referral.objects.filter(case_id=case_id)
+        .select_related("created_by", "resolved_by")
+        .order_by("resolved_at", "-created_at")[:20]
+    )
+
+
+def lost_reasons() -> list:
+    from renewals.models import LostReason
+
+    return list(LostReason.objects.filter(active=True))
+
+
+def pending_approvals(*, limit: int = 100) -> list:
+    from django.db.models import F
+
+    from renewals.models import Quote
+
+    return list(
+        Quote.objects.filter(approval_status=Quote.Approval.PENDING, case__current_quote=F("id"))
+        .select_related("case", "case__customer", "case__line", "case__policy", "created_by")
+        .order_by("created_at")[:limit]
+    )
+
+
+CUSTOMER_LIST_LIMIT = 50
+
+
+def customer_page(*, customer_id: int) -> dict:
+    from customers.models import Customer
+
+    customer = Customer.objects.get(pk=customer_id)
+    policies = list(
+        Policy.objects.filter(customer_id=customer_id)
+        .select_related("line")
+        .order_by("-end_date", "-id")[:CUSTOMER_LIST_LIMIT]
+    )
+    cases = list(
+        RenewalCase.objects.filter(customer_id=customer_id)
+        .select_related("line", "policy", "assignee", "successor_policy", "lost_reason")
+        .order_by("-due_date", "-id")[:CUSTOMER_LIST_LIMIT]
+    )
+    return {"customer": customer, "policies": policies, "cases": cases}
