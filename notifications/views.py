@@ -64,6 +64,10 @@ def customer_messages(request, customer_id: int):
 @require_GET
 @role_required(Role.SPECIALIST, Role.MANAGER)
 def call_tasks(request):
+    return _render_call_tasks(request)
+
+
+def _render_call_tasks(request):
     today = timezone.localdate()
     return render(
         request,
@@ -82,7 +86,7 @@ def call_task_done(request, message_id: int):
             return HttpResponse(exc.message, status=exc.status)
         messages.error(request, exc.message)
     if request.htmx:
-        return call_tasks(request)
+        return _render_call_tasks(request)
     return redirect(request.POST.get("next") or "/cases/")
 
 

@@ -1,0 +1,33 @@
+"""API for the outbox (read only; routed in config/api_urls.py)."""
+
+import django_filters
+from rest_framework import serializers, viewsets
+from rest_framework.permissions import IsAuthenticated
+
+from customers.roles import HasRole, Role
+from notifications.models import OutboundMessage
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OutboundMessage
+        fields = ["id", "case", "step", "channel", "status", "scheduled_for", "sent_at", "skip_reason", "error"]
+        read_only_fields = fields
+
+
+class MessageFilter(django_filters.FilterSet):
+    class Meta:
+        model = OutboundMessage
+        fields = ["case", "status", "channel"]
+
+
+class MessageViewSet(viewsets.ReadOnlyModelViewSet):
+    """Reminders and survey invitations in the outbox, with what happened to each."""
+
+    queryset = OutboundMessage.objects.all()
+    serializer_class = MessageSerializer
+    permission_classes = [IsAuthenticated, HasRole]
+    allowed_roles = (Role.SPECIALIST, Role.MANAGER, Role.SUPPORT)
+    filterset_class = MessageFilter
+    ordering_fields = ["id", "scheduled_for"]
+    ordering = ["-id"]
