@@ -74,7 +74,7 @@ def customer_search(*, q: str, limit: int = SEARCH_LIMIT) -> list[Customer]:
 
     Each branch is a small indexed query (trigram GIN on PostgreSQL, see the Customer indexes),
     so the search stays fast at 500,000 customers: no OR across joins, no counts, at most
-    ``limit`` rows each. Exact references come first, then phone matches, then names.
+    ``limit`` rows each. Exact reference and policy-number hits come first, then the rest by name.
     """
     q = (q or "").strip()[:100]
     if not q:
@@ -82,6 +82,8 @@ def customer_search(*, q: str, limit: int = SEARCH_LIMIT) -> list[Customer]:
     found: dict[int, None] = {}
 
     def take(queryset):
+        # No ORDER BY: a broad query ("Li" matches 100,000 customers) stops at the first
+        # ``limit`` rows instead of sorting them all.
         for pk in queryset.values_list("pk", flat=True)[:limit]:
             found.setdefault(pk, None)
 
@@ -89,21 +91,24 @@ def customer_search(*, q: str, limit: int = SEARCH_LIMIT) -> list[Customer]:
     refs = list(dict.fromkeys([q, q.upper()]))
     take(Customer.objects.filter(external_ref__in=refs))
     take(Customer.objects.filter(policies__number__in=refs))
+    exact_ids = list(found)
     digits = phone_digits(q)
     if _PHONE_CHARS.match(q) and len(digits) >= 4:
         # "8000" finds the last four digits; longer input matches anywhere ("138 0013").
         lookup = "phone_digits__endswith" if len(digits) <= 4 else "phone_digits__contains"
-        take(Customer.objects.filter(**{lookup: digits}).order_by("name"))
+        take(Customer.objects.filter(**{lookup: digits}))
     elif len(q) >= 3:
-        take(Customer.objects.filter(name__icontains=q).order_by("name"))
+        take(Customer.objects.filter(name__icontains=q))
         if len(found) < limit:
-            take(Customer.objects.filter(external_ref__icontains=q).order_by("external_ref"))
+            take(Customer.objects.filter(external_ref__icontains=q))
     else:
         # Two characters (many Chinese names) are too short for trigrams: prefix match.
-        take(Customer.objects.filter(name__startswith=q).order_by("name"))
+        take(Customer.objects.filter(name__startswith=q))
     ids = list(found)[:limit]
     by_id = Customer.objects.in_bulk(ids)
-    return [by_id[pk] for pk in ids if pk in by_id]
+    exact = [by_id[pk] for pk in exact_ids if pk in by_id]
+    rest = sorted((by_id[pk] for pk in ids if pk in by_id and pk not in exact_ids), key=lambda c: c.name)
+    return exact + rest
 
 
 # --- complaints --------------------------------------------------------------------------
