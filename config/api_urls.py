@@ -5,12 +5,17 @@ from rest_framework.routers import DefaultRouter
 
 from config.account_views import ObtainToken
 from customers import api as customers_api
+from notifications import api as notifications_api
 from renewals import api as renewals_api
 
 router = DefaultRouter()
 router.register("customers", customers_api.CustomerViewSet, basename="customer")
 router.register("policies", renewals_api.PolicyViewSet, basename="policy")
 router.register("lines", renewals_api.LineViewSet, basename="line")
+router.register("cases", renewals_api.CaseViewSet, basename="case")
+router.register("complaints", customers_api.ComplaintViewSet, basename="complaint")
+router.register("survey-responses", customers_api.SurveyResponseViewSet, basename="survey-response")
+router.register("messages", notifications_api.MessageViewSet, basename="message")
 
 urlpatterns = [
     path("auth/token/", ObtainToken.as_view(), name="api-token"),

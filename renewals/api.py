@@ -1,16 +1,23 @@
 """API for lines, policies and renewal cases (routed in config/api_urls.py)."""
 
+from contextlib import contextmanager
+
 import django_filters
+from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.roles import HasRole, Role
+from customers.errors import ApplicationError
+from customers.roles import HasRole, Role, has_role
+from renewals import services
 from renewals.imports import policies_import
-from renewals.models import LineOfInsurance, Policy
+from renewals.models import LineOfInsurance, LostReason, Policy, RenewalCase, Stage
 
 ALL_ROLES = (Role.SPECIALIST, Role.MANAGER, Role.SUPPORT)
 
@@ -126,3 +133,256 @@ class ImportView(APIView):
         upload = data.validated_data["file"]
         result = policies_import(source=upload, filename=upload.name, dry_run=data.validated_data["dry_run"])
         return Response(result.as_dict())
+
+
+# --- renewal cases -----------------------------------------------------------------------
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    policy = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    line = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    lost_reason = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    successor_policy = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
+
+    class Meta:
+        model = RenewalCase
+        fields = [
+            "id",
+            "policy",
+            "customer",
+            "line",
+            "stage",
+            "assignee",
+            "opened_at",
+            "due_date",
+            "priority",
+            "churn_risk",
+            "lost_reason",
+            "successor_policy",
+            "version",
+        ]
+        read_only_fields = fields
+
+
+class CaseFilter(django_filters.FilterSet):
+    stage = django_filters.ChoiceFilter(choices=Stage.choices)
+    line = django_filters.CharFilter(field_name="line__code")
+    assignee = django_filters.CharFilter(field_name="assignee__username", help_text="username")
+    due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    policy_number = django_filters.CharFilter(field_name="policy__number")
+
+    class Meta:
+        model = RenewalCase
+        fields = ["stage", "line", "assignee", "due_after", "due_before", "policy_number"]
+
+
+class _Versioned(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="The case version you read; a stale one answers 409."
+    )
+
+
+class ContactSerializer(_Versioned):
+    channel = serializers.ChoiceField(choices=list(services.CONTACT_CHANNELS))
+    reached = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    next_action_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class QuoteRequestSerializer(_Versioned):
+    discount_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, default="0"
+    )
+
+
+class QuoteStepSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    factor = serializers.CharField()
+    amount = serializers.CharField()
+
+
+class QuoteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.IntegerField(source="case_id")
+    premium = serializers.DecimalField(max_digits=14, decimal_places=2)
+    expiring_premium = serializers.DecimalField(max_digits=14, decimal_places=2)
+    base_rate_factor = serializers.DecimalField(max_digits=7, decimal_places=4)
+    claims_factor = serializers.DecimalField(max_digits=7, decimal_places=4)
+    loyalty_factor = serializers.DecimalField(max_digits=7, decimal_places=4)
+    discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    approval_status = serializers.CharField()
+    breakdown = serializers.ListField(child=serializers.DictField(), help_text="each factor and the running amount")
+    case_version = serializers.IntegerField(source="case.version")
+
+
+class RenewSerializer(_Versioned):
+    premium = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Defaults to the accepted quote's premium.",
+    )
+
+
+class LoseSerializer(_Versioned):
+    reason = serializers.SlugRelatedField(
+        slug_field="code", queryset=LostReason.objects.filter(kind=LostReason.Kind.LOST, active=True)
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class NotOfferedSerializer(_Versioned):
+    reason = serializers.SlugRelatedField(
+        slug_field="code", queryset=LostReason.objects.filter(kind=LostReason.Kind.NOT_OFFERED, active=True)
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class AssignSerializer(_Versioned):
+    assignee = serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.filter(groups__name=Role.SPECIALIST, is_active=True)
+    )
+
+
+# Service argument names -> the API's field names, for errors.
+SERVICE_FIELDS = {"reason_code": "reason", "expected_version": "version", "assignee_id": "assignee"}
+
+
+@contextmanager
+def api_fields():
+    """Re-raise service errors with the API's field names."""
+    try:
+        yield
+    except ApplicationError as exc:
+        if exc.field in SERVICE_FIELDS:
+            exc.field = SERVICE_FIELDS[exc.field]
+        raise
+
+
+class CaseViewSet(viewsets.ReadOnlyModelViewSet):
+    """Renewal cases. Everyone reads; the assigned specialist or a manager acts (support reads only);
+    assigning is for managers. Each action calls the same service as the case page."""
+
+    queryset = RenewalCase.objects.select_related("policy", "line", "assignee", "lost_reason", "successor_policy")
+    serializer_class = CaseSerializer
+    permission_classes = [IsAuthenticated, HasRole]
+    allowed_roles = ALL_ROLES
+    write_roles = (Role.SPECIALIST, Role.MANAGER)
+    filterset_class = CaseFilter
+    ordering_fields = ["id", "due_date", "priority", "opened_at"]
+    ordering = ["-id"]
+
+    def _case_for_action(self, *, managers_only: bool = False) -> RenewalCase:
+        case = self.get_object()
+        user = self.request.user
+        if has_role(user, Role.MANAGER):
+            return case
+        if managers_only or case.assignee_id != user.pk:
+            raise PermissionDenied("Only the assigned specialist or a manager can change this case.")
+        return case
+
+    def _input(self, serializer_class):
+        data = serializer_class(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        return data.validated_data
+
+    def _answer_case(self, case_id: int) -> Response:
+        return Response(CaseSerializer(self.get_queryset().get(pk=case_id)).data)
+
+    @extend_schema(request=ContactSerializer, responses={200: CaseSerializer})
+    @action(detail=True, methods=["post"])
+    def contact(self, request, pk=None):
+        """Log a call, email, visit or message; reaching the customer moves an open case to contacted."""
+        case = self._case_for_action()
+        data = self._input(ContactSerializer)
+        with api_fields():
+            services.case_log_contact(
+                case_id=case.pk,
+                actor=request.user,
+                channel=data["channel"],
+                reached=data["reached"],
+                note=data["note"],
+                next_action_date=data["next_action_date"],
+                expected_version=data.get("version"),
+            )
+        return self._answer_case(case.pk)
+
+    @extend_schema(request=QuoteRequestSerializer, responses={200: QuoteSerializer})
+    @action(detail=True, methods=["post"])
+    def quote(self, request, pk=None):
+        """Price the renewal with an optional discount; answers the itemised breakdown. A discount above
+        the specialist's authority waits for a manager (``approval_status`` "pending")."""
+        case = self._case_for_action()
+        data = self._input(QuoteRequestSerializer)
+        with api_fields():
+            quote = services.quote_prepare(
+                case_id=case.pk,
+                actor=request.user,
+                discount_percent=data["discount_percent"],
+                expected_version=data.get("version"),
+            )
+        return Response(QuoteSerializer(quote).data)
+
+    @extend_schema(request=RenewSerializer, responses={200: CaseSerializer})
+    @action(detail=True, methods=["post"])
+    def renew(self, request, pk=None):
+        """Close as renewed: the successor policy is created from the accepted quote (or ``premium``)."""
+        case = self._case_for_action()
+        data = self._input(RenewSerializer)
+        with api_fields():
+            services.case_mark_renewed(
+                case_id=case.pk, actor=request.user, premium=data["premium"], expected_version=data.get("version")
+            )
+        return self._answer_case(case.pk)
+
+    @extend_schema(request=LoseSerializer, responses={200: CaseSerializer})
+    @action(detail=True, methods=["post"])
+    def lose(self, request, pk=None):
+        """Close as lost, with a reason code (see the lost reasons of kind "lost")."""
+        case = self._case_for_action()
+        data = self._input(LoseSerializer)
+        with api_fields():
+            services.case_mark_lost(
+                case_id=case.pk,
+                actor=request.user,
+                reason_code=data["reason"].code,
+                note=data["note"],
+                expected_version=data.get("version"),
+            )
+        return self._answer_case(case.pk)
+
+    @extend_schema(request=NotOfferedSerializer, responses={200: CaseSerializer})
+    @action(detail=True, methods=["post"], url_path="not-offered")
+    def not_offered(self, request, pk=None):
+        """Close as not offered (the insurer declines to renew), with a reason code."""
+        case = self._case_for_action()
+        data = self._input(NotOfferedSerializer)
+        with api_fields():
+            services.case_mark_not_offered(
+                case_id=case.pk,
+                actor=request.user,
+                reason_code=data["reason"].code,
+                note=data["note"],
+                expected_version=data.get("version"),
+            )
+        return self._answer_case(case.pk)
+
+    @extend_schema(request=AssignSerializer, responses={200: CaseSerializer})
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        """Assign to a specialist by username (managers only)."""
+        case = self._case_for_action(managers_only=True)
+        data = self._input(AssignSerializer)
+        with api_fields():
+            services.case_assign(
+                case_id=case.pk,
+                assignee_id=data["assignee"].pk,
+                actor=request.user,
+                expected_version=data.get("version"),
+            )
+        return self._answer_case(case.pk)
