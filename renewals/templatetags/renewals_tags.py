@@ -20,3 +20,13 @@ def days_label(value, today) -> str:
     if days >= 0:
         return ngettext("in %(n)d day", "in %(n)d days", days) % {"n": days}
     return ngettext("%(n)d day ago", "%(n)d days ago", -days) % {"n": -days}
+
+
+@register.filter
+def stage_label(value) -> str:
+    from renewals.models import Stage
+
+    try:
+        return Stage(value).label
+    except ValueError:
+        return value or ""
