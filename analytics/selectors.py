@@ -164,7 +164,7 @@ def days_histogram(kind: str, period: Period, filters: Filters, *, use_rollups: 
             .values_list("k_days")
             .annotate(n=Count("id"))
         )
-    return {days: n for days, n in rows}
+    return dict(rows)
 
 
 def complaints_by_category(period: Period, filters: Filters, *, use_rollups: bool) -> dict[str, int]:
@@ -181,7 +181,7 @@ def complaints_by_category(period: Period, filters: Filters, *, use_rollups: boo
             .values_list("category__code")
             .annotate(n=Count("id"))
         )
-    return {code: n for code, n in rows}
+    return dict(rows)
 
 
 def resolution_inputs(period: Period, filters: Filters, *, use_rollups: bool) -> dict:
@@ -229,7 +229,7 @@ def survey_scores(period: Period, filters: Filters, *, use_rollups: bool) -> dic
             .values_list("score")
             .annotate(n=Count("id"))
         )
-    return {score: n for score, n in rows}
+    return dict(rows)
 
 
 def policies_in_force(on_day: dt.date, filters: Filters, *, use_rollups: bool) -> int:
@@ -310,7 +310,9 @@ def kpi_figures(period: Period, filters: Filters, *, use_rollups: bool | None = 
         complaint_rate_per_1000=kpis.complaint_rate_per_1000(complaints=complaints, policies_in_force=in_force),
     )
     resolution = resolution_inputs(period, filters, use_rollups=use_rollups)
-    figures.update({key: resolution[key] for key in ("median_days_to_resolve", "resolved_within_sla_share", "upheld_share")})
+    figures.update(
+        {key: resolution[key] for key in ("median_days_to_resolve", "resolved_within_sla_share", "upheld_share")}
+    )
     renewal_premium, all_premium = starting_premium(period, filters, use_rollups=use_rollups)
     figures["renewal_premium_share"] = kpis.renewal_premium_share(
         renewal_premium=renewal_premium, all_premium=all_premium
@@ -588,13 +590,22 @@ def rollup_state() -> RollupState | None:
 
 # --------------------------------------------------------------------------- drill-down
 
-DRILL_CASE_OUTCOMES = ("cohort", "renewed", "lost", "lapsed", "pending", "decided", "not_offered", "contacted", "quoted")
+DRILL_CASE_OUTCOMES = (
+    "cohort",
+    "renewed",
+    "lost",
+    "lapsed",
+    "pending",
+    "decided",
+    "not_offered",
+    "contacted",
+    "quoted",
+)
 DRILL_PAGE_SIZE = 50
 
 
-def drill_cases(period: Period, filters: Filters, *, outcome: str, reason: str = "", after_id: int | None = None):
-    """The cases behind a figure (same period and filters), newest id first, keyset-paginated:
-    returns (page rows, next cursor or None) without counting the whole set."""
+def drill_case_queryset(period: Period, filters: Filters, *, outcome: str, reason: str = ""):
+    """The cases behind a figure: same period, filters and definitions as the figure."""
     queryset = sources.filter_rows(sources.case_rows(), filters).filter(
         _in_period("due_date", period, is_datetime=False)
     )
@@ -612,6 +623,13 @@ def drill_cases(period: Period, filters: Filters, *, outcome: str, reason: str =
         queryset = queryset.exclude(stage=Stage.NOT_OFFERED)
     if reason:
         queryset = queryset.filter(lost_reason__code=reason)
+    return queryset
+
+
+def drill_cases(period: Period, filters: Filters, *, outcome: str, reason: str = "", after_id: int | None = None):
+    """One page of :func:`drill_case_queryset`, newest id first, keyset-paginated: returns
+    (rows, next cursor or None) without counting the whole set."""
+    queryset = drill_case_queryset(period, filters, outcome=outcome, reason=reason)
     if after_id:
         queryset = queryset.filter(pk__lt=after_id)
     rows = list(
@@ -632,9 +650,6 @@ def drill_complaints(period: Period, filters: Filters, *, category: str = "", af
         queryset = queryset.filter(category__code=category)
     if after_id:
         queryset = queryset.filter(pk__lt=after_id)
-    rows = list(
-        queryset.select_related("customer", "category", "policy").order_by("-pk")[: DRILL_PAGE_SIZE + 1]
-    )
+    rows = list(queryset.select_related("customer", "category", "policy").order_by("-pk")[: DRILL_PAGE_SIZE + 1])
     next_cursor = rows[DRILL_PAGE_SIZE - 1].pk if len(rows) > DRILL_PAGE_SIZE else None
     return rows[:DRILL_PAGE_SIZE], next_cursor
-

@@ -119,7 +119,11 @@ TABLES = (
         ComplaintRollup,
         ("category_id",),
         ("complaints",),
-        (Source(sources.complaint_rows, "received_at", True, {"category_id": "category_id"}, {"complaints": Count("id")}),),
+        (
+            Source(
+                sources.complaint_rows, "received_at", True, {"category_id": "category_id"}, {"complaints": Count("id")}
+            ),
+        ),
     ),
     Table(
         ComplaintResolutionRollup,
@@ -391,6 +395,7 @@ def kpi_targets_set(*, targets: dict[str, str | Decimal | None], actor) -> dict[
         if value is None:
             KpiTarget.objects.filter(kpi=kpi).delete()
         else:
-            KpiTarget.objects.update_or_create(kpi=kpi, defaults={"value": value, "updated_by": actor, "updated_at": now})
+            KpiTarget.objects.update_or_create(
+                kpi=kpi, defaults={"value": value, "updated_by": actor, "updated_at": now}
+            )
     return {kpi: value for kpi, value in parsed.items() if value is not None}
-

@@ -1,5 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import api, views
 
 app_name = "analytics"
 
-urlpatterns = []
+urlpatterns = [
+    path("api/v1/kpis/", api.KpiView.as_view(), name="api-kpis"),
+    path("analytics/", views.dashboard, name="dashboard"),
+    path("analytics/targets/", views.targets, name="targets"),
+    path("analytics/cases/", views.drill_cases, name="drill-cases"),
+    path("analytics/complaints/", views.drill_complaints, name="drill-complaints"),
+    path("analytics/export/<slug:table>.<str:fmt>", views.export, name="export"),
+    path("analytics/model/", views.churn_model, name="model"),
+]

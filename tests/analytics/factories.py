@@ -36,9 +36,7 @@ def make_case(
     opened_days_before_due: int = 60,
 ) -> RenewalCase:
     customer = customer or CustomerFactory(region=region, segment=segment)
-    policy = PolicyFactory(
-        customer=customer, line=line(line_code), end_date=due, premium=premium, channel=channel
-    )
+    policy = PolicyFactory(customer=customer, line=line(line_code), end_date=due, premium=premium, channel=channel)
     opened_at = at(due - dt.timedelta(days=opened_days_before_due), 9)
     fields = {
         "policy": policy,

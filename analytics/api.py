@@ -1,0 +1,76 @@
+"""GET /api/v1/kpis/: the KPI figures of DESIGN §2 for a period and filters (managers only)."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.roles import HasRole, Role
+
+from . import selectors
+from .params import filters_from_query, period_from_api
+
+_rate = serializers.FloatField(allow_null=True, min_value=0, max_value=1)
+
+
+class KpiSerializer(serializers.Serializer):
+    """The answer's shape (used for the schema): rates 0..1, NPS −100..100, null = no data."""
+
+    cohort = serializers.IntegerField()
+    not_offered = serializers.IntegerField()
+    renewed = serializers.IntegerField()
+    lost = serializers.IntegerField()
+    lapsed = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    decided = serializers.IntegerField()
+    renewal_rate = _rate
+    premium_retention = serializers.FloatField(allow_null=True, min_value=0)
+    funnel = inline_serializer("KpiFunnel", {"contacted": _rate, "quoted": _rate, "renewed": _rate})
+    lost_reasons = serializers.DictField(child=serializers.FloatField(), help_text="reason code → share of lost cases")
+    nps = serializers.FloatField(allow_null=True, min_value=-100, max_value=100)
+    nps_responses = serializers.IntegerField()
+    promoters = serializers.IntegerField(help_text="number of responses scoring 9–10")
+    passives = serializers.IntegerField(help_text="number of responses scoring 7–8")
+    detractors = serializers.IntegerField(help_text="number of responses scoring 0–6")
+    complaints = serializers.IntegerField()
+    policies_in_force = serializers.IntegerField(help_text="on the last day of the period")
+    complaint_rate_per_1000 = serializers.FloatField(allow_null=True)
+    median_days_to_resolve = serializers.FloatField(allow_null=True)
+    resolved_within_sla_share = _rate
+    upheld_share = _rate
+    renewal_premium_share = _rate
+
+
+def _parameter(name, description, required=False, type_=str):
+    return OpenApiParameter(name, type_, OpenApiParameter.QUERY, required=required, description=description)
+
+
+class KpiView(APIView):
+    permission_classes = [IsAuthenticated, HasRole]
+    allowed_roles = (Role.MANAGER,)
+
+    @extend_schema(
+        summary="KPI figures for a period",
+        description=(
+            "Cohort = cases whose policy expires between start and end (inclusive); complaints, NPS answers "
+            "and starting policies are counted by their own dates in the period. Unknown codes or bad dates "
+            "answer 400 naming the parameter. Managers only."
+        ),
+        parameters=[
+            _parameter("start", "first day, YYYY-MM-DD", True, OpenApiTypes.DATE),
+            _parameter("end", "last day (inclusive), YYYY-MM-DD", True, OpenApiTypes.DATE),
+            _parameter("line", "line of insurance code (auto, health, property, …)"),
+            _parameter("region", "customer region"),
+            _parameter("segment", "standard | high_value | vip"),
+            _parameter("channel", "sales channel: direct | agent | broker | online"),
+            _parameter("specialist", "username of the assigned specialist"),
+        ],
+        responses={200: KpiSerializer},
+        tags=["kpis"],
+    )
+    def get(self, request):
+        period = period_from_api(request.query_params)
+        filters = filters_from_query(request.query_params, strict=True)
+        return Response(selectors.kpi_figures(period, filters))

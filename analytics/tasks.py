@@ -1,0 +1,20 @@
+"""Celery tasks of the analytics app (names as in config/celery.py's beat schedule)."""
+
+from celery import shared_task
+
+from .churn import churn_model_fit
+from .services import rollups_refresh
+
+
+@shared_task(name="analytics.tasks.refresh_rollups", time_limit=30 * 60, soft_time_limit=29 * 60)
+def refresh_rollups(full: bool = False) -> dict:
+    """Every 10 minutes: months touched since the last run (and a full rebuild once a day)."""
+    result = rollups_refresh(full=full)
+    return {"rebuilt": result.rebuilt, "skipped": result.skipped, "months": result.months}
+
+
+@shared_task(name="analytics.tasks.fit_churn_model", time_limit=60 * 60, soft_time_limit=59 * 60)
+def fit_churn_model() -> dict:
+    """Nightly: refit on decided cases and rescore every open case."""
+    run = churn_model_fit()
+    return {"run_id": run.pk, "status": run.status, "scored": run.scored_cases}
