@@ -276,7 +276,7 @@ def customer_page(*, customer_id: int) -> dict:
     customer = Customer.objects.get(pk=customer_id)
     policies = list(
         Policy.objects.filter(customer_id=customer_id)
-        .select_related("line")
+        .select_related("line", "previous_policy")
         .order_by("-end_date", "-id")[:CUSTOMER_LIST_LIMIT]
     )
     cases = list(
