@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import selectors
 from .models import LOWER_IS_BETTER, PERCENT_KPIS, Kpi
@@ -44,6 +45,8 @@ def fmt_change(kpi: str, delta) -> str:
         return f"{delta * 100:+.1f} pts"
     if kpi == Kpi.NPS:
         return f"{delta:+.0f}"
+    if kpi in (Kpi.MEDIAN_DAYS_TO_CONTACT, Kpi.MEDIAN_DAYS_TO_RESOLVE):
+        return f"{delta:+.1f}"
     return f"{delta:+.2f}"
 
 
@@ -64,6 +67,7 @@ class Tile:
     previous: str
     change: str
     change_direction: str
+    change_sign: int
     target: str
     target_gap: str
     target_direction: str
@@ -100,7 +104,8 @@ def tiles(period: Period, filters: Filters, current: dict, previous: dict, targe
             Kpi.CONTACTED_SHARE,
             current["contacted_share"],
             previous["contacted_share"],
-            _("%(n)s cases in the cohort") % {"n": f"{current['cohort']:,}"},
+            ngettext("%(n)s case in the cohort", "%(n)s cases in the cohort", current["cohort"])
+            % {"n": f"{current['cohort']:,}"},
             link("/analytics/cases/", outcome="contacted"),
         ),
         (
@@ -110,12 +115,23 @@ def tiles(period: Period, filters: Filters, current: dict, previous: dict, targe
             _("days from open to first contact"),
             link("/analytics/cases/", outcome="contacted"),
         ),
-        (Kpi.NPS, current["nps"], previous["nps"], _("%(n)s responses") % {"n": f"{current['nps_responses']:,}"}, ""),
+        (
+            Kpi.NPS,
+            current["nps"],
+            previous["nps"],
+            ngettext("%(n)s response", "%(n)s responses", current["nps_responses"])
+            % {"n": f"{current['nps_responses']:,}"},
+            "",
+        ),
         (
             Kpi.COMPLAINT_RATE,
             current["complaint_rate_per_1000"],
             previous["complaint_rate_per_1000"],
-            _("%(n)s complaints · %(p)s policies in force")
+            ngettext(
+                "%(n)s complaint · %(p)s policies in force",
+                "%(n)s complaints · %(p)s policies in force",
+                current["complaints"],
+            )
             % {"n": f"{current['complaints']:,}", "p": f"{current['policies_in_force']:,}"},
             link("/analytics/complaints/"),
         ),
@@ -151,7 +167,10 @@ def tiles(period: Period, filters: Filters, current: dict, previous: dict, targe
             Kpi.HIGH_VALUE_RETENTION,
             current["high_value_renewal_rate"],
             previous["high_value_renewal_rate"],
-            _("%(n)s decided high-value/VIP cases") % {"n": f"{current['high_value_decided']:,}"},
+            ngettext(
+                "%(n)s decided high-value/VIP case", "%(n)s decided high-value/VIP cases", current["high_value_decided"]
+            )
+            % {"n": f"{current['high_value_decided']:,}"},
             link("/analytics/cases/", outcome="decided"),
         ),
     ]
@@ -169,6 +188,7 @@ def tiles(period: Period, filters: Filters, current: dict, previous: dict, targe
                 previous=fmt(kpi, before),
                 change=fmt_change(kpi, delta),
                 change_direction=direction(kpi, delta),
+                change_sign=0 if delta is None or abs(delta) < 1e-9 else (1 if delta > 0 else -1),
                 target=fmt(kpi, target) if target is not None else "",
                 target_gap=fmt_change(kpi, gap),
                 target_direction=direction(kpi, gap),

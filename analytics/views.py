@@ -42,7 +42,7 @@ def _filter_context(request, period, filters) -> dict:
         "period": period,
         "filters": filters,
         "lines": selectors.line_choices(),
-        "regions": selectors.region_choices(),
+        "region_choices": selectors.region_choices(),
         "segments": Customer.Segment.choices,
         "channels": Policy.Channel.choices,
         "specialists": selectors.specialist_choices(),
