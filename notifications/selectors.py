@@ -34,7 +34,7 @@ def case_notice_proof(*, case_id: int) -> NoticeProof | None:
 
 def customer_messages(*, customer_id: int) -> list[OutboundMessage]:
     return list(
-        _with_related(M.objects.filter(customer_id=customer_id).select_related("case__policy")).order_by("-id")[
+        _with_related(M.objects.filter(case__customer_id=customer_id).select_related("case__policy")).order_by("-id")[
             :CASE_LOG_LIMIT
         ]
     )

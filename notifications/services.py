@@ -93,7 +93,7 @@ def _plan_step_sql(channel: str) -> str:
     """
 
 
-def reminders_plan(*, on_date: dt.date, now: dt.datetime | None = None) -> int:
+def reminders_plan(*, on_date: dt.date, now: dt.datetime | None = None, catch_up_days: int = STALE_DAYS) -> int:
     """Insert the outbox rows of every active step due on ``on_date`` for open cases; returns
     how many rows were added. Idempotent: a second run adds nothing. Rows without consent or
     address are inserted as skipped with the reason (visible on the case). Unsent reminder rows
@@ -110,7 +110,7 @@ def reminders_plan(*, on_date: dt.date, now: dt.datetime | None = None) -> int:
                 # The notice is owed until expiry however late the case was opened.
                 earliest_due = max(on_date + dt.timedelta(days=1), latest_due - dt.timedelta(days=366))
             else:
-                earliest_due = latest_due - dt.timedelta(days=STALE_DAYS)
+                earliest_due = latest_due - dt.timedelta(days=catch_up_days)
             if earliest_due > latest_due:
                 continue
             params = {
@@ -416,7 +416,7 @@ def message_record_sent(
     *, message_id: int, provider_message_id: str, address: str, subject: str, body: str, sent_at: dt.datetime
 ) -> OutboundMessage | None:
     """Mark the row sent, keep what was sent, and for the notice write its immutable proof."""
-    message = M.objects.select_for_update(of=("self",)).select_related("line").filter(pk=message_id).first()
+    message = M.objects.select_for_update(of=("self",)).select_related("line", "step").filter(pk=message_id).first()
     if message is None or message.status == S.SENT:
         return message
     message.status = S.SENT
