@@ -401,12 +401,17 @@ def panel_customer(request, customer_id: int):
 @require_GET
 @role_required(*ALL_ROLES)
 def panel_escalated(request):
-    complaints = selectors.complaints_escalated()
-    _decorate(complaints, selectors.voice_settings().sla_near_hours)
+    shown = 20
+    complaints = selectors.complaints_escalated(limit=shown + 1)
+    _decorate(complaints[:shown], selectors.voice_settings().sla_near_hours)
     return render(
         request,
         "customers/_panel_escalated.html",
-        {"complaints": complaints, "can_edit": has_role(request.user, *EDITORS)},
+        {
+            "complaints": complaints[:shown],
+            "more": len(complaints) > shown,
+            "can_edit": has_role(request.user, *EDITORS),
+        },
     )
 
 

@@ -89,3 +89,44 @@ def test_customer_answers_survey_with_four_and_support_gets_the_follow_up(browse
     page.get_by_text("Follow-up done").wait_for()
     assert SurveyFollowUp.objects.get(customer=customer).status == "done"
     shot("follow-up-done")
+
+
+def test_manager_tightens_the_sla_and_sees_breached_complaints_escalated(page, login, shot):
+    make_user("manager1", "manager", first_name="Zhang", last_name="Wei")
+    customer = CustomerFactory(name="Ma Lin", phone="13700001111", phone_digits="13700001111")
+    services.survey_response_record(customer_id=customer.pk, score=3, comment="Too slow", channel="phone")
+    old = services.complaint_log(
+        customer_id=customer.pk,
+        received_via="letter",
+        category_id=Complaint._meta.get_field("category").related_model.objects.get(code="claims").pk,
+        description="Claim still unpaid after six weeks.",
+        received_at=timezone.now() - dt.timedelta(days=20),
+    )
+    services.complaints_escalate_breached()
+
+    login("manager1")
+    page.goto("/complaints/settings/")
+    page.get_by_label("High: days to resolve").fill("3")
+    page.get_by_role("button", name="Save service levels").click()
+    page.get_by_text("Service levels saved").wait_for()
+    shot("settings")
+
+    page.goto("/complaints/?escalated=on")
+    row = page.locator("tr.complaint-row", has_text="Ma Lin")
+    assert "Overdue by" in row.locator(".sla-badge").inner_text()
+    assert "sla-breached" in row.locator(".sla-badge").get_attribute("class")
+    shot("escalated-queue")
+
+    page.goto("/complaints/panel/escalated/")
+    assert page.get_by_text(f"#{old.pk}").is_visible()
+    # The customer page (renewals) loads the complaints-and-surveys panel with htmx.
+    page.goto(f"/customers/{customer.pk}/")
+    page.get_by_text("Claim still unpaid after six weeks.").wait_for()
+    assert page.get_by_text("Too slow").is_visible()
+    shot("customer-page-panel")
+
+    page.goto("/complaints/new/")
+    page.get_by_label("Find the customer").fill("1111")
+    page.locator("#customer-picker a", has_text="Ma Lin").click()
+    assert page.get_by_label("Description").is_visible()
+    shot("log-form-picked")
