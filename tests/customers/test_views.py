@@ -332,3 +332,40 @@ def test_support_records_a_phone_answer_with_the_time_given(client, support):
     assert answer.channel == "phone" and answer.recorded_by == support
     assert answer.responded_at == dt.datetime(2026, 11, 25, 7, 0, tzinfo=dt.UTC)
     assert answer.follow_up.status == "open"
+
+
+def test_customer_panel_query_count_does_not_grow_with_complaints_and_answers(
+    client, specialist, django_assert_max_num_queries
+):
+    customer = CustomerFactory()
+    for score in (2, 5, 9, 10):
+        services.survey_response_record(customer_id=customer.pk, score=score, channel="phone")
+    for _ in range(8):
+        log_complaint(customer=customer)
+    client.force_login(specialist)
+    with django_assert_max_num_queries(7):
+        response = client.get(f"/complaints/panel/customer/{customer.pk}/")
+    assert response.content.decode().count("border-bottom py-2") == 8
+
+
+def test_follow_up_list_and_escalated_panel_query_counts_are_constant(client, manager, django_assert_max_num_queries):
+    for score in range(7):
+        services.survey_response_record(customer_id=CustomerFactory().pk, score=score, channel="phone", comment="x")
+    with time_machine.travel(NOW - dt.timedelta(days=30), tick=False):
+        for _ in range(6):
+            log_complaint()
+    services.complaints_escalate_breached()
+    client.force_login(manager)
+    with django_assert_max_num_queries(6):
+        assert len(client.get("/complaints/follow-ups/").context["follow_ups"]) == 7
+    with django_assert_max_num_queries(6):
+        assert len(client.get("/complaints/panel/escalated/").context["complaints"]) == 6
+
+
+def test_escalation_task_is_registered_under_the_beat_schedule_name():
+    from config.celery import BEAT_SCHEDULE, app
+
+    name = BEAT_SCHEDULE["escalate-complaints"]["task"]
+    app.loader.import_default_modules()  # what a worker does at start (autodiscovery)
+    assert name == "customers.tasks.escalate_breached_complaints"
+    assert name in app.tasks
