@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from config.api import UtcDateTimeFilter
 from customers import services
 from customers.models import Complaint, ComplaintCategory, Customer, SurveyResponse
 from customers.roles import HasRole, Role
@@ -48,6 +49,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CustomerSerializer
     permission_classes = [IsAuthenticated, HasRole]
     allowed_roles = ALL_ROLES
+    lookup_value_converter = "int"
     filterset_class = CustomerFilter
     ordering_fields = ["id", "external_ref"]
     ordering = ["-id"]
@@ -109,8 +111,8 @@ class ResolveSerializer(NoteSerializer):
 
 class ComplaintFilter(django_filters.FilterSet):
     category = django_filters.CharFilter(field_name="category__code")
-    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lte")
+    received_after = UtcDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = UtcDateTimeFilter(field_name="received_at", lookup_expr="lte")
 
     class Meta:
         model = Complaint
@@ -125,6 +127,7 @@ class ComplaintViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsAuthenticated, HasRole]
     allowed_roles = ALL_ROLES
     write_roles = EDITORS
+    lookup_value_converter = "int"
     filterset_class = ComplaintFilter
     ordering_fields = ["id", "received_at", "sla_due_at"]
     ordering = ["-id"]
@@ -216,8 +219,8 @@ class SurveyResponseSerializer(serializers.ModelSerializer):
 
 
 class SurveyResponseFilter(django_filters.FilterSet):
-    responded_after = django_filters.IsoDateTimeFilter(field_name="responded_at", lookup_expr="gte")
-    responded_before = django_filters.IsoDateTimeFilter(field_name="responded_at", lookup_expr="lte")
+    responded_after = UtcDateTimeFilter(field_name="responded_at", lookup_expr="gte")
+    responded_before = UtcDateTimeFilter(field_name="responded_at", lookup_expr="lte")
 
     class Meta:
         model = SurveyResponse
@@ -232,6 +235,7 @@ class SurveyResponseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
     permission_classes = [IsAuthenticated, HasRole]
     allowed_roles = ALL_ROLES
     write_roles = EDITORS
+    lookup_value_converter = "int"
     filterset_class = SurveyResponseFilter
     ordering_fields = ["id", "responded_at"]
     ordering = ["-id"]

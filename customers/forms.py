@@ -55,8 +55,12 @@ class StaffChoiceField(forms.ModelChoiceField):
 
 class ComplaintLogForm(BootstrapMixin, forms.Form):
     customer = forms.IntegerField(widget=forms.HiddenInput)
-    policy = forms.ModelChoiceField(queryset=None, required=False, label=_("Policy (optional)"))
-    case = forms.ModelChoiceField(queryset=None, required=False, label=_("Renewal case (optional)"))
+    policy = forms.ModelChoiceField(
+        queryset=None, required=False, label=_("Policy (optional)"), empty_label=_("No particular policy")
+    )
+    case = forms.ModelChoiceField(
+        queryset=None, required=False, label=_("Renewal case (optional)"), empty_label=_("No particular case")
+    )
     received_via = forms.ChoiceField(
         label=_("Received via"), choices=Complaint.ReceivedVia.choices, initial=Complaint.ReceivedVia.PHONE
     )
@@ -65,7 +69,9 @@ class ComplaintLogForm(BootstrapMixin, forms.Form):
         widget=DateTimeLocalInput(),
         help_text=_("Now, or earlier if it came in before (never in the future)."),
     )
-    category = forms.ModelChoiceField(queryset=ComplaintCategory.objects.none(), label=_("Category"))
+    category = forms.ModelChoiceField(
+        queryset=ComplaintCategory.objects.none(), label=_("Category"), empty_label=_("Choose a category")
+    )
     severity = forms.ChoiceField(
         label=_("Severity"), choices=Complaint.Severity.choices, initial=Complaint.Severity.NORMAL
     )
@@ -83,7 +89,9 @@ class ComplaintLogForm(BootstrapMixin, forms.Form):
         )
         self.fields["case"].label_from_instance = lambda case: f"{case.policy.number} · {case.get_stage_display()}"
         self.fields["category"].queryset = ComplaintCategory.objects.filter(active=True)
-        self.fields["received_at"].initial = timezone.localtime().strftime(DATETIME_LOCAL)
+        now_local = timezone.localtime().strftime(DATETIME_LOCAL)
+        self.fields["received_at"].initial = now_local
+        self.fields["received_at"].widget.attrs["max"] = now_local
         if customer:
             self.fields["customer"].initial = customer.pk
 

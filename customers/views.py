@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
@@ -459,7 +460,13 @@ def survey_page(request, token: str):
     invitation = selectors.customer_for_survey(invitation_id=invitation_id)
     if invitation is None:
         return _survey_problem(request, _("This link does not work"), _("This survey no longer exists."), 404)
-    with translation.override(invitation.customer.preferred_language):
+    # The customer's language, unless they picked another one with the switcher on the page.
+    language = (
+        translation.get_language_from_request(request)
+        if settings.LANGUAGE_COOKIE_NAME in request.COOKIES
+        else invitation.customer.preferred_language
+    )
+    with translation.override(language):
         return _survey_answer(request, invitation, token)
 
 

@@ -369,3 +369,11 @@ def test_escalation_task_is_registered_under_the_beat_schedule_name():
     app.loader.import_default_modules()  # what a worker does at start (autodiscovery)
     assert name == "customers.tasks.escalate_breached_complaints"
     assert name in app.tasks
+
+
+def test_survey_page_follows_the_language_the_customer_picks_with_the_switcher(client):
+    customer = CustomerFactory(preferred_language="zh-hans")
+    invitation = services.survey_invitation_create(customer_id=customer.pk, case_id=None, send_after=NOW)
+    client.cookies["django_language"] = "en"
+    response = client.get(_path(links.survey_url(invitation)))
+    assert 'lang="en"' in response.content.decode()
