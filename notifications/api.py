@@ -28,6 +28,7 @@ class MessageViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = MessageSerializer
     permission_classes = [IsAuthenticated, HasRole]
     allowed_roles = (Role.SPECIALIST, Role.MANAGER, Role.SUPPORT)
+    lookup_value_converter = "int"
     filterset_class = MessageFilter
     ordering_fields = ["id", "scheduled_for"]
     ordering = ["-id"]

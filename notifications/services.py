@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from customers.errors import ApplicationError
 from customers.models import Customer
 from notifications import conf
-from notifications.backends import Outgoing, PermanentFailure, TemporaryFailure, get_backend
+from notifications.backends import Backends, Outgoing, PermanentFailure, TemporaryFailure, get_backend
 from notifications.links import offer_url, unsubscribe_url
 from notifications.models import (
     Channel,
@@ -236,17 +236,27 @@ def messages_dispatch_due(*, now: dt.datetime | None = None, max_batches: int = 
     """Claim and send due messages, batch after batch, until none is due or ``max_batches``."""
     totals: dict[str, int] = {}
     sent_today: set[int] = set()
-    for _batch in range(max_batches):
-        ids = messages_claim(now=now)
-        if not ids:
-            break
-        for message_id in ids:
-            outcome = message_dispatch(message_id=message_id, now=now, sent_today=sent_today)
-            totals[outcome] = totals.get(outcome, 0) + 1
+    backends = Backends()
+    try:
+        for _batch in range(max_batches):
+            ids = messages_claim(now=now)
+            if not ids:
+                break
+            for message_id in ids:
+                outcome = message_dispatch(message_id=message_id, now=now, sent_today=sent_today, backends=backends)
+                totals[outcome] = totals.get(outcome, 0) + 1
+    finally:
+        backends.close()
     return totals
 
 
-def message_dispatch(*, message_id: int, now: dt.datetime | None = None, sent_today: set[int] | None = None) -> str:
+def message_dispatch(
+    *,
+    message_id: int,
+    now: dt.datetime | None = None,
+    sent_today: set[int] | None = None,
+    backends: Backends | None = None,
+) -> str:
     """Send one claimed (sending) row and record the outcome; returns the outcome name.
 
     Not one transaction on purpose: the provider call must not hold a database transaction.
@@ -289,7 +299,8 @@ def message_dispatch(*, message_id: int, now: dt.datetime | None = None, sent_to
         idempotency_key=message.idempotency_key, channel=message.channel, to=address, subject=subject, body=body
     )
     try:
-        provider_id = get_backend(message.channel).send(outgoing)
+        backend = backends.get(message.channel) if backends is not None else get_backend(message.channel)
+        provider_id = backend.send(outgoing)
     except TemporaryFailure as exc:
         return message_record_failure(message_id=message_id, error=str(exc), temporary=True, now=now)
     except PermanentFailure as exc:

@@ -27,6 +27,25 @@ class PermanentFailure(Exception):
     pass
 
 
+class Backends:
+    """The backends of one dispatch run, created on first use and closed at the end."""
+
+    def __init__(self):
+        self._by_channel = {}
+
+    def get(self, channel: str):
+        if channel not in self._by_channel:
+            self._by_channel[channel] = get_backend(channel)
+        return self._by_channel[channel]
+
+    def close(self) -> None:
+        for backend in self._by_channel.values():
+            close = getattr(backend, "close", None)
+            if close:
+                close()
+        self._by_channel.clear()
+
+
 def get_backend(channel: str):
     if channel == "email":
         from notifications.backends.email import EmailBackend

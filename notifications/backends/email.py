@@ -1,3 +1,4 @@
+import contextlib
 import smtplib
 
 from django.conf import settings
@@ -6,10 +7,48 @@ from django.core.mail import EmailMessage, get_connection
 from notifications.backends import Outgoing, PermanentFailure, TemporaryFailure
 
 
+class _Disconnected(Exception):
+    pass
+
+
 class EmailBackend:
-    """Django's configured email backend (EMAIL_URL: smtp://…, consolemail://, …)."""
+    """Django's configured email backend (EMAIL_URL: smtp://…, consolemail://, …).
+
+    One instance keeps its connection open across the messages of a dispatch run; ``close()``
+    ends it, and any failure drops it so the next message reconnects.
+    """
+
+    def __init__(self):
+        self._connection = None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):  # closing a broken connection may fail; nothing to do
+                self._connection.close()
+            self._connection = None
 
     def send(self, outgoing: Outgoing) -> str:
+        try:
+            return self._send(outgoing)
+        except _Disconnected:
+            # The server dropped the idle kept-open connection: reconnect once, same message.
+            self.close()
+            try:
+                return self._send(outgoing)
+            except _Disconnected as exc:
+                raise TemporaryFailure("SMTP server disconnected") from exc
+        except (TemporaryFailure, PermanentFailure):
+            self.close()
+            raise
+
+    def _send(self, outgoing: Outgoing) -> str:
+        if self._connection is None:
+            connection = get_connection(fail_silently=False)
+            try:
+                connection.open()  # opened here, so send_messages() leaves it open for the next one
+            except (smtplib.SMTPException, OSError) as exc:
+                raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
+            self._connection = connection
         message_id = f"<outbox-{outgoing.idempotency_key}@{_domain()}>"
         message = EmailMessage(
             subject=outgoing.subject,
@@ -17,10 +56,12 @@ class EmailBackend:
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[outgoing.to],
             headers={"Message-ID": message_id, "X-Idempotency-Key": outgoing.idempotency_key},
-            connection=get_connection(fail_silently=False),
+            connection=self._connection,
         )
         try:
             message.send()
+        except smtplib.SMTPServerDisconnected as exc:
+            raise _Disconnected from exc
         except smtplib.SMTPRecipientsRefused as exc:
             raise PermanentFailure(f"recipient refused: {exc.recipients and list(exc.recipients.values())[0]}") from exc
         except smtplib.SMTPResponseException as exc:

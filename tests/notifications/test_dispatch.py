@@ -287,3 +287,9 @@ def test_webhook_with_a_bad_signature_is_refused(client):
     assert response.status_code == 403
     message.refresh_from_db()
     assert message.delivery_status == ""
+
+
+def test_one_run_sends_several_emails_over_one_kept_open_smtp_connection(smtp_server):
+    messages = [make_message(channel="email", offset=-45) for _ in range(3)]
+    assert dispatch(MORNING) == {"sent": 3}
+    assert sorted(e.rcpt_tos[0] for e in smtp_server.messages) == sorted(m.customer.email for m in messages)
