@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Q
 
 from customers.roles import Role, has_role
@@ -153,11 +154,18 @@ def queue_filter(*, user, filters: dict, today) -> tuple:
     return qs, stage_q
 
 
+MANAGER_COUNTS_SECONDS = 60
+
+
+def _stage_counts(qs) -> dict[str, int]:
+    from django.db.models import Count
+
+    return {row["stage"]: row["n"] for row in qs.values("stage").annotate(n=Count("id")).order_by()}
+
+
 def queue_page(*, user, filters: dict, today, page: int = 1) -> dict:
     """One page of the queue (no full count: one row more tells whether a next page exists)
     plus the counts per stage under the same filters. Three queries."""
-    from django.db.models import Count
-
     qs, stage_q = queue_filter(user=user, filters=filters, today=today)
     page = max(1, int(page or 1))
     offset = (page - 1) * QUEUE_PAGE_SIZE
@@ -191,7 +199,15 @@ def queue_page(*, user, filters: dict, today, page: int = 1) -> dict:
         )
         .order_by("-priority", "due_date", "id")[offset : offset + QUEUE_PAGE_SIZE + 1]
     )
-    counts = {row["stage"]: row["n"] for row in qs.values("stage").annotate(n=Count("id")).order_by()}
+    if has_role(user, Role.MANAGER):
+        # The whole team's open cases are a big scan: counts may be up to a minute old.
+        key = "renewals:queue-counts:" + "&".join(f"{k}={v}" for k, v in sorted(filters.items()) if v and k != "stage")
+        counts = cache.get(key)
+        if counts is None:
+            counts = _stage_counts(qs)
+            cache.set(key, counts, MANAGER_COUNTS_SECONDS)
+    else:
+        counts = _stage_counts(qs)
     return {
         "cases": rows[:QUEUE_PAGE_SIZE],
         "has_next": len(rows) > QUEUE_PAGE_SIZE,
@@ -202,18 +218,9 @@ def queue_page(*, user, filters: dict, today, page: int = 1) -> dict:
 
 
 def case_detail(*, case_id: int) -> RenewalCase:
-    return RenewalCase.objects.select_related(
-        "policy",
-        "customer",
-        "line",
-        "assignee",
-        "current_quote",
-        "current_quote__decided_by",
-        "lost_reason",
-        "successor_policy",
-        "updated_by",
-        "closed_by",
-    ).get(pk=case_id)
+    """The case with what every case page shows. Few joins on purpose: planning a ten-way join
+    costs more than the two or three primary-key lookups the page may add for closed cases."""
+    return RenewalCase.objects.select_related("policy", "customer", "line", "assignee", "current_quote").get(pk=case_id)
 
 
 TIMELINE_LIMIT = 100

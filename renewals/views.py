@@ -25,6 +25,7 @@ from renewals.models import (
     LostReason,
     LoyaltyFactor,
     PricingRule,
+    Referral,
     RenewalCase,
     SettingsChange,
     SpecialistProfile,
@@ -127,7 +128,6 @@ def case_page(request, pk: int):
             case=case, discount_percent=discount, actor=request.user, tenure_years=len(chain)
         )
     notice_deadline = case.due_date - dt.timedelta(days=case.line.notice_lead_days)
-    initial = {"version": case.version}
     context = {
         "case": case,
         "customer": case.customer,
@@ -138,26 +138,25 @@ def case_page(request, pk: int):
         "is_manager": is_manager,
         "can_act": can_act,
         "preview": preview,
+        "discount": discount,
         "today": today,
         "days_to_expiry": (case.due_date - today).days,
         "notice_deadline": notice_deadline,
         "days_to_notice": (notice_deadline - today).days,
-        "contact_form": forms.style_form(forms.ContactForm(initial={**initial, "reached": True}, prefix="contact")),
-        "quote_form": forms.style_form(
-            forms.QuoteForm(initial={**initial, "discount_percent": discount}, prefix="quote")
-        ),
-        "lost_form": forms.style_form(forms.ReasonForm(initial=initial, reasons=reasons, prefix="lost")),
-        "not_offered_form": forms.style_form(
-            forms.ReasonForm(initial=initial, reasons=reasons, kind=LostReason.Kind.NOT_OFFERED, prefix="notoffered")
-        ),
-        "refer_form": forms.style_form(forms.ReferForm(prefix="refer")),
-        "assign_form": forms.style_form(
-            forms.AssignForm(
-                initial={**initial, "assignee": case.assignee_id}, specialists=specialists, prefix="assign"
-            )
-        )
-        if is_manager
-        else None,
+        # Plain lists, not bound form widgets: widget templates cost more than the rest of the page.
+        "channels": forms.ContactForm.base_fields["channel"].choices,
+        "referral_targets": Referral.To.choices,
+        "closing_forms": [
+            ("lost", "lost", _("Lost"), _("Mark lost"), [r for r in reasons if r.kind == LostReason.Kind.LOST]),
+            (
+                "not-offered",
+                "notoffered",
+                _("Not offered"),
+                _("Mark not offered"),
+                [r for r in reasons if r.kind == LostReason.Kind.NOT_OFFERED],
+            ),
+        ],
+        "specialists": specialists,
     }
     return render(request, "renewals/case.html", context)
 
