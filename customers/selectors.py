@@ -253,6 +253,11 @@ def follow_ups(*, status: str = SurveyFollowUp.Status.OPEN, limit: int = 50) -> 
     return list(queryset.order_by(order, "id")[:limit])
 
 
+def follow_ups_open_count() -> int:
+    """Open call-backs (few: each is closed by support; the partial index keeps this cheap)."""
+    return SurveyFollowUp.objects.filter(status=SurveyFollowUp.Status.OPEN).count()
+
+
 def customer_for_survey(*, invitation_id: int) -> SurveyInvitation | None:
     return SurveyInvitation.objects.select_related("customer", "response").filter(pk=invitation_id).first()
 

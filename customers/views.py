@@ -121,6 +121,7 @@ def complaint_queue(request):
             "page": page,
             "has_next": has_next,
             "query": query.urlencode(),
+            "open_follow_ups": selectors.follow_ups_open_count(),
         },
     )
 
