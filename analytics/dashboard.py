@@ -206,8 +206,10 @@ def _pct(value):
 def build(period: Period, filters: Filters) -> dict:
     """Everything the dashboard shows for ``period`` and ``filters``."""
     previous_period = period.previous()
-    current = selectors.dashboard_figures(period, filters)
-    previous = selectors.dashboard_figures(previous_period, filters)
+    reader = selectors.dashboard_reader(period, filters)
+    current = reader.dashboard_figures(period)
+    previous = reader.dashboard_figures(previous_period)
+    window = selectors.last_months(period)
     targets = selectors.kpi_targets()
     reason_labels = selectors.lost_reason_labels()
     query = dashboard_query(period, filters)
@@ -243,10 +245,10 @@ def build(period: Period, filters: Filters) -> dict:
         }
         for code, share in current["lost_reasons"].items()
     ]
-    trend = selectors.renewal_rate_trend(period, filters)
-    nps_points = selectors.nps_trend(period, filters)["points"]
-    complaint_points = selectors.complaint_trend(period, filters)["points"]
-    categories = selectors.complaint_categories(period, filters)
+    trend = reader.renewal_rate_trend(window, selectors.line_choices())
+    nps_points = reader.nps_trend(window)
+    complaint_points = reader.complaint_trend(window)
+    categories = reader.complaint_categories(period, selectors.complaint_category_choices())
     for row in categories:
         row["url"] = drill("/analytics/complaints/", category=row["code"])
     regions = selectors.region_table(period, filters)

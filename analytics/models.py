@@ -46,7 +46,9 @@ class CaseRollup(RollupDimensions):
     successor_premium = models.DecimalField(**MONEY)
 
     class Meta:
-        indexes = [models.Index(fields=["grain", "month"], name="case_rollup_grain_month_idx")]
+        indexes = [
+            models.Index(fields=["grain", "region", "segment", "channel", "assignee", "month"], name="case_rollup_idx")
+        ]
 
 
 class CaseDaysRollup(RollupDimensions):
@@ -61,7 +63,12 @@ class CaseDaysRollup(RollupDimensions):
     cases = models.PositiveIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["kind", "grain", "month"], name="case_days_rollup_idx")]
+        indexes = [
+            models.Index(
+                fields=["kind", "grain", "region", "segment", "channel", "assignee", "month"],
+                name="case_days_rollup_idx",
+            )
+        ]
 
 
 class ComplaintRollup(RollupDimensions):
@@ -71,7 +78,11 @@ class ComplaintRollup(RollupDimensions):
     complaints = models.PositiveIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["grain", "month"], name="complaint_rollup_idx")]
+        indexes = [
+            models.Index(
+                fields=["grain", "region", "segment", "channel", "assignee", "month"], name="complaint_rollup_idx"
+            )
+        ]
 
 
 class ComplaintResolutionRollup(RollupDimensions):
@@ -83,7 +94,11 @@ class ComplaintResolutionRollup(RollupDimensions):
     complaints = models.PositiveIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["grain", "month"], name="complaint_res_rollup_idx")]
+        indexes = [
+            models.Index(
+                fields=["grain", "region", "segment", "channel", "assignee", "month"], name="complaint_res_rollup_idx"
+            )
+        ]
 
 
 class SurveyRollup(RollupDimensions):
@@ -93,7 +108,11 @@ class SurveyRollup(RollupDimensions):
     responses = models.PositiveIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["grain", "month"], name="survey_rollup_idx")]
+        indexes = [
+            models.Index(
+                fields=["grain", "region", "segment", "channel", "assignee", "month"], name="survey_rollup_idx"
+            )
+        ]
 
 
 class PolicyRollup(RollupDimensions):
@@ -109,7 +128,11 @@ class PolicyRollup(RollupDimensions):
     renewal_start_premium = models.DecimalField(**MONEY)
 
     class Meta:
-        indexes = [models.Index(fields=["grain", "month"], name="policy_rollup_idx")]
+        indexes = [
+            models.Index(
+                fields=["grain", "region", "segment", "channel", "assignee", "month"], name="policy_rollup_idx"
+            )
+        ]
 
 
 class RollupState(models.Model):

@@ -35,6 +35,7 @@ from .params import Filters, Period, add_months, month_end, month_start
 
 HIGH_VALUE_SEGMENTS = (Customer.Segment.HIGH_VALUE.value, Customer.Segment.VIP.value)
 _OPEN = {s.value for s in OPEN_STAGES}
+_DIMENSION_COLUMNS = {"region": "region", "segment": "segment", "channel": "channel", "assignee": "assignee_id"}
 _DECIDED = {s.value for s in DECIDED_STAGES}
 
 
@@ -44,6 +45,12 @@ _DECIDED = {s.value for s in DECIDED_STAGES}
 def _rollup(model, filters: Filters, *, start: dt.date | None = None, end: dt.date | None = None):
     """Rows of a rollup table at the grain the filters (and breakdown) need."""
     queryset = model.objects.order_by().filter(grain=filters.grain())
+    # Dimensions outside the grain are NULL: saying so lets the (grain, region, segment, channel,
+    # assignee, month) index seek straight to the rows of the filtered values.
+    used = filters.dimensions()
+    queryset = queryset.filter(
+        **{f"{column}__isnull": True for dim, column in _DIMENSION_COLUMNS.items() if dim not in used}
+    )
     if start is not None:
         queryset = queryset.filter(month__gte=month_start(start))
     if end is not None:
@@ -260,6 +267,228 @@ def starting_premium(period: Period, filters: Filters, *, use_rollups: bool) -> 
     return totals["renewal"] or Decimal("0"), totals["all"] or Decimal("0")
 
 
+# --------------------------------------------------------------------------- rollup reader
+
+
+class RollupReader:
+    """Reads each rollup table once, grouped by month, for a span of months; figures for any
+    month-aligned period inside the span are then summed in Python. The dashboard needs the
+    period, the previous period and 12-month series: six small queries instead of dozens."""
+
+    def __init__(self, filters: Filters, start: dt.date, end: dt.date, *, high_value: bool = False):
+        self.filters = filters
+        self.high_value = high_value
+        case_filters = filters.with_breakdown("segment") if high_value else filters
+        self.case_rows = [
+            {
+                "month": month,
+                "line_id": line_id,
+                "segment": segment,
+                "stage": stage,
+                "reason": reason,
+                "cases": cases,
+                "contacted": contacted,
+                "quoted": quoted,
+                "expiring_premium": expiring,
+                "successor_premium": successor,
+            }
+            for month, line_id, segment, stage, reason, cases, contacted, quoted, expiring, successor in (
+                _rollup(CaseRollup, case_filters, start=start, end=end)
+                .values_list("month", "line_id", "segment", "stage", "lost_reason__code")
+                .annotate(
+                    Sum("cases"),
+                    Sum("contacted"),
+                    Sum("quoted"),
+                    Sum("expiring_premium"),
+                    Sum("successor_premium"),
+                )
+            )
+        ]
+        self.contact_days = list(
+            _rollup(CaseDaysRollup, filters, start=start, end=end)
+            .filter(kind=CaseDaysRollup.Kind.FIRST_CONTACT)
+            .values_list("month", "days")
+            .annotate(Sum("cases"))
+        )
+        self.scores = list(
+            _rollup(SurveyRollup, filters, start=start, end=end)
+            .values_list("month", "score")
+            .annotate(Sum("responses"))
+        )
+        self.complaints = list(
+            _rollup(ComplaintRollup, filters, start=start, end=end)
+            .values_list("month", "category__code")
+            .annotate(Sum("complaints"))
+        )
+        self.resolutions = list(
+            _rollup(ComplaintResolutionRollup, filters, start=start, end=end)
+            .values_list("month", "days", "within_sla", "upheld")
+            .annotate(Sum("complaints"))
+        )
+        # Every month up to the end: policies in force are a running sum of starts minus ends.
+        self.policy_months = list(
+            _rollup(PolicyRollup, filters, end=end)
+            .values_list("month")
+            .annotate(Sum("starts"), Sum("ends"), Sum("start_premium"), Sum("renewal_start_premium"))
+            .order_by("month")
+        )
+
+    # -- per period
+    def case_inputs(self, period: Period, *, segments: tuple[str, ...] | None = None) -> CaseInputs:
+        months = set(period.months)
+        inputs = CaseInputs()
+        for row in self.case_rows:
+            if row["month"] in months and (segments is None or row["segment"] in segments):
+                inputs.add(row)
+        return inputs
+
+    def in_force_at(self, month: dt.date) -> int:
+        total = 0
+        for policy_month, starts, ends, _premium, _renewal in self.policy_months:
+            if policy_month > month:
+                break
+            total += starts - ends
+        return total
+
+    def figures(self, period: Period) -> dict:
+        months = set(period.months)
+        figures = self.case_inputs(period).figures()
+        score_counts: dict[int, int] = defaultdict(int)
+        for month, score, n in self.scores:
+            if month in months:
+                score_counts[score] += n
+        counts = kpis.nps_counts(score_counts)
+        complaints = sum(n for month, _code, n in self.complaints if month in months)
+        in_force = self.in_force_at(month_start(period.end))
+        histogram: dict[int, int] = defaultdict(int)
+        resolved = within = upheld = with_verdict = 0
+        for month, days, within_sla, was_upheld, n in self.resolutions:
+            if month not in months:
+                continue
+            histogram[days] += n
+            resolved += n
+            within += n if within_sla else 0
+            if was_upheld is not None:
+                with_verdict += n
+                upheld += n if was_upheld else 0
+        renewal_premium = sum((r for m, _s, _e, _p, r in self.policy_months if m in months), Decimal("0"))
+        all_premium = sum((p for m, _s, _e, p, _r in self.policy_months if m in months), Decimal("0"))
+        figures.update(
+            nps=kpis.nps(promoters=counts["promoters"], detractors=counts["detractors"], responses=counts["responses"]),
+            nps_responses=counts["responses"],
+            promoters=counts["promoters"],
+            passives=counts["passives"],
+            detractors=counts["detractors"],
+            complaints=complaints,
+            policies_in_force=in_force,
+            complaint_rate_per_1000=kpis.complaint_rate_per_1000(complaints=complaints, policies_in_force=in_force),
+            median_days_to_resolve=kpis.median_days_to_resolve(histogram),
+            resolved_within_sla_share=kpis.resolved_within_sla_share(within_sla=within, resolved=resolved),
+            upheld_share=kpis.upheld_share(upheld=upheld, resolved_with_verdict=with_verdict),
+            renewal_premium_share=kpis.renewal_premium_share(renewal_premium=renewal_premium, all_premium=all_premium),
+        )
+        return {key: figures[key] for key in API_KEYS}
+
+    def dashboard_figures(self, period: Period) -> dict:
+        """The API figures plus first-contact median, contacted share and high-value retention."""
+        figures = self.figures(period)
+        months = set(period.months)
+        contact: dict[int, int] = defaultdict(int)
+        for month, days, n in self.contact_days:
+            if month in months:
+                contact[days] += n
+        figures["median_days_to_contact"] = kpis.median_days_to_first_contact(contact)
+        figures["contacted_share"] = figures["funnel"]["contacted"]
+        high_value = self.case_inputs(period, segments=HIGH_VALUE_SEGMENTS if self.high_value else None)
+        hv = high_value.figures()
+        figures["high_value"] = kpis.high_value_retention(
+            renewed=hv["renewed"],
+            decided_count=hv["decided"],
+            successor_premium=high_value.successor,
+            decided_expiring_premium=high_value.decided_expiring,
+        )
+        figures["high_value_renewal_rate"] = figures["high_value"]["renewal_rate"]
+        figures["high_value_decided"] = hv["decided"]
+        return figures
+
+    # -- series over months
+    def renewal_rate_trend(self, window: Period, lines: list[LineOfInsurance]) -> dict:
+        months = window.months
+        counts: dict = defaultdict(lambda: {"renewed": 0, "decided": 0})
+        for row in self.case_rows:
+            if row["stage"] in _DECIDED:
+                counts[(row["month"], row["line_id"])]["decided"] += row["cases"]
+                if row["stage"] == Stage.RENEWED:
+                    counts[(row["month"], row["line_id"])]["renewed"] += row["cases"]
+        shown = [line for line in lines if self.filters.line_id in (None, line.pk)]
+        return {
+            "months": [f"{m:%Y-%m}" for m in months],
+            "series": [
+                {
+                    "line": line.code,
+                    "label": line.display_name,
+                    "values": [
+                        kpis.renewal_rate(
+                            renewed=counts[(m, line.pk)]["renewed"], decided_count=counts[(m, line.pk)]["decided"]
+                        )
+                        for m in months
+                    ],
+                    "decided": [counts[(m, line.pk)]["decided"] for m in months],
+                }
+                for line in shown
+            ],
+        }
+
+    def nps_trend(self, window: Period) -> list[dict]:
+        by_month: dict = defaultdict(lambda: defaultdict(int))
+        for month, score, n in self.scores:
+            by_month[month][score] += n
+        points = []
+        for month in window.months:
+            counts = kpis.nps_counts(by_month.get(month, {}))
+            nps = kpis.nps(
+                promoters=counts["promoters"], detractors=counts["detractors"], responses=counts["responses"]
+            )
+            points.append({"month": f"{month:%Y-%m}", "nps": nps, **counts})
+        return points
+
+    def complaint_trend(self, window: Period) -> list[dict]:
+        per_month: dict = defaultdict(int)
+        for month, _code, n in self.complaints:
+            per_month[month] += n
+        points = []
+        for month in window.months:
+            in_force = self.in_force_at(month)
+            n = per_month.get(month, 0)
+            points.append(
+                {
+                    "month": f"{month:%Y-%m}",
+                    "complaints": n,
+                    "policies_in_force": in_force,
+                    "rate": kpis.complaint_rate_per_1000(complaints=n, policies_in_force=in_force),
+                }
+            )
+        return points
+
+    def complaint_categories(self, period: Period, categories: list[ComplaintCategory]) -> list[dict]:
+        months = set(period.months)
+        counts: dict = defaultdict(int)
+        for month, code, n in self.complaints:
+            if month in months:
+                counts[code] += n
+        total = sum(counts.values())
+        return [
+            {
+                "code": category.code,
+                "label": category.display_name,
+                "complaints": counts.get(category.code, 0),
+                "share": kpis._share(counts.get(category.code, 0), total),
+            }
+            for category in categories
+            if counts.get(category.code) or category.active
+        ]
+
+
 # --------------------------------------------------------------------------- figures
 
 API_KEYS = (
@@ -293,6 +522,8 @@ def kpi_figures(period: Period, filters: Filters, *, use_rollups: bool | None = 
     """Every figure of the KPI API for one period and filter set (DESIGN §2 definitions)."""
     if use_rollups is None:
         use_rollups = period.month_aligned
+    if use_rollups:
+        return RollupReader(filters, period.start, period.end).figures(period)
     figures = case_inputs(period, filters, use_rollups=use_rollups).figures()
     scores = kpis.nps_counts(survey_scores(period, filters, use_rollups=use_rollups))
     figures.update(
@@ -320,144 +551,20 @@ def kpi_figures(period: Period, filters: Filters, *, use_rollups: bool | None = 
     return {key: figures[key] for key in API_KEYS}
 
 
-def dashboard_figures(period: Period, filters: Filters) -> dict:
-    """The API figures plus the dashboard-only ones (first-contact median, high-value retention)."""
-    figures = kpi_figures(period, filters, use_rollups=True)
-    figures["median_days_to_contact"] = kpis.median_days_to_first_contact(
-        days_histogram(CaseDaysRollup.Kind.FIRST_CONTACT, period, filters, use_rollups=True)
-    )
-    figures["contacted_share"] = figures["funnel"]["contacted"]
-    high_value = case_inputs(period, filters.with_segments(HIGH_VALUE_SEGMENTS), use_rollups=True)
-    hv = high_value.figures()
-    figures["high_value"] = kpis.high_value_retention(
-        renewed=hv["renewed"],
-        decided_count=hv["decided"],
-        successor_premium=high_value.successor,
-        decided_expiring_premium=high_value.decided_expiring,
-    )
-    figures["high_value_renewal_rate"] = figures["high_value"]["renewal_rate"]
-    figures["high_value_decided"] = hv["decided"]
-    return figures
-
-
-# --------------------------------------------------------------------------- dashboard series
-
-
 def last_months(period: Period, count: int = 12) -> Period:
     end = month_start(period.end)
     return Period(add_months(end, -(count - 1)), month_end(end), "custom")
 
 
-def renewal_rate_trend(period: Period, filters: Filters) -> dict:
-    """Renewal rate per month of expiry and line over the 12 months ending with P."""
-    window = last_months(period)
-    rows = (
-        _rollup(CaseRollup, filters, start=window.start, end=window.end)
-        .filter(stage__in=list(_DECIDED))
-        .values_list("month", "line_id", "stage")
-        .annotate(n=Sum("cases"))
-    )
-    counts: dict = defaultdict(lambda: {"renewed": 0, "decided": 0})
-    for month, line_id, stage, n in rows:
-        counts[(month, line_id)]["decided"] += n
-        if stage == Stage.RENEWED:
-            counts[(month, line_id)]["renewed"] += n
-    lines = [line for line in line_choices() if filters.line_id in (None, line.pk)]
-    months = window.months
-    return {
-        "months": [f"{m:%Y-%m}" for m in months],
-        "series": [
-            {
-                "line": line.code,
-                "label": line.display_name,
-                "values": [
-                    kpis.renewal_rate(
-                        renewed=counts[(m, line.pk)]["renewed"], decided_count=counts[(m, line.pk)]["decided"]
-                    )
-                    for m in months
-                ],
-                "decided": [counts[(m, line.pk)]["decided"] for m in months],
-            }
-            for line in lines
-        ],
-    }
+def dashboard_reader(period: Period, filters: Filters) -> RollupReader:
+    """One reader spanning the previous period, the period and the 12 months of the series."""
+    start = min(period.previous().start, last_months(period).start)
+    return RollupReader(filters, start, period.end, high_value=True)
 
 
-def nps_trend(period: Period, filters: Filters) -> dict:
-    window = last_months(period)
-    rows = (
-        _rollup(SurveyRollup, filters, start=window.start, end=window.end)
-        .values_list("month", "score")
-        .annotate(n=Sum("responses"))
-    )
-    by_month: dict = defaultdict(dict)
-    for month, score, n in rows:
-        by_month[month][score] = n
-    points = []
-    for month in window.months:
-        counts = kpis.nps_counts(by_month.get(month, {}))
-        points.append(
-            {
-                "month": f"{month:%Y-%m}",
-                "nps": kpis.nps(
-                    promoters=counts["promoters"], detractors=counts["detractors"], responses=counts["responses"]
-                ),
-                **counts,
-            }
-        )
-    return {"points": points}
-
-
-def complaint_trend(period: Period, filters: Filters) -> dict:
-    """Complaints per month and the complaint rate per 1,000 policies in force at each month's end."""
-    window = last_months(period)
-    complaints = dict(
-        _rollup(ComplaintRollup, filters, start=window.start, end=window.end)
-        .values_list("month")
-        .annotate(n=Sum("complaints"))
-    )
-    flows = (
-        _rollup(PolicyRollup, filters, end=window.end)
-        .values_list("month")
-        .annotate(starts=Sum("starts"), ends=Sum("ends"))
-        .order_by("month")
-    )
-    in_force_at: dict = {}
-    running = 0
-    flow_list = list(flows)
-    index = 0
-    for month in window.months:
-        while index < len(flow_list) and flow_list[index][0] <= month:
-            running += flow_list[index][1] - flow_list[index][2]
-            index += 1
-        in_force_at[month] = running
-    points = []
-    for month in window.months:
-        n = complaints.get(month, 0)
-        points.append(
-            {
-                "month": f"{month:%Y-%m}",
-                "complaints": n,
-                "policies_in_force": in_force_at[month],
-                "rate": kpis.complaint_rate_per_1000(complaints=n, policies_in_force=in_force_at[month]),
-            }
-        )
-    return {"points": points}
-
-
-def complaint_categories(period: Period, filters: Filters) -> list[dict]:
-    counts = complaints_by_category(period, filters, use_rollups=True)
-    total = sum(counts.values())
-    return [
-        {
-            "code": category.code,
-            "label": category.display_name,
-            "complaints": counts.get(category.code, 0),
-            "share": kpis._share(counts.get(category.code, 0), total),
-        }
-        for category in ComplaintCategory.objects.order_by("sort_order", "code")
-        if counts.get(category.code) or category.active
-    ]
+def dashboard_figures(period: Period, filters: Filters) -> dict:
+    """The API figures plus the dashboard-only ones (first-contact median, high-value retention)."""
+    return dashboard_reader(period, filters).dashboard_figures(period)
 
 
 def region_table(period: Period, filters: Filters) -> list[dict]:
@@ -558,6 +665,10 @@ def specialist_leaderboard(period: Period, filters: Filters) -> list[dict]:
 
 def line_choices() -> list[LineOfInsurance]:
     return list(LineOfInsurance.objects.order_by("sort_order", "code"))
+
+
+def complaint_category_choices() -> list[ComplaintCategory]:
+    return list(ComplaintCategory.objects.order_by("sort_order", "code"))
 
 
 def region_choices() -> list[str]:
