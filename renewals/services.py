@@ -412,18 +412,80 @@ def cases_open_due(*, on_date: dt.date) -> int:
     Idempotent: the unique policy on the case makes a second run open nothing new.
     """
     now = timezone.now()
-    new_ids: list[int] = []
-    for line in LineOfInsurance.objects.filter(active=True):
-        new_ids.extend(_insert_open_cases(line, on_date, now))
+    lines = list(LineOfInsurance.objects.filter(active=True))
+    if connection.vendor == "postgresql":
+        new_ids = _open_assigned_postgres(lines, on_date, now)
+    else:
+        new_ids = []
+        for line in lines:
+            new_ids.extend(_insert_open_cases(line, on_date, now))
+        if new_ids:
+            assignment = _distribute(_case_rows_for_assignment(new_ids), _available_specialists())
+            # Writing the assignee is part of opening, not a change: fresh cases keep version 1.
+            _write_assignments(assignment, None, now, bump_version=False)
     if not new_ids:
         return 0
-    assignment = _distribute(_case_rows_for_assignment(new_ids), _available_specialists())
-    # Writing the assignee is part of opening, not a change: fresh cases keep version 1.
-    _write_assignments(assignment, None, now, bump_version=False)
     _record_opened_events(new_ids, now)
     signals.cases_opened.send(sender=RenewalCase, case_ids=new_ids)
     logger.info("cases_open_due on %s opened %d cases", on_date, len(new_ids))
     return len(new_ids)
+
+
+# Cases inserted per statement on PostgreSQL: two int8 arrays of this length as parameters.
+OPEN_BATCH = 50_000
+
+
+def _open_assigned_postgres(lines: list[LineOfInsurance], on_date: dt.date, now) -> list[int]:
+    """Find the due policies without a case, choose their assignees, then insert each case once with
+    its assignee (no second write of every new row). ON CONFLICT keeps a concurrent run harmless."""
+    policy_table = Policy._meta.db_table
+    case_table = RenewalCase._meta.db_table
+    customer_table = Customer._meta.db_table
+    complaint_table = Complaint._meta.db_table
+    open_statuses = ", ".join(f"'{s}'" for s in Complaint.OPEN_STATUSES)
+    candidates: list[tuple[int, int, str, Decimal]] = []
+    with connection.cursor() as cursor:
+        for line in lines:
+            cursor.execute(
+                f"""SELECT p.id, p.line_id, cu.region, p.premium
+                    FROM {policy_table} p JOIN {customer_table} cu ON cu.id = p.customer_id
+                    WHERE p.line_id = %s AND p.status = 'active' AND p.end_date BETWEEN %s AND %s
+                      AND NOT EXISTS (SELECT 1 FROM {case_table} c WHERE c.policy_id = p.id)
+                      AND NOT EXISTS (SELECT 1 FROM {policy_table} n WHERE n.previous_policy_id = p.id)""",
+                [
+                    line.pk,
+                    on_date - dt.timedelta(days=line.grace_days),
+                    on_date + dt.timedelta(days=line.renewal_window_days),
+                ],
+            )
+            candidates.extend(cursor.fetchall())
+        if not candidates:
+            return []
+        assignment = _distribute(candidates, _available_specialists())
+        policy_ids = [row[0] for row in candidates]
+        new_ids: list[int] = []
+        for start in range(0, len(policy_ids), OPEN_BATCH):
+            chunk = policy_ids[start : start + OPEN_BATCH]
+            cursor.execute(
+                f"""INSERT INTO {case_table} (policy_id, customer_id, line_id, expiring_premium, due_date, stage,
+                                              assignee_id, opened_at, priority, churn_reasons, has_open_complaint,
+                                              outcome_note, version, updated_at)
+                    SELECT d.id, d.customer_id, d.line_id, d.premium, d.end_date, 'open', d.assignee_id, %s,
+                           CASE WHEN d.complaint THEN d.premium * {COMPLAINT_PRIORITY_FACTOR} ELSE d.premium END,
+                           '[]'::jsonb, d.complaint, '', 1, %s
+                    FROM (
+                        SELECT p.id, p.customer_id, p.line_id, p.premium, p.end_date, v.assignee_id,
+                               EXISTS (SELECT 1 FROM {complaint_table} k WHERE k.customer_id = p.customer_id
+                                       AND k.status IN ({open_statuses})) AS complaint
+                        FROM unnest(%s::bigint[], %s::integer[]) AS v(policy_id, assignee_id)
+                        JOIN {policy_table} p ON p.id = v.policy_id
+                    ) AS d
+                    ON CONFLICT (policy_id) DO NOTHING
+                    RETURNING id""",
+                [now, now, chunk, [assignment.get(pid) for pid in chunk]],
+            )
+            new_ids.extend(row[0] for row in cursor.fetchall())
+    return new_ids
 
 
 def cases_lapse_due(*, on_date: dt.date) -> int:
