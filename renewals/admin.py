@@ -1,12 +1,37 @@
 from django.contrib import admin
 
 from customers.admin_utils import LargeTableAdmin
-from renewals.models import CaseEvent, LineOfInsurance, LostReason, Policy, Quote, RenewalCase
+from renewals.models import (
+    CaseEvent,
+    ClaimsFactor,
+    DiscountAuthority,
+    LineOfInsurance,
+    LostReason,
+    LoyaltyFactor,
+    Policy,
+    PricingRule,
+    Quote,
+    Referral,
+    RenewalCase,
+    SettingsChange,
+    SpecialistProfile,
+)
+
+
+class ClaimsFactorInline(admin.TabularInline):
+    model = ClaimsFactor
+    extra = 0
+
+
+class LoyaltyFactorInline(admin.TabularInline):
+    model = LoyaltyFactor
+    extra = 0
 
 
 @admin.register(LineOfInsurance)
 class LineOfInsuranceAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "renewal_window_days", "grace_days", "notice_lead_days", "term_months", "active")
+    inlines = [ClaimsFactorInline, LoyaltyFactorInline]
 
 
 @admin.register(LostReason)
@@ -47,3 +72,44 @@ class QuoteAdmin(LargeTableAdmin):
     list_display = ("id", "case", "premium", "discount_percent", "approval_status", "created_at")
     list_filter = ("approval_status",)
     raw_id_fields = ("case", "created_by", "decided_by")
+
+
+@admin.register(PricingRule)
+class PricingRuleAdmin(admin.ModelAdmin):
+    list_display = ("line", "base_rate_change_percent", "updated_at")
+
+
+@admin.register(DiscountAuthority)
+class DiscountAuthorityAdmin(admin.ModelAdmin):
+    list_display = ("user", "line", "max_discount_percent")
+    list_filter = ("line",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(SpecialistProfile)
+class SpecialistProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "away", "regions")
+    list_filter = ("away",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(Referral)
+class ReferralAdmin(LargeTableAdmin):
+    list_display = ("id", "case", "to", "created_at", "resolved_at")
+    list_filter = ("to",)
+    raw_id_fields = ("case", "created_by", "resolved_by")
+
+
+@admin.register(SettingsChange)
+class SettingsChangeAdmin(admin.ModelAdmin):
+    """The audit log is read-only, also in the admin."""
+
+    list_display = ("created_at", "actor", "area", "object_repr")
+    list_filter = ("area",)
+    readonly_fields = ("actor", "area", "object_repr", "changes", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
