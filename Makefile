@@ -12,6 +12,9 @@ TEST_ENV := DEBUG=0 SECURE_HTTPS=0 STATIC_MANIFEST=0 \
 	SECRET_KEY=test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ \
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL)
 PYTEST_ARGS ?=
+# The whole suite (no PYTEST_ARGS) starts from a freshly migrated test database: browser tests end
+# with a flush, and a reused database would then lack the reference data the migrations seed.
+PYTEST_RUN_ARGS := $(if $(strip $(PYTEST_ARGS)),$(PYTEST_ARGS),--create-db)
 
 .PHONY: run test lint bench setup messages clean
 
@@ -37,7 +40,7 @@ run: setup
 
 test: setup
 	@command -v chromium >/dev/null || echo "note: chromium is missing; browser tests need 'apt-get install -y chromium'"
-	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_RUN_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
