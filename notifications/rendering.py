@@ -5,6 +5,7 @@ Managers write the templates, so they run in their own Engine: no template loade
 messages), and a context of plain strings only, so no model method or attribute can be reached.
 """
 
+import functools
 import hashlib
 
 from django.template import Context, Engine, TemplateSyntaxError
@@ -34,12 +35,18 @@ def render_text(source: str, context: dict[str, str]) -> str:
         raise TemplateRenderError(f"Template longer than {MAX_TEMPLATE_LENGTH} characters.")
     safe = {key: str(context.get(key, "")) for key in CONTEXT_VARIABLES}
     try:
-        template = _ENGINE.from_string(source)
+        template = _compile(source)
         return template.render(Context(safe, autoescape=False)).strip()
     except TemplateSyntaxError as exc:
         raise TemplateRenderError(str(exc)) from exc
     except Exception as exc:  # any failure of a manager's template is a refusal, never a crash
         raise TemplateRenderError(f"{type(exc).__name__}: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(source: str):
+    """Compiled templates by source text (dispatch renders the same few texts thousands of times)."""
+    return _ENGINE.from_string(source)
 
 
 def content_hash(*parts: str) -> str:

@@ -106,13 +106,22 @@ def notice_watchlist(*, today: dt.date | None = None, limit: int = PAGE_SIZE, af
                 case=case,
                 deadline=deadline,
                 level="red" if deadline < today else "amber",
-                notice_status=case.notice_status,
-                notice_skip_reason=case.notice_skip_reason,
+                notice_status=_label(M.Status, case.notice_status),
+                notice_skip_reason=_label(M.SkipReason, case.notice_skip_reason),
                 notice_error=case.notice_error,
             )
         )
     next_cursor = (cases[limit - 1].due_date, cases[limit - 1].pk) if len(cases) > limit else None
     return rows, next_cursor
+
+
+def _label(choices, value):
+    if not value:
+        return value
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
 
 
 @dataclass
