@@ -40,6 +40,8 @@ S = OutboundMessage.Status
 # older steps are left out rather than sent all at once. Notices are planned until expiry.
 STALE_DAYS = 3
 OPEN_STAGE_VALUES = tuple(s.value for s in OPEN_STAGES)
+# The planning run's sweep looks at cases closed this many days back (see _skip_rows_of_closed_cases).
+SWEEP_DAYS = 7
 MESSAGE_CHANNELS = (Channel.EMAIL.value, Channel.SMS.value)
 
 # Per channel: (consent column, address column) on customers_customer.
@@ -131,11 +133,14 @@ def reminders_plan(*, on_date: dt.date, now: dt.datetime | None = None, catch_up
 
 
 def _skip_rows_of_closed_cases(*, now: dt.datetime) -> int:
-    """Set-based sweep for cases closed without the signal (e.g. the bulk lapse scan)."""
-    return (
-        M.objects.filter(kind=M.Kind.REMINDER, status=S.SCHEDULED)
-        .filter(case__in=RenewalCase.objects.exclude(stage__in=OPEN_STAGE_VALUES).values("id"))
-        .update(status=S.SKIPPED, skip_reason=M.SkipReason.CASE_CLOSED, updated_at=now)
+    """Safety net behind the case_closed receiver (a signal lost to a crash between commit and
+    receiver): unsent reminders of cases closed in the last SWEEP_DAYS are skipped. Bounded by the
+    closed_at index, so it stays cheap however large the outbox grows."""
+    recently_closed = RenewalCase.objects.filter(closed_at__gte=now - dt.timedelta(days=SWEEP_DAYS)).exclude(
+        stage__in=OPEN_STAGE_VALUES
+    )
+    return M.objects.filter(kind=M.Kind.REMINDER, status=S.SCHEDULED, case__in=recently_closed.values("id")).update(
+        status=S.SKIPPED, skip_reason=M.SkipReason.CASE_CLOSED, updated_at=now
     )
 
 

@@ -293,3 +293,26 @@ def test_one_run_sends_several_emails_over_one_kept_open_smtp_connection(smtp_se
     messages = [make_message(channel="email", offset=-45) for _ in range(3)]
     assert dispatch(MORNING) == {"sent": 3}
     assert sorted(e.rcpt_tos[0] for e in smtp_server.messages) == sorted(m.customer.email for m in messages)
+
+
+def test_send_now_task_sends_one_due_message(smtp_server):
+    from notifications.tasks import send_message
+
+    message = make_message(channel="email", offset=-45, at=timezone.now())
+    assert send_message(message.pk) == "sent"
+    assert send_message(message.pk) == "not_due"  # already sent: nothing happens twice
+    assert len(smtp_server.messages) == 1
+
+
+@override_settings(SMS_WEBHOOK_SECRET="")
+def test_webhook_is_off_without_a_secret(client):
+    response = client.post("/notifications/webhooks/sms/", b"{}", content_type="application/json")
+    assert response.status_code == 503
+
+
+def test_admin_lists_the_outbox_read_only(admin_client):
+    message = make_message()
+    response = admin_client.get("/admin/notifications/outboundmessage/")
+    assert response.status_code == 200
+    assert str(message.pk) in response.content.decode()
+    assert admin_client.get(f"/admin/notifications/outboundmessage/{message.pk}/delete/").status_code == 403
