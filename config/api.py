@@ -10,9 +10,14 @@ is empty when no field is at fault. DRF's own exceptions, Django's Http404/Permi
 :func:`exception_handler`.
 """
 
+import datetime as dt
+
+import django_filters
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.db import DataError
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views.defaults import page_not_found
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
@@ -54,6 +59,9 @@ def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         errors = {exc.field: [str(exc.message)]} if exc.field else {}
         return Response(error_body(exc.status, exc.code, exc.message, errors), status=exc.status)
+    if isinstance(exc, DataError):
+        # The database refused a value (out of range for its column): the client's input, not a crash.
+        exc = exceptions.ValidationError({NON_FIELD: [_("A value is out of range.")]})
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -117,3 +125,23 @@ class AutoSchema(SpectacularAutoSchema):
 
 def conflict(message) -> Response:
     return Response(error_body(status.HTTP_409_CONFLICT, "conflict", message), status=status.HTTP_409_CONFLICT)
+
+
+def handler404(request, exception):
+    """config.urls.handler404: unknown /api/ paths answer the JSON error shape, others the page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(404, "not_found", _("Not found.")), status=404)
+    return page_not_found(request, exception)
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """ISO 8601 date-time filter whose value goes to the database in UTC (PostgreSQL refuses
+    offsets beyond ±15:59, which ISO 8601 allows)."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(dt.UTC)
+            except OverflowError:
+                raise exceptions.ValidationError({self.field_name: [_("Enter a valid date/time.")]}) from None
+        return super().filter(qs, value)

@@ -8,7 +8,9 @@ from customers import api as customers_api
 from notifications import api as notifications_api
 from renewals import api as renewals_api
 
-router = DefaultRouter()
+# Typed path converters (<int:pk>, <slug:code>) so the schema says what the URLs accept; no ".json" suffix routes.
+router = DefaultRouter(use_regex_path=False)
+router.include_format_suffixes = False
 router.register("customers", customers_api.CustomerViewSet, basename="customer")
 router.register("policies", renewals_api.PolicyViewSet, basename="policy")
 router.register("lines", renewals_api.LineViewSet, basename="line")

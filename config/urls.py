@@ -34,3 +34,5 @@ urlpatterns = [
 
 admin.site.site_header = "Renewal Desk"
 admin.site.site_title = "Renewal Desk"
+
+handler404 = "config.api.handler404"

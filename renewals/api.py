@@ -37,6 +37,7 @@ class LineViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsAuthenticated, HasRole]
     allowed_roles = ALL_ROLES
     lookup_field = "code"
+    lookup_value_converter = "slug"
     filterset_fields = ["active"]
     ordering_fields = ["code"]
     ordering = ["code"]
@@ -83,6 +84,7 @@ class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PolicySerializer
     permission_classes = [IsAuthenticated, HasRole]
     allowed_roles = ALL_ROLES
+    lookup_value_converter = "int"
     filterset_class = PolicyFilter
     ordering_fields = ["id", "number", "end_date"]
     ordering = ["-id"]
@@ -273,6 +275,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsAuthenticated, HasRole]
     allowed_roles = ALL_ROLES
     write_roles = (Role.SPECIALIST, Role.MANAGER)
+    lookup_value_converter = "int"
     filterset_class = CaseFilter
     ordering_fields = ["id", "due_date", "priority", "opened_at"]
     ordering = ["-id"]
