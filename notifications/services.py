@@ -248,7 +248,13 @@ def messages_dispatch_due(*, now: dt.datetime | None = None, max_batches: int = 
             if not ids:
                 break
             for message_id in ids:
-                outcome = message_dispatch(message_id=message_id, now=now, sent_today=sent_today, backends=backends)
+                try:
+                    outcome = message_dispatch(message_id=message_id, now=now, sent_today=sent_today, backends=backends)
+                except Exception as exc:  # one bad row must not stop the batch; it is retried with backoff
+                    logger.exception("dispatch of outbox row %s crashed", message_id)
+                    outcome = message_record_failure(
+                        message_id=message_id, error=f"internal error: {type(exc).__name__}", temporary=True, now=now
+                    )
                 totals[outcome] = totals.get(outcome, 0) + 1
     finally:
         backends.close()
@@ -275,6 +281,11 @@ def message_dispatch(
     )
     if message is None or message.status != S.SENDING:
         return "gone"
+    if message.attempts > conf.max_attempts():
+        # Claimed again and again without an answer (a worker dying mid-send each time).
+        return message_record_failure(
+            message_id=message_id, error="no answer after the last attempt", temporary=False, now=now
+        )
     customer = message.customer
     if message.kind == M.Kind.REMINDER and message.case.stage not in OPEN_STAGE_VALUES:
         message_skip(message_id=message_id, reason=M.SkipReason.CASE_CLOSED)

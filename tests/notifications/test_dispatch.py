@@ -316,3 +316,33 @@ def test_admin_lists_the_outbox_read_only(admin_client):
     assert response.status_code == 200
     assert str(message.pk) in response.content.decode()
     assert admin_client.get(f"/admin/notifications/outboundmessage/{message.pk}/delete/").status_code == 403
+
+
+@override_settings(REMINDER_MAX_ATTEMPTS=2)
+def test_a_row_whose_worker_keeps_dying_is_failed_after_the_last_attempt():
+    message = make_message()
+    now = MORNING
+    for _ in range(2):  # two workers claim it and die without an answer
+        assert services.messages_claim(now=now) == [message.pk]
+        now += dt.timedelta(minutes=6)
+    assert dispatch(now) == {"failed": 1}
+    message.refresh_from_db()
+    assert message.status == M.Status.FAILED
+    assert message.error == "no answer after the last attempt"
+
+
+def test_an_unexpected_error_on_one_row_does_not_stop_the_batch(monkeypatch):
+    broken, fine = make_message(), make_message()
+    real_render = services.message_render
+
+    def render(*, message):
+        if message.pk == broken.pk:
+            raise KeyError("boom")
+        return real_render(message=message)
+
+    monkeypatch.setattr(services, "message_render", render)
+    assert dispatch(MORNING) == {"retry": 1, "sent": 1}
+    broken.refresh_from_db()
+    fine.refresh_from_db()
+    assert (broken.status, broken.error) == (M.Status.SCHEDULED, "internal error: KeyError")
+    assert fine.status == M.Status.SENT
