@@ -40,7 +40,7 @@ def profile(request):
     )
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class CredentialsSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
@@ -54,13 +54,13 @@ class ObtainToken(APIView):
     throttle_scope = "auth"
 
     @extend_schema(
-        request=TokenRequestSerializer,
+        request=CredentialsSerializer,
         responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()}), 400: ErrorSerializer},
         auth=[],
         tags=["auth"],
     )
     def post(self, request):
-        data = TokenRequestSerializer(data=request.data)
+        data = CredentialsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         # django-axes counts failures and locks out on the underlying HttpRequest.
         user = authenticate(

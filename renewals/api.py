@@ -90,7 +90,7 @@ class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = ["-id"]
 
 
-class ImportRequestSerializer(serializers.Serializer):
+class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="CSV (UTF-8, BOM optional) or XLSX with the import columns.")
     dry_run = serializers.BooleanField(default=False, help_text="Check and count, save nothing.")
 
@@ -128,9 +128,9 @@ class ImportView(APIView):
     allowed_roles = (Role.MANAGER,)
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request=ImportRequestSerializer, responses={200: ImportResultSerializer}, tags=["imports"])
+    @extend_schema(request=ImportUploadSerializer, responses={200: ImportResultSerializer}, tags=["imports"])
     def post(self, request):
-        data = ImportRequestSerializer(data=request.data)
+        data = ImportUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
         result = policies_import(source=upload, filename=upload.name, dry_run=data.validated_data["dry_run"])
@@ -193,7 +193,7 @@ class ContactSerializer(_Versioned):
     next_action_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class QuoteRequestSerializer(_Versioned):
+class QuoteDiscountSerializer(_Versioned):
     discount_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, default="0"
     )
@@ -315,13 +315,13 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
             )
         return self._answer_case(case.pk)
 
-    @extend_schema(request=QuoteRequestSerializer, responses={200: QuoteSerializer})
+    @extend_schema(request=QuoteDiscountSerializer, responses={200: QuoteSerializer})
     @action(detail=True, methods=["post"])
     def quote(self, request, pk=None):
         """Price the renewal with an optional discount; answers the itemised breakdown. A discount above
         the specialist's authority waits for a manager (``approval_status`` "pending")."""
         case = self._case_for_action()
-        data = self._input(QuoteRequestSerializer)
+        data = self._input(QuoteDiscountSerializer)
         with api_fields():
             quote = services.quote_prepare(
                 case_id=case.pk,

@@ -262,3 +262,17 @@ def test_progress_is_reported_up_to_100():
     assert seen[0] == 0
     assert seen[-1] == 100
     assert seen == sorted(seen)
+
+
+def test_the_documented_sample_file_imports_cleanly():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    data = (Path(settings.BASE_DIR) / "docs" / "sample-policies.csv").read_bytes()
+
+    result = run(data)
+
+    assert result.errors == []
+    assert (result.policies_created, result.customers_created) == (5, 4)
+    assert Policy.objects.get(number="AUTO-2026-0001").previous_policy.number == "AUTO-2025-0001"
