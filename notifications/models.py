@@ -131,8 +131,13 @@ class OutboundMessage(models.Model):
     UNSENT_STATUSES = (Status.SCHEDULED, Status.SENDING)
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.REMINDER)
+    # Indexed by the (case, step, channel) unique index, whose leading column serves case lookups.
     case = models.ForeignKey(
-        "renewals.RenewalCase", on_delete=models.CASCADE, related_name="outbound_messages", verbose_name=_("case")
+        "renewals.RenewalCase",
+        on_delete=models.CASCADE,
+        related_name="outbound_messages",
+        verbose_name=_("case"),
+        db_index=False,
     )
     # Denormalised from the case for the daily cap, the customer log and the manager filters.
     # No database constraint or index on these copies: planning inserts millions of rows and the
@@ -185,9 +190,9 @@ class OutboundMessage(models.Model):
         verbose_name = _("outbound message")
         verbose_name_plural = _("outbound messages")
         constraints = [
-            models.UniqueConstraint(
-                fields=["case", "step", "channel"], condition=Q(step__isnull=False), name="outbox_case_step_channel"
-            ),
+            # Not partial, so it also serves every "messages of this case" read; survey rows have no
+            # step (NULLs are distinct) and are kept unique by outbox_one_survey.
+            models.UniqueConstraint(fields=["case", "step", "channel"], name="outbox_case_step_channel"),
             models.UniqueConstraint(fields=["case", "kind"], condition=Q(kind="survey"), name="outbox_one_survey"),
             models.CheckConstraint(condition=Q(kind="survey") | Q(step__isnull=False), name="outbox_reminder_has_step"),
             models.CheckConstraint(
