@@ -71,6 +71,9 @@ class Table:
     key_columns: tuple[str, ...]
     metric_columns: tuple[str, ...]
     sources: tuple[Source, ...]
+    # Which rows a coarser grain keeps (None: all), e.g. cycle-time histograms only where the
+    # grain has the assignee: the leaderboard is their only reader.
+    coarse_rows: callable = None
 
 
 def _money_sum(name, **extra):
@@ -114,6 +117,7 @@ TABLES = (
                 {"kind": CaseDaysRollup.Kind.CYCLE.value},
             ),
         ),
+        coarse_rows=lambda subset: Q() if "assignee" in subset else Q(kind=CaseDaysRollup.Kind.FIRST_CONTACT),
     ),
     Table(
         ComplaintRollup,
@@ -230,15 +234,24 @@ def _insert_finest(table: Table, months) -> None:
         )
 
 
+# Parent grain of a coarser one: add the dimension with the fewest values, so each derivation
+# reads the smallest already-built grain (sums and histogram counts are additive).
+_PARENT_ORDER = ("segment", "channel", "assignee", "region")
+
+
 def _derive_coarser(table: Table, months) -> None:
-    """Every grain = line + a subset of the other dimensions, summed from the finest grain."""
-    for size in range(len(GRAIN_DIMENSIONS)):
+    """Every grain = line + a subset of the other dimensions, from the finest grain down."""
+    for size in range(len(GRAIN_DIMENSIONS) - 1, -1, -1):
         for subset in itertools.combinations(GRAIN_DIMENSIONS, size):
-            finest = table.model.objects.filter(grain=FULL_GRAIN).order_by()
+            added = next(dim for dim in _PARENT_ORDER if dim not in subset)
+            parent = "+".join(dim for dim in GRAIN_DIMENSIONS if dim in subset or dim == added)
+            rows = table.model.objects.filter(grain=parent).order_by()
             if months is not None:
-                finest = finest.filter(month__in=list(months))
+                rows = rows.filter(month__in=list(months))
+            if table.coarse_rows is not None:
+                rows = rows.filter(table.coarse_rows(subset))
             columns = ["line_id", *(DIMENSION_COLUMNS[dim] for dim in subset), *table.key_columns]
-            grouped = finest.values(m=F("month"), **{f"k_{c}": F(c) for c in columns}).annotate(
+            grouped = rows.values(m=F("month"), **{f"k_{c}": F(c) for c in columns}).annotate(
                 **{f"x_{c}": Sum(c) for c in table.metric_columns}
             )
             _insert_select(
