@@ -148,6 +148,23 @@ def _design(frame: pd.DataFrame, lines: list[str]) -> pd.DataFrame:
     return matrix
 
 
+def feature_label(feature: str) -> str:
+    """A readable name for a model feature (for the model page)."""
+    labels = {
+        "premium_change": _("Premium change of the quote"),
+        "tenure": _("Tenure (earlier policies)"),
+        "claims": _("Claims in the term"),
+        "complaints_12m": _("Complaints in the last 12 months"),
+        "last_nps": _("Last NPS score"),
+        "no_nps": _("No NPS answer"),
+    }
+    if feature in labels:
+        return labels[feature]
+    column, value = feature.split("=", 1)
+    name = {"channel": _("Channel"), "segment": _("Segment"), "line_code": _("Line")}[column]
+    return f"{name}: {value}"
+
+
 def _reason_label(feature: str, high: bool) -> str:
     labels = {
         "premium_change": (_("Premium increase"), _("Premium decrease")),

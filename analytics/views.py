@@ -18,6 +18,7 @@ from renewals.models import Policy, RenewalCase, Stage
 
 from . import dashboard as shaping
 from . import selectors
+from .churn import feature_label
 from .models import PERCENT_KPIS, ChurnModelRun, Kpi
 from .params import dashboard_query, filters_from_query, period_from_query
 from .services import kpi_targets_set
@@ -240,7 +241,10 @@ def churn_model(request):
     last_fitted = next((run for run in runs if run.status == ChurnModelRun.Status.FITTED), None)
     coefficients = []
     if last_fitted:
-        coefficients = sorted(last_fitted.coefficients.items(), key=lambda kv: -abs(kv[1]))
+        coefficients = [
+            (feature_label(name), value)
+            for name, value in sorted(last_fitted.coefficients.items(), key=lambda kv: -abs(kv[1]))
+        ]
     scored = RenewalCase.objects.filter(
         stage__in=[Stage.OPEN, Stage.CONTACTED, Stage.QUOTED], churn_risk__isnull=False
     ).count()

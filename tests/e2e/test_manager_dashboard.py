@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
+from analytics.churn import churn_model_fit
 from tests.analytics.demo_book import build_demo_book
 from tests.conftest import make_user
 from tests.e2e.conftest import E2E_DB
@@ -65,3 +66,23 @@ def test_manager_changes_period_and_filter_drills_into_lost_cases_and_exports(pa
     assert content[0].startswith("case_id,policy,customer,line,expiry,stage,reason")
     assert len(content) == rows.count() + 1
     assert all(",auto," in line and ",lost," in line for line in content[1:])
+
+
+@time_machine.travel("2026-11-26 10:00 +08:00", tick=True)
+def test_manager_sets_a_target_and_the_tile_compares_with_it(page, login, shot):
+    build_demo_book()
+    churn_model_fit()
+    make_user("boss", "manager")
+    login("boss")
+    page.get_by_role("link", name="Targets").click()
+    page.get_by_label("Renewal rate", exact=True).fill("85")
+    page.get_by_role("button", name="Save targets").click()
+    assert page.get_by_role("alert").inner_text().strip().startswith("Targets saved")
+    shot("targets")
+    page.goto("/analytics/")
+    tile = page.locator('[data-kpi="renewal_rate"]')
+    assert "Target 85.0%" in tile.inner_text()
+    page.get_by_role("link", name="Churn model").click()
+    assert page.get_by_role("heading", name="Churn model").is_visible()
+    assert page.locator("#model-auc").is_visible()
+    shot("model")
