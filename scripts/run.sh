@@ -38,9 +38,9 @@ cat <<MSG
   Renewal Desk is running at http://127.0.0.1:${PORT}/
 
   Demo logins (password: ${DEMO_PASSWORD:-renewal-demo-2026})
-    specialist1, specialist2   renewal specialists   -> My queue
-    manager1                   manager               -> KPI dashboard
-    support1                   support staff         -> Complaints
+    specialist1 ... specialist4   renewal specialists   -> My queue
+    manager1                      manager               -> KPI dashboard
+    support1, support2            support staff         -> Complaints
 
   Press Ctrl-C to stop the web server, the worker and beat.
 
