@@ -1,6 +1,7 @@
 """API for the outbox (read only; routed in config/api_urls.py)."""
 
 import django_filters
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 
@@ -21,6 +22,7 @@ class MessageFilter(django_filters.FilterSet):
         fields = ["case", "status", "channel"]
 
 
+@extend_schema(tags=["messages"])
 class MessageViewSet(viewsets.ReadOnlyModelViewSet):
     """Reminders and survey invitations in the outbox, with what happened to each."""
 

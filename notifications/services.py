@@ -62,11 +62,9 @@ def _record_case_event(*, case_id: int, payload: dict, actor=None) -> None:
 
 
 def _plan_step_sql(channel: str) -> str:
+    """One step's INSERT … SELECT (the SQLite demo; PostgreSQL plans all steps in one statement)."""
     consent, address = _CHANNEL_COLUMNS[channel]
-    if connection.vendor == "postgresql":
-        step_date = "c.due_date + %(offset)s"
-    else:  # the SQLite demo
-        step_date = "date(c.due_date, %(offset_modifier)s)"
+    step_date = "date(c.due_date, %(offset_modifier)s)"
     stages = ", ".join(f"'{stage}'" for stage in OPEN_STAGE_VALUES)
     reason = (
         f"CASE WHEN NOT cu.{consent} THEN 'opted_out' "
@@ -95,39 +93,101 @@ def _plan_step_sql(channel: str) -> str:
     """
 
 
+_INSERT_COLUMNS = """
+    INSERT INTO notifications_outboundmessage (
+        kind, case_id, customer_id, line_id, step_id, channel, is_notice, status, skip_reason,
+        defer_reason, due_date, scheduled_for, next_attempt_at, attempts, provider_message_id,
+        error, address, content_hash, subject, body, link, delivery_status, created_at, updated_at
+    )
+"""
+
+
+def _plan_all_steps_sql_postgres(step_count: int) -> str:
+    """One INSERT … SELECT for every step window at once (PostgreSQL): one pass over the open
+    cases and one hash of the customers, instead of one per step."""
+    stages = ", ".join(f"'{stage}'" for stage in OPEN_STAGE_VALUES)
+    windows = ", ".join(
+        ["(%s::bigint, %s::bigint, %s::varchar, %s::boolean, %s::int, %s::date, %s::date)"] * step_count
+    )
+    return f"""
+        {_INSERT_COLUMNS}
+        SELECT 'reminder', p.case_id, p.customer_id, p.line_id, p.step_id, p.channel, p.is_notice,
+               CASE WHEN p.reason = '' THEN 'scheduled' ELSE 'skipped' END, p.reason,
+               '', p.step_date, %s, %s, 0, '', '', p.address, '', '', '', '', '', %s, %s
+        FROM (
+            SELECT q.*, CASE WHEN NOT q.consent THEN 'opted_out' WHEN q.address = '' THEN 'no_address' ELSE '' END
+                        AS reason
+            FROM (
+                SELECT c.id AS case_id, c.customer_id, c.line_id, s.step_id, s.channel, s.is_notice,
+                       c.due_date + s.offset_days AS step_date,
+                       COALESCE(CASE WHEN s.channel = 'email' THEN cu.email ELSE cu.phone END, '') AS address,
+                       CASE s.channel WHEN 'email' THEN cu.consent_email WHEN 'sms' THEN cu.consent_sms
+                                      ELSE cu.consent_phone END AS consent
+                FROM (VALUES {windows}) AS s(step_id, line_id, channel, is_notice, offset_days, due_from, due_to)
+                JOIN renewals_renewalcase c
+                  ON c.line_id = s.line_id AND c.due_date >= s.due_from AND c.due_date <= s.due_to
+                JOIN customers_customer cu ON cu.id = c.customer_id
+                WHERE c.stage IN ({stages})
+            ) q
+        ) p
+        ON CONFLICT DO NOTHING
+    """
+
+
+def _step_windows(*, on_date: dt.date, catch_up_days: int) -> list[tuple]:
+    """(step, earliest due date, latest due date) of every active step: a case is due for a step
+    when its expiry falls in that range."""
+    windows = []
+    for step in ReminderStep.objects.filter(active=True, line__active=True).order_by("id"):
+        latest_due = on_date - dt.timedelta(days=step.offset_days)
+        if step.is_notice:
+            # The notice is owed until expiry however late the case was opened.
+            earliest_due = max(on_date + dt.timedelta(days=1), latest_due - dt.timedelta(days=366))
+        else:
+            earliest_due = latest_due - dt.timedelta(days=catch_up_days)
+        if earliest_due <= latest_due:
+            windows.append((step, earliest_due, latest_due))
+    return windows
+
+
 def reminders_plan(*, on_date: dt.date, now: dt.datetime | None = None, catch_up_days: int = STALE_DAYS) -> int:
     """Insert the outbox rows of every active step due on ``on_date`` for open cases; returns
-    how many rows were added. Idempotent: a second run adds nothing. Rows without consent or
-    address are inserted as skipped with the reason (visible on the case). Unsent reminder rows
-    of cases closed since the last run are skipped with reason "case closed".
+    how many rows were added. Idempotent: a second run adds nothing (the unique constraint and
+    ON CONFLICT DO NOTHING). Rows without consent or address are inserted as skipped with the
+    reason (visible on the case). Unsent reminder rows of recently closed cases are skipped.
+    ``catch_up_days``: how far back a missed non-notice step is still planned (raise after an outage).
     """
     now = now or timezone.now()
     planned = 0
     with transaction.atomic():
         _skip_rows_of_closed_cases(now=now)
-        steps = ReminderStep.objects.filter(active=True, line__active=True).order_by("id")
-        for step in steps:
-            latest_due = on_date - dt.timedelta(days=step.offset_days)
-            if step.is_notice:
-                # The notice is owed until expiry however late the case was opened.
-                earliest_due = max(on_date + dt.timedelta(days=1), latest_due - dt.timedelta(days=366))
-            else:
-                earliest_due = latest_due - dt.timedelta(days=catch_up_days)
-            if earliest_due > latest_due:
-                continue
-            params = {
-                "step_id": step.pk,
-                "channel": step.channel,
-                "is_notice": step.is_notice,
-                "now": now,
-                "offset": step.offset_days,
-                "line_id": step.line_id,
-                "offset_modifier": f"{step.offset_days:+d} days",
-                "due_from": earliest_due,
-                "due_to": latest_due,
-            }
-            with connection.cursor() as cursor:
-                cursor.execute(_plan_step_sql(step.channel), params)
+        windows = _step_windows(on_date=on_date, catch_up_days=catch_up_days)
+        if not windows:
+            return 0
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                params = []
+                for step, earliest_due, latest_due in windows:
+                    params += [step.pk, step.line_id, step.channel, step.is_notice, step.offset_days]
+                    params += [earliest_due, latest_due]
+                # The four timestamps come first in the statement text, the step windows after them.
+                cursor.execute(_plan_all_steps_sql_postgres(len(windows)), [now, now, now, now] + params)
+                return max(cursor.rowcount, 0)
+            for step, earliest_due, latest_due in windows:
+                cursor.execute(
+                    _plan_step_sql(step.channel),
+                    {
+                        "step_id": step.pk,
+                        "channel": step.channel,
+                        "is_notice": step.is_notice,
+                        "now": now,
+                        "offset": step.offset_days,
+                        "line_id": step.line_id,
+                        "offset_modifier": f"{step.offset_days:+d} days",
+                        "due_from": earliest_due,
+                        "due_to": latest_due,
+                    },
+                )
                 planned += max(cursor.rowcount, 0)
     return planned
 
