@@ -227,3 +227,13 @@ def test_notice_step_cannot_move_inside_the_statutory_lead_time(client_for, mana
     assert client.post(f"/notifications/settings/steps/{other.pk}/", {"offset_days": "-28"}).status_code == 302
     other.refresh_from_db()
     assert (other.offset_days, other.active) == (-28, False)
+
+
+def test_template_and_step_edit_pages_run_few_queries(client_for, manager, django_assert_max_num_queries):
+    template = MessageTemplate.objects.filter(step__isnull=False).first()
+    client = client_for(manager)
+    with django_assert_max_num_queries(6):
+        assert client.get(f"/notifications/settings/templates/{template.pk}/").status_code == 200
+    with django_assert_max_num_queries(6):
+        assert client.get(f"/notifications/settings/steps/{template.step_id}/").status_code == 200
+    assert client_for(make_user("spec-settings", "specialist")).get("/notifications/settings/").status_code == 403
