@@ -213,6 +213,10 @@ class RenewalCase(models.Model):
                 condition=Q(stage__in=_OPEN_STAGE_VALUES),
                 name="case_queue_idx",
             ),
+            # Counts per stage of one specialist's open queue (index-only).
+            models.Index(
+                fields=["assignee", "stage"], condition=Q(stage__in=_OPEN_STAGE_VALUES), name="case_queue_stage_idx"
+            ),
             # Team queue (managers): every open case in priority order.
             models.Index(
                 F("priority").desc(),

@@ -123,21 +123,32 @@ def specialists_list():
     )
 
 
-def queue_filter(*, user, filters: dict, today) -> tuple:
-    """(queryset of open cases after every filter but stage, stage filter Q) for the queue."""
-    import datetime as dt
-
+def _queue_owner(*, user, filters: dict):
+    """Open cases of the queue's owner: the specialist, or for managers everyone / one assignee."""
     from renewals.models import OPEN_STAGES
 
     qs = RenewalCase.objects.filter(stage__in=[s.value for s in OPEN_STAGES])
     if not has_role(user, Role.MANAGER):
-        qs = qs.filter(assignee=user)
-    else:
-        assignee = filters.get("assignee")
-        if assignee == "none":
-            qs = qs.filter(assignee__isnull=True)
-        elif assignee:
-            qs = qs.filter(assignee_id=assignee)
+        return qs.filter(assignee=user)
+    assignee = filters.get("assignee")
+    if assignee == "none":
+        return qs.filter(assignee__isnull=True)
+    if assignee:
+        return qs.filter(assignee_id=assignee)
+    return qs
+
+
+# Shorter searches cannot use the customers' trigram index; they match the start of the name.
+TRIGRAM_MIN_LENGTH = 3
+
+
+def queue_filter(*, user, filters: dict, today) -> tuple:
+    """(queryset of open cases after every filter but stage, stage filter Q) for the queue."""
+    import datetime as dt
+
+    from customers.models import Customer
+
+    qs = _queue_owner(user=user, filters=filters)
     if filters.get("line"):
         qs = qs.filter(line__code=filters["line"])
     due = filters.get("due")
@@ -149,7 +160,14 @@ def queue_filter(*, user, filters: dict, today) -> tuple:
         qs = qs.filter(customer__segment__in=HIGH_VALUE_SEGMENTS)
     q = (filters.get("q") or "").strip()
     if q:
-        qs = qs.filter(Q(policy__number=q.upper()) | Q(policy__number=q) | Q(customer__name__icontains=q))
+        if any(ch.isdigit() for ch in q):
+            # A policy number: one unique-index lookup.
+            qs = qs.filter(policy_id__in=Policy.objects.filter(number__in={q, q.upper()}).values("id"))
+        elif len(q) >= TRIGRAM_MIN_LENGTH:
+            qs = qs.filter(customer_id__in=Customer.objects.filter(name__icontains=q).values("id"))
+        else:
+            # One or two characters (a Chinese surname, a short name): a prefix on the name index.
+            qs = qs.filter(customer_id__in=Customer.objects.filter(name__startswith=q).values("id"))
     stage_q = Q(stage=filters["stage"]) if filters.get("stage") else Q()
     return qs, stage_q
 
@@ -199,15 +217,17 @@ def queue_page(*, user, filters: dict, today, page: int = 1) -> dict:
         )
         .order_by("-priority", "due_date", "id")[offset : offset + QUEUE_PAGE_SIZE + 1]
     )
+    # Counts per stage of the owner's whole open queue (the other filters only narrow the list):
+    # an index-only scan per specialist; the whole team's counts may be up to a minute old.
+    owner = _queue_owner(user=user, filters=filters)
     if has_role(user, Role.MANAGER):
-        # The whole team's open cases are a big scan: counts may be up to a minute old.
-        key = "renewals:queue-counts:" + "&".join(f"{k}={v}" for k, v in sorted(filters.items()) if v and k != "stage")
+        key = f"renewals:queue-counts:{filters.get('assignee') or 'all'}"
         counts = cache.get(key)
         if counts is None:
-            counts = _stage_counts(qs)
+            counts = _stage_counts(owner)
             cache.set(key, counts, MANAGER_COUNTS_SECONDS)
     else:
-        counts = _stage_counts(qs)
+        counts = _stage_counts(owner)
     return {
         "cases": rows[:QUEUE_PAGE_SIZE],
         "has_next": len(rows) > QUEUE_PAGE_SIZE,

@@ -620,7 +620,8 @@ def specialist_cases_handover(*, from_user_id: int, actor) -> int:
         ],
         batch_size=2000,
     )
-    _audit(actor, "specialist", f"user {from_user_id}", {"handover": [len(ids), len(assignment)]})
+    from_user = User.objects.get(pk=from_user_id)
+    _audit(actor, "specialist", from_user.get_username(), {"open_cases_handed_over": ("", len(assignment))})
     return len(assignment)
 
 

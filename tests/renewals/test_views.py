@@ -74,6 +74,7 @@ def test_queue_filters_and_search(client_for, specialist):
     assert ids("overdue=on") == {later.pk}
     assert ids("high_value=on") == {soon.pk}
     assert ids("q=zhao") == {soon.pk}
+    assert ids("q=Zh") == {soon.pk}  # too short for trigrams: the start of the name
     assert ids("q=" + later.policy.number) == {later.pk}
     counts = client.get("/cases/").context["stage_counts"]
     assert counts == {"open": 1, "contacted": 1}
