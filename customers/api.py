@@ -42,6 +42,7 @@ class CustomerFilter(django_filters.FilterSet):
         fields = ["external_ref", "kind", "region", "segment", "preferred_channel", "preferred_language"]
 
 
+@extend_schema(tags=["customers"])
 class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     """Customers (read only: they arrive from the core policy system by import)."""
 
@@ -119,6 +120,7 @@ class ComplaintFilter(django_filters.FilterSet):
         fields = ["status", "severity", "category", "customer", "case", "received_after", "received_before"]
 
 
+@extend_schema(tags=["complaints"])
 class ComplaintViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Complaints. Everyone reads; support staff and managers log and work them."""
 
@@ -227,6 +229,7 @@ class SurveyResponseFilter(django_filters.FilterSet):
         fields = ["customer", "case", "channel", "responded_after", "responded_before"]
 
 
+@extend_schema(tags=["survey-responses"])
 class SurveyResponseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """NPS answers. Everyone reads; support staff and managers record answers given by phone."""
 

@@ -377,3 +377,9 @@ def test_survey_page_follows_the_language_the_customer_picks_with_the_switcher(c
     client.cookies["django_language"] = "en"
     response = client.get(_path(links.survey_url(invitation)))
     assert 'lang="en"' in response.content.decode()
+
+
+def test_emptied_search_box_gets_an_empty_fragment(client, support):
+    client.force_login(support)
+    response = client.get("/customers/search/", {"q": " "}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response.content == b""

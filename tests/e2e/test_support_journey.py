@@ -136,6 +136,12 @@ def test_manager_tightens_the_sla_and_sees_breached_complaints_escalated(page, l
     assert page.get_by_text("Too slow").is_visible()
     shot("customer-page-panel")
 
+    page.get_by_label("Find a customer").fill("Ma Lin")
+    page.get_by_label("Find a customer").press("Enter")
+    page.wait_for_url("**/customers/search/?q=Ma+Lin")
+    assert page.get_by_role("link", name="Ma Lin").first.is_visible()
+    shot("search-page")
+
     page.goto("/complaints/new/")
     page.get_by_label("Find the customer").fill("1111")
     page.locator("#customer-picker a", has_text="Ma Lin").click()
