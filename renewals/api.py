@@ -29,6 +29,7 @@ class LineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema(tags=["lines"])
 class LineViewSet(viewsets.ReadOnlyModelViewSet):
     """Lines of insurance with their renewal calendar (read only; managers edit them in Settings)."""
 
@@ -77,6 +78,7 @@ class PolicyFilter(django_filters.FilterSet):
         fields = ["number", "customer", "line", "channel", "status", "end_after", "end_before"]
 
 
+@extend_schema(tags=["policies"])
 class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
     """Policies (read only: they arrive from the core policy system by import)."""
 
@@ -95,13 +97,13 @@ class ImportUploadSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(default=False, help_text="Check and count, save nothing.")
 
 
-class _CountsSerializer(serializers.Serializer):
+class ImportCountsSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
 
 
-class _RowErrorSerializer(serializers.Serializer):
+class ImportRowErrorSerializer(serializers.Serializer):
     row = serializers.IntegerField(help_text="Row number in the file; the header is row 1.")
     column = serializers.CharField()
     message = serializers.CharField()
@@ -113,10 +115,10 @@ class ImportResultSerializer(serializers.Serializer):
     applied_rows = serializers.IntegerField()
     error_rows = serializers.IntegerField()
     changed = serializers.BooleanField()
-    customers = _CountsSerializer()
-    policies = _CountsSerializer()
+    customers = ImportCountsSerializer()
+    policies = ImportCountsSerializer()
     summary = serializers.CharField()
-    errors = _RowErrorSerializer(many=True)
+    errors = ImportRowErrorSerializer(many=True)
     errors_truncated = serializers.BooleanField()
 
 
@@ -266,6 +268,7 @@ def api_fields():
         raise
 
 
+@extend_schema(tags=["cases"])
 class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     """Renewal cases. Everyone reads; the assigned specialist or a manager acts (support reads only);
     assigning is for managers. Each action calls the same service as the case page."""

@@ -26,6 +26,7 @@ import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers.errors import ApplicationError
 from customers.models import Customer
@@ -149,7 +150,9 @@ class ImportResult:
                 "cn": self.customers_unchanged,
             }
         if self.error_rows:
-            text += " " + _("%(n)d rows with errors were not imported.") % {"n": self.error_rows}
+            text += " " + ngettext(
+                "%(n)d row with errors was not imported.", "%(n)d rows with errors were not imported.", self.error_rows
+            ) % {"n": self.error_rows}
         if self.dry_run:
             text = _("Dry run, nothing was saved.") + " " + text
         return text

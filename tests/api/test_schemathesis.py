@@ -2,7 +2,6 @@
 live server (pytest-django's live_server) with a manager's token. No 500s; every response's status
 code, content type and body conform to the schema. Bounded examples keep it around a minute."""
 
-import importlib
 import os
 
 import pytest
@@ -16,6 +15,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.conftest import make_user
+from tests.imports.helpers import ensure_reference_data
 from tests.renewals.factories import RenewalCaseFactory
 
 # The live server answers from another thread; the ORM calls here are synchronous and safe.
@@ -38,15 +38,6 @@ def _node_id_for_schemathesis(request):
     """schemathesis 4.32 reads ``node._nodeid``, which pytest 9 no longer has."""
     if not hasattr(request.node, "_nodeid"):
         request.node._nodeid = request.node.nodeid
-
-
-def ensure_reference_data():
-    """Roles, lines and reasons come from data migrations; a transactional test's flush (in an
-    earlier --reuse-db session) may have removed them, so seed them again (idempotent)."""
-    from django.apps import apps
-
-    for module in ("customers.migrations.0003_roles_and_categories", "renewals.migrations.0002_seed_lines_and_reasons"):
-        importlib.import_module(module).forwards(apps, None)
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ def test_upload_queues_a_job_then_the_worker_imports_and_the_page_shows_the_resu
 
     page = client.get(f"/imports/{job_id}/", HTTP_HX_REQUEST="true").content.decode()
     assert "every 1s" not in page  # polling stops when done
-    assert "1 rows with errors were not imported" in page
+    assert "1 row with errors was not imported" in page
     assert "is not an email address" in page
     assert Policy.objects.filter(number="P-0001").exists()
     report = client.get(f"/imports/{job_id}/errors.csv")
