@@ -409,6 +409,8 @@ def survey_response_record(
     responded_at = _require_aware(responded_at, "responded_at") if responded_at else now
     if responded_at > now:
         raise ApplicationError(_("The answer cannot be given in the future."), field="responded_at", code="future")
+    if case_id is not None and not _related_model("case").objects.filter(pk=case_id, customer_id=customer_id).exists():
+        raise ApplicationError(_("This case belongs to another customer."), field="case")
     invitation = None
     if invitation_id is not None:
         invitation = SurveyInvitation.objects.select_for_update().filter(pk=invitation_id).first()

@@ -443,8 +443,8 @@ def _survey_problem(request, title, message, status):
 @login_not_required
 @never_cache
 def survey_page(request, token: str):
-    if request.method not in ("GET", "POST"):
-        return HttpResponseNotAllowed(["GET", "POST"])
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     if _rate_limited(request):
         return _survey_problem(request, _("Please wait a moment"), _("Too many requests. Try again in a minute."), 429)
     try:

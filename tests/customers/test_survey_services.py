@@ -106,3 +106,10 @@ def test_follow_up_needs_an_outcome_and_closes_once(support):
     with pytest.raises(ApplicationError) as error:
         services.survey_follow_up_complete(follow_up_id=follow_up.pk, actor=support, outcome="Again")
     assert error.value.code == "already_done"
+
+
+def test_answer_for_a_case_of_another_customer_is_refused():
+    case = RenewalCaseFactory()
+    with pytest.raises(ApplicationError) as error:
+        services.survey_response_record(customer_id=CustomerFactory().pk, case_id=case.pk, score=9, channel="phone")
+    assert error.value.field == "case"
