@@ -65,6 +65,9 @@ def _time_opening(report: Report) -> None:
         with transaction.atomic():
             with stopwatch() as elapsed:
                 opened = services.cases_open_due(on_date=today + dt.timedelta(days=LOOKAHEAD_DAYS))
+                # Run the deferred foreign-key checks now, as a commit would, so they are timed too.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             seconds = elapsed()
             raise _Rollback
     except _Rollback:

@@ -164,13 +164,17 @@ class RenewalCase(models.Model):
     first_contact_at = models.DateTimeField(null=True, blank=True)
     quoted_at = models.DateTimeField(null=True, blank=True)
 
-    current_quote = models.ForeignKey("Quote", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # No index on the four references below: every opened case would pay for them at insert, and
+    # nothing looks cases up by them (deleting a quote, user or reason is rare and may scan).
+    current_quote = models.ForeignKey(
+        "Quote", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     lost_reason = models.ForeignKey(
-        LostReason, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("reason")
+        LostReason, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("reason"), db_index=False
     )
     outcome_note = models.TextField(_("outcome note"), blank=True)
     successor_policy = models.OneToOneField(
@@ -184,7 +188,7 @@ class RenewalCase(models.Model):
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
 
     class Meta:
