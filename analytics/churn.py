@@ -92,9 +92,20 @@ def _case_frame(queryset) -> pd.DataFrame:
     return frame
 
 
+# Above this many customers, read all complaints/answers (much smaller tables than the book)
+# rather than send a huge IN list.
+IN_LIST_LIMIT = 20_000
+
+
+def _for_customers(manager, customer_ids: list[int]):
+    if len(customer_ids) > IN_LIST_LIMIT:
+        return manager.all()
+    return manager.filter(customer_id__in=customer_ids)
+
+
 def _complaints_last_year(frame: pd.DataFrame, customer_ids: list[int]) -> pd.Series:
     complaints = pd.DataFrame.from_records(
-        list(Complaint.objects.filter(customer_id__in=customer_ids).values_list("customer_id", "received_at")),
+        list(_for_customers(Complaint.objects, customer_ids).values_list("customer_id", "received_at")),
         columns=["customer_id", "received_at"],
     )
     if complaints.empty:
@@ -113,11 +124,7 @@ def _complaints_last_year(frame: pd.DataFrame, customer_ids: list[int]) -> pd.Se
 
 def _with_last_nps(frame: pd.DataFrame, customer_ids: list[int]) -> pd.DataFrame:
     answers = pd.DataFrame.from_records(
-        list(
-            SurveyResponse.objects.filter(customer_id__in=customer_ids).values_list(
-                "customer_id", "responded_at", "score"
-            )
-        ),
+        list(_for_customers(SurveyResponse.objects, customer_ids).values_list("customer_id", "responded_at", "score")),
         columns=["customer_id", "responded_at", "score"],
     )
     frame = frame.sort_values("due_date")
