@@ -37,8 +37,13 @@ logger = logging.getLogger(__name__)
 
 ALL_ROLES = (Role.SPECIALIST, Role.MANAGER, Role.SUPPORT)
 EDITORS = (Role.SUPPORT, Role.MANAGER)
-# Public survey pages: requests per client address per minute.
-SURVEY_RATE_LIMIT = 30
+
+
+def _public_link_rate() -> tuple[int, int]:
+    """(requests, window seconds) from THROTTLE_PUBLIC_LINKS (DRF rate syntax, default "30/min")."""
+    rate = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get("public_links") or "30/min"
+    count, period = rate.split("/")
+    return int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
 
 
 def _duration_text(seconds: int) -> str:
@@ -427,11 +432,12 @@ def _client_address(request) -> str:
 
 
 def _rate_limited(request) -> bool:
-    """Fixed one-minute window per client address, counted in the shared cache (Redis)."""
-    key = f"survey-link:{_client_address(request)}:{int(timezone.now().timestamp() // 60)}"
-    cache.add(key, 0, timeout=120)
+    """Fixed window per client address, counted in the shared cache (Redis)."""
+    limit, window = _public_link_rate()
+    key = f"survey-link:{_client_address(request)}:{int(timezone.now().timestamp() // window)}"
+    cache.add(key, 0, timeout=window * 2)
     try:
-        return cache.incr(key) > SURVEY_RATE_LIMIT
+        return cache.incr(key) > limit
     except ValueError:  # evicted between add and incr
         return False
 
