@@ -172,7 +172,17 @@ def queue_filter(*, user, filters: dict, today) -> tuple:
     return qs, stage_q
 
 
-MANAGER_COUNTS_SECONDS = 60
+# Stage counts may be this old after set-based changes (opening, lapsing); single-case writes
+# forget the counts of the cases' owners at once.
+QUEUE_COUNTS_SECONDS = 60
+
+
+def queue_counts_key(owner) -> str:
+    return f"renewals:queue-counts:{owner}"
+
+
+def forget_queue_counts(*owners) -> None:
+    cache.delete_many([queue_counts_key(o) for o in {*owners, "all", "none"} if o is not None])
 
 
 def _stage_counts(qs) -> dict[str, int]:
@@ -217,17 +227,14 @@ def queue_page(*, user, filters: dict, today, page: int = 1) -> dict:
         )
         .order_by("-priority", "due_date", "id")[offset : offset + QUEUE_PAGE_SIZE + 1]
     )
-    # Counts per stage of the owner's whole open queue (the other filters only narrow the list):
-    # an index-only scan per specialist; the whole team's counts may be up to a minute old.
-    owner = _queue_owner(user=user, filters=filters)
-    if has_role(user, Role.MANAGER):
-        key = f"renewals:queue-counts:{filters.get('assignee') or 'all'}"
-        counts = cache.get(key)
-        if counts is None:
-            counts = _stage_counts(owner)
-            cache.set(key, counts, MANAGER_COUNTS_SECONDS)
-    else:
-        counts = _stage_counts(owner)
+    # Counts per stage of the owner's whole open queue (the other filters only narrow the list),
+    # cached: the case services forget an owner's counts when they change one of its cases.
+    owner_key = (filters.get("assignee") or "all") if has_role(user, Role.MANAGER) else user.pk
+    key = queue_counts_key(owner_key)
+    counts = cache.get(key)
+    if counts is None:
+        counts = _stage_counts(_queue_owner(user=user, filters=filters))
+        cache.set(key, counts, QUEUE_COUNTS_SECONDS)
     return {
         "cases": rows[:QUEUE_PAGE_SIZE],
         "has_next": len(rows) > QUEUE_PAGE_SIZE,

@@ -158,6 +158,8 @@ def _save_case(case: RenewalCase, actor, **fields) -> RenewalCase:
     )
     if changed != 1:
         raise _conflict(case.pk)
+    owners = {case.assignee_id, fields.get("assignee_id", case.assignee_id)}
+    transaction.on_commit(lambda: selectors.forget_queue_counts(*owners))
     for name, value in fields.items():
         setattr(case, name, value)
     case.version += 1
@@ -582,9 +584,11 @@ def cases_reassign(*, case_ids: list[int], assignee_id: int, actor) -> int:
     if not ids:
         return 0
     now = timezone.now()
+    old_owners = set(RenewalCase.objects.filter(pk__in=ids).values_list("assignee_id", flat=True).distinct())
     RenewalCase.objects.filter(pk__in=ids).update(
         assignee_id=assignee.pk, version=F("version") + 1, updated_at=now, updated_by=actor
     )
+    transaction.on_commit(lambda: selectors.forget_queue_counts(assignee.pk, *old_owners))
     payload = {"assignee_id": assignee.pk, "assignee": user_display_name(assignee)}
     CaseEvent.objects.bulk_create(
         [CaseEvent(case_id=i, kind=CaseEvent.Kind.ASSIGNED, actor=actor, payload=payload, created_at=now) for i in ids]
@@ -606,6 +610,7 @@ def specialist_cases_handover(*, from_user_id: int, actor) -> int:
         raise ApplicationError(_("No other available specialist can take these cases."), code="no_specialist")
     now = timezone.now()
     _write_assignments(assignment, actor.pk, now)
+    transaction.on_commit(lambda: selectors.forget_queue_counts(from_user_id, *set(assignment.values())))
     names = {u.pk: user_display_name(u) for u in User.objects.filter(pk__in=set(assignment.values()))}
     CaseEvent.objects.bulk_create(
         [

@@ -383,3 +383,13 @@ def test_handover_from_settings_moves_cases(client_for, manager, specialist, oth
     SpecialistProfile.objects.create(user=specialist, away=True)
     client_for(manager).post(f"/settings/specialists/{specialist.pk}/handover/")
     assert set(RenewalCase.objects.values_list("assignee_id", flat=True)) == {other_specialist.pk}
+
+
+def test_stage_counts_follow_the_specialists_own_changes(
+    client_for, specialist, case, django_capture_on_commit_callbacks
+):
+    client = client_for(specialist)
+    assert client.get("/cases/").context["stage_counts"] == {"open": 1}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/cases/{case.pk}/contact/", {"contact-channel": "phone", "contact-reached": "on"})
+    assert client.get("/cases/").context["stage_counts"] == {"contacted": 1}
