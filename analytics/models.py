@@ -47,7 +47,9 @@ class CaseRollup(RollupDimensions):
 
     class Meta:
         indexes = [
-            models.Index(fields=["grain", "region", "segment", "channel", "assignee", "month"], name="case_rollup_idx")
+            # The refresh deletes and re-derives rollups month by month.
+            models.Index(fields=["month", "grain"], name="case_rollup_month_idx"),
+            models.Index(fields=["grain", "region", "segment", "channel", "assignee", "month"], name="case_rollup_idx"),
         ]
 
 
@@ -64,10 +66,12 @@ class CaseDaysRollup(RollupDimensions):
 
     class Meta:
         indexes = [
+            # The refresh deletes and re-derives rollups month by month.
+            models.Index(fields=["month", "grain"], name="case_days_rollup_month_idx"),
             models.Index(
                 fields=["kind", "grain", "region", "segment", "channel", "assignee", "month"],
                 name="case_days_rollup_idx",
-            )
+            ),
         ]
 
 
@@ -79,9 +83,11 @@ class ComplaintRollup(RollupDimensions):
 
     class Meta:
         indexes = [
+            # The refresh deletes and re-derives rollups month by month.
+            models.Index(fields=["month", "grain"], name="complaint_rollup_month_idx"),
             models.Index(
                 fields=["grain", "region", "segment", "channel", "assignee", "month"], name="complaint_rollup_idx"
-            )
+            ),
         ]
 
 
@@ -95,9 +101,11 @@ class ComplaintResolutionRollup(RollupDimensions):
 
     class Meta:
         indexes = [
+            # The refresh deletes and re-derives rollups month by month.
+            models.Index(fields=["month", "grain"], name="complaint_res_month_idx"),
             models.Index(
                 fields=["grain", "region", "segment", "channel", "assignee", "month"], name="complaint_res_rollup_idx"
-            )
+            ),
         ]
 
 
@@ -109,9 +117,11 @@ class SurveyRollup(RollupDimensions):
 
     class Meta:
         indexes = [
+            # The refresh deletes and re-derives rollups month by month.
+            models.Index(fields=["month", "grain"], name="survey_rollup_month_idx"),
             models.Index(
                 fields=["grain", "region", "segment", "channel", "assignee", "month"], name="survey_rollup_idx"
-            )
+            ),
         ]
 
 
@@ -129,9 +139,11 @@ class PolicyRollup(RollupDimensions):
 
     class Meta:
         indexes = [
+            # The refresh deletes and re-derives rollups month by month.
+            models.Index(fields=["month", "grain"], name="policy_rollup_month_idx"),
             models.Index(
                 fields=["grain", "region", "segment", "channel", "assignee", "month"], name="policy_rollup_idx"
-            )
+            ),
         ]
 
 
