@@ -59,11 +59,19 @@ def queue(request):
     stages = [
         (s.value, s.label, result["stage_counts"].get(s.value, 0)) for s in (Stage.OPEN, Stage.CONTACTED, Stage.QUOTED)
     ]
+    # Plain (value, label) lists rendered by hand: widget templates cost more than the rows.
+    select_filters = [
+        (name, form.fields[name].label, [(str(v), t) for v, t in form.fields[name].choices])
+        for name in ("stage", "line", "due", "assignee")
+        if name in form.fields
+    ]
+    selected = {name: str(filters.get(name) or "") for name in ("stage", "line", "due", "assignee")}
     context = {
-        "form": form,
+        "filters": filters,
+        "select_filters": select_filters,
+        "selected": selected,
         "is_manager": is_manager,
         "specialists": specialists,
-        "bulk_form": forms.BulkReassignForm(specialists=specialists) if is_manager else None,
         "stages": stages,
         "query": query,
         "today": timezone.localdate(),

@@ -30,3 +30,8 @@ def stage_label(value) -> str:
         return Stage(value).label
     except ValueError:
         return value or ""
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key, "") if mapping else ""
