@@ -1,8 +1,10 @@
-"""Shared fixtures: one user per role, and a logged-in client for each."""
+"""Shared fixtures: one user per role, a logged-in client, and the reference data guard."""
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
+
+PROJECT_APPS = ("customers", "renewals", "notifications", "analytics")
 
 
 @pytest.fixture(autouse=True)
@@ -10,6 +12,59 @@ def _fresh_cache():
     """Throttles and cached figures live in Redis: every test starts from an empty cache."""
     cache.clear()
     yield
+
+
+def reseed_reference_data() -> bool:
+    """Re-run the data migrations' seeding steps if the tables they fill were flushed.
+
+    Transactional tests (live server, real Celery worker) end with a flush that also empties the
+    groups, lines, reasons, categories, SLAs and reminder schedule the migrations seed. Returns
+    whether anything had to be reseeded.
+    """
+    from django.apps import apps
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations.special import RunPython
+
+    if Group.objects.exists():
+        return False
+    graph = MigrationLoader(connection, ignore_no_migrations=True).graph
+    plan = []
+    for leaf in graph.leaf_nodes():
+        plan += [key for key in graph.forwards_plan(leaf) if key not in plan and key[0] in PROJECT_APPS]
+    with connection.schema_editor() as editor:
+        for key in plan:
+            for operation in graph.nodes[key].operations:
+                # Seeding steps have no reverse; triggers and other schema work declare one.
+                if isinstance(operation, RunPython) and operation.reverse_code in (None, RunPython.noop):
+                    operation.code(apps, editor)
+    return True
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or (len(marker.args) > 0 and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Before a transactional test, put back the reference data an earlier flush removed."""
+    if not _is_transactional(request):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    reseed_reference_data()
+    yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _reference_data_left_in_place(django_db_setup, django_db_blocker):
+    """After the session, leave the reused test database with its reference data."""
+    yield
+    with django_db_blocker.unblock():
+        reseed_reference_data()
 
 
 def make_user(username: str, *roles: str, **extra) -> User:
