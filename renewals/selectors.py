@@ -49,13 +49,26 @@ def discount_authority(*, user, line_id: int) -> Decimal | None:
     return value if value is not None else Decimal("0")
 
 
+# Reference data read on every case page; the settings services forget it when it changes.
+REFERENCE_CACHE_SECONDS = 300
+
+
+def pricing_cache_key(line_id: int) -> str:
+    return f"renewals:pricing:{line_id}"
+
+
 def pricing_inputs(*, line_id: int) -> dict:
-    rule = PricingRule.objects.filter(line_id=line_id).values_list("base_rate_change_percent", flat=True).first()
-    return {
-        "base_rate_change_percent": rule if rule is not None else Decimal("0"),
-        "claims_table": list(ClaimsFactor.objects.filter(line_id=line_id).values_list("min_claims", "factor")),
-        "loyalty_table": list(LoyaltyFactor.objects.filter(line_id=line_id).values_list("min_years", "factor")),
-    }
+    key = pricing_cache_key(line_id)
+    inputs = cache.get(key)
+    if inputs is None:
+        rule = PricingRule.objects.filter(line_id=line_id).values_list("base_rate_change_percent", flat=True).first()
+        inputs = {
+            "base_rate_change_percent": rule if rule is not None else Decimal("0"),
+            "claims_table": list(ClaimsFactor.objects.filter(line_id=line_id).values_list("min_claims", "factor")),
+            "loyalty_table": list(LoyaltyFactor.objects.filter(line_id=line_id).values_list("min_years", "factor")),
+        }
+        cache.set(key, inputs, REFERENCE_CACHE_SECONDS)
+    return inputs
 
 
 def quote_preview(*, case: RenewalCase, discount_percent, actor=None, tenure_years: int | None = None) -> dict:
@@ -283,10 +296,17 @@ def case_referrals(*, case_id: int) -> list:
     )
 
 
+LOST_REASONS_CACHE_KEY = "renewals:lost-reasons"
+
+
 def lost_reasons() -> list:
     from renewals.models import LostReason
 
-    return list(LostReason.objects.filter(active=True))
+    reasons = cache.get(LOST_REASONS_CACHE_KEY)
+    if reasons is None:
+        reasons = list(LostReason.objects.filter(active=True))
+        cache.set(LOST_REASONS_CACHE_KEY, reasons, REFERENCE_CACHE_SECONDS)
+    return reasons
 
 
 def pending_approvals(*, limit: int = 100) -> list:

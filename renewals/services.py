@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Case, DecimalField, ExpressionWrapper, F, Q, Sum, Value, When
 from django.utils import timezone
@@ -1180,6 +1181,7 @@ def pricing_rule_save(
         )
         changes["loyalty_factors"] = (_table_repr(old_loyalty), _table_repr(new_loyalty))
     _audit(actor, "pricing", LineOfInsurance.objects.get(pk=line_id).code, changes)
+    transaction.on_commit(lambda: cache.delete(selectors.pricing_cache_key(line_id)))
     return rule
 
 
@@ -1237,6 +1239,7 @@ def lost_reason_save(
     if created:
         changes["code"] = ("", code)
     _audit(actor, "lost_reason", reason.code, changes)
+    transaction.on_commit(lambda: cache.delete(selectors.LOST_REASONS_CACHE_KEY))
     return reason
 
 

@@ -393,3 +393,24 @@ def test_stage_counts_follow_the_specialists_own_changes(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/cases/{case.pk}/contact/", {"contact-channel": "phone", "contact-reached": "on"})
     assert client.get("/cases/").context["stage_counts"] == {"contacted": 1}
+
+
+def test_quote_preview_follows_a_pricing_change(
+    client_for, specialist, manager, case, django_capture_on_commit_callbacks
+):
+    client = client_for(specialist)
+    assert "3,090.00" in client.get(f"/cases/{case.pk}/quote/preview/?discount_percent=0").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(manager).post(
+            "/settings/pricing/",
+            {
+                "line_id": case.line_id,
+                "base_rate_change_percent": "10",
+                "claims_threshold": ["0"],
+                "claims_factor": ["1"],
+                "loyalty_threshold": ["0"],
+                "loyalty_factor": ["1"],
+            },
+        )
+    body = client_for(specialist).get(f"/cases/{case.pk}/quote/preview/?discount_percent=0").content.decode()
+    assert "3,300.00" in body
