@@ -40,14 +40,20 @@ def customer_messages(*, customer_id: int) -> list[OutboundMessage]:
     )
 
 
-def call_tasks_due(*, user, today: dt.date | None = None, limit: int = PAGE_SIZE) -> list[OutboundMessage]:
-    """The user's call to-dos that are due: call steps of their open cases, oldest first."""
+def call_tasks_due(
+    *, user, today: dt.date | None = None, limit: int = PAGE_SIZE, include_unassigned: bool = False
+) -> list[OutboundMessage]:
+    """The user's call to-dos that are due: call steps of their open cases, oldest first
+    (for a manager, also those of cases nobody is assigned to)."""
     today = today or timezone.localdate()
+    whose = Q(case__assignee=user)
+    if include_unassigned:
+        whose |= Q(case__assignee__isnull=True)
     return list(
         M.objects.filter(
+            whose,
             channel=Channel.CALL,
             status=M.Status.SCHEDULED,
-            case__assignee=user,
             case__stage__in=OPEN_STAGE_VALUES,
             due_date__lte=today,
         )

@@ -72,7 +72,12 @@ def _render_call_tasks(request):
     return render(
         request,
         "notifications/_call_tasks.html",
-        {"tasks": selectors.call_tasks_due(user=request.user, today=today), "today": today},
+        {
+            "tasks": selectors.call_tasks_due(
+                user=request.user, today=today, include_unassigned=has_role(request.user, Role.MANAGER)
+            ),
+            "today": today,
+        },
     )
 
 

@@ -237,3 +237,11 @@ def test_template_and_step_edit_pages_run_few_queries(client_for, manager, djang
     with django_assert_max_num_queries(6):
         assert client.get(f"/notifications/settings/steps/{template.step_id}/").status_code == 200
     assert client_for(make_user("spec-settings", "specialist")).get("/notifications/settings/").status_code == 403
+
+
+def test_manager_also_sees_call_tasks_of_unassigned_cases(client_for, manager, specialist):
+    unassigned = case_with_messages(due=timezone.localdate() + dt.timedelta(days=5))
+    case_with_messages(due=timezone.localdate() + dt.timedelta(days=5), assignee=specialist)
+    text = client_for(manager).get("/notifications/call-tasks/").content.decode()
+    assert unassigned.customer.name in text
+    assert text.count("btn-outline-success") == 1
