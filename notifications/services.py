@@ -638,8 +638,9 @@ def notice_send_now(*, case_id: int, actor) -> OutboundMessage:
         raise ApplicationError(_("The customer opted out of this channel."), code="opted_out")
     if not address:
         raise ApplicationError(_("The customer has no address for this channel."), code="no_address")
+    # A failed notice gets a fresh set of attempts: the manager asked for it explicitly.
     M.objects.filter(pk=message.pk).update(
-        status=S.SCHEDULED, skip_reason="", next_attempt_at=now, lease_until=None, updated_at=now
+        status=S.SCHEDULED, skip_reason="", attempts=0, next_attempt_at=now, lease_until=None, updated_at=now
     )
     message.refresh_from_db()
     return message

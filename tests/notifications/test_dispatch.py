@@ -346,3 +346,15 @@ def test_an_unexpected_error_on_one_row_does_not_stop_the_batch(monkeypatch):
     fine.refresh_from_db()
     assert (broken.status, broken.error) == (M.Status.SCHEDULED, "internal error: KeyError")
     assert fine.status == M.Status.SENT
+
+
+def test_send_now_retries_a_failed_notice_with_fresh_attempts(smtp_server):
+    from notifications.tasks import send_message
+    from tests.conftest import make_user
+
+    message = make_message(channel="email", offset=-45, at=timezone.now())
+    M.objects.filter(pk=message.pk).update(status=M.Status.FAILED, attempts=5, error="SMTP 550")
+    manager = make_user("boss-send-now", "manager")
+    again = services.notice_send_now(case_id=message.case_id, actor=manager)
+    assert (again.pk, again.status, again.attempts) == (message.pk, M.Status.SCHEDULED, 0)
+    assert send_message(message.pk) == "sent"
