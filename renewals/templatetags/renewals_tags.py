@@ -1,4 +1,5 @@
 from django import template
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 register = template.Library()
@@ -35,3 +36,30 @@ def stage_label(value) -> str:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key, "") if mapping else ""
+
+
+@register.filter
+def code_label(value, kind: str) -> str:
+    """The translated label of a code stored in a timeline payload or the audit log."""
+    from renewals import selectors
+    from renewals.forms import CONTACT_CHANNEL_LABELS
+    from renewals.models import Referral
+
+    if kind == "channel":
+        return CONTACT_CHANNEL_LABELS.get(value, value)
+    if kind == "referral":
+        return dict(Referral.To.choices).get(value, value)
+    if kind == "reason":
+        return next((r.display_name for r in selectors.lost_reasons() if r.code == value), value)
+    if kind == "area":
+        return AUDIT_AREAS.get(value, value)
+    return value
+
+
+AUDIT_AREAS = {
+    "line": _("Line"),
+    "pricing": _("Pricing"),
+    "authority": _("Discount authority"),
+    "lost_reason": _("Lost reason"),
+    "specialist": _("Specialist"),
+}

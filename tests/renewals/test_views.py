@@ -76,6 +76,7 @@ def test_queue_filters_and_search(client_for, specialist):
     assert ids("q=zhao") == {soon.pk}
     assert ids("q=Zh") == {soon.pk}  # too short for trigrams: the start of the name
     assert ids("q=" + later.policy.number) == {later.pk}
+    assert '<option value="contacted" selected>' in client.get("/cases/?stage=contacted").content.decode()
     counts = client.get("/cases/").context["stage_counts"]
     assert counts == {"open": 1, "contacted": 1}
 
@@ -249,6 +250,8 @@ def test_lost_refer_and_manager_reopen_through_pages(client_for, specialist, man
     client.post(f"/cases/{case.pk}/lost/", {"lost-reason_code": "price", "lost-note": "Cheaper"})
     case.refresh_from_db()
     assert case.stage == Stage.LOST and case.referrals.count() == 1
+    timeline = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "Price" in timeline and "Claims" in timeline  # labels, not the stored codes
     assert client.post(f"/cases/{case.pk}/reopen/").status_code == 403
     client_for(manager).post(f"/cases/{case.pk}/reopen/")
     assert RenewalCase.objects.get(pk=case.pk).stage == Stage.OPEN
