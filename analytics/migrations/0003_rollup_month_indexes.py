@@ -5,37 +5,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0002_rollup_dimension_indexes'),
-        ('customers', '0004_customer_voice'),
-        ('renewals', '0006_lighter_case_inserts'),
+        ("analytics", "0002_rollup_dimension_indexes"),
+        ("customers", "0004_customer_voice"),
+        ("renewals", "0006_lighter_case_inserts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='casedaysrollup',
-            index=models.Index(fields=['month', 'grain'], name='case_days_rollup_month_idx'),
+            model_name="casedaysrollup",
+            index=models.Index(fields=["month", "grain"], name="case_days_rollup_month_idx"),
         ),
         migrations.AddIndex(
-            model_name='caserollup',
-            index=models.Index(fields=['month', 'grain'], name='case_rollup_month_idx'),
+            model_name="caserollup",
+            index=models.Index(fields=["month", "grain"], name="case_rollup_month_idx"),
         ),
         migrations.AddIndex(
-            model_name='complaintresolutionrollup',
-            index=models.Index(fields=['month', 'grain'], name='complaint_res_month_idx'),
+            model_name="complaintresolutionrollup",
+            index=models.Index(fields=["month", "grain"], name="complaint_res_month_idx"),
         ),
         migrations.AddIndex(
-            model_name='complaintrollup',
-            index=models.Index(fields=['month', 'grain'], name='complaint_rollup_month_idx'),
+            model_name="complaintrollup",
+            index=models.Index(fields=["month", "grain"], name="complaint_rollup_month_idx"),
         ),
         migrations.AddIndex(
-            model_name='policyrollup',
-            index=models.Index(fields=['month', 'grain'], name='policy_rollup_month_idx'),
+            model_name="policyrollup",
+            index=models.Index(fields=["month", "grain"], name="policy_rollup_month_idx"),
         ),
         migrations.AddIndex(
-            model_name='surveyrollup',
-            index=models.Index(fields=['month', 'grain'], name='survey_rollup_month_idx'),
+            model_name="surveyrollup",
+            index=models.Index(fields=["month", "grain"], name="survey_rollup_month_idx"),
         ),
     ]

@@ -30,6 +30,7 @@ def test_manager_changes_period_and_filter_drills_into_lost_cases_and_exports(pa
     page.wait_for_function("document.querySelectorAll('canvas').length > 0 && window.Chart !== undefined")
     assert page.get_by_role("heading", name="KPI dashboard").is_visible()
     month_rate = _tile(page, "renewal_rate")
+    month_charts = page.locator("#dashboard-data").text_content()
     shot("dashboard-month")
 
     # When the period becomes the quarter, the tiles and the URL change (htmx, no reload)
@@ -47,6 +48,9 @@ def test_manager_changes_period_and_filter_drills_into_lost_cases_and_exports(pa
         "(v) => document.querySelector('[data-kpi=renewal_rate] .kpi-value').innerText !== v", arg=quarter_rate
     )
     assert page.locator("#chart-trend").is_visible()
+    # the charts were redrawn from new data: only the Auto line is left in the trend
+    assert page.locator("#dashboard-data").text_content() != month_charts
+    assert page.evaluate("Chart.getChart('chart-trend').data.datasets.map(d => d.label)") == ["Auto"]
     shot("dashboard-quarter-auto")
 
     # When the manager drills into the lost cases, the list keeps the period and the filter
