@@ -395,6 +395,7 @@ DEMO_USERS = [
 ]
 GO_LIVE_DAYS = 365  # Renewal Desk "went live" this many days ago: older expiries have no case.
 TERM_DAYS = 365
+CONTACT_CHANNELS = ["phone", "message", "email"]
 
 
 @dataclass
@@ -590,15 +591,14 @@ class _Book:
         sur_py = [s[len(z) :] for s, z in zip(SURNAMES, sur_zh, strict=True)]
         giv_zh = [g[0] for g in GIVEN]
         giv_py = [g[1:] for g in GIVEN]
-        names, handles = [], []
-        for i in range(n):
-            if business[i]:
-                names.append(f"{CITIES[city[i]][0]}{FIRM_WORDS[firm[i]]}{INDUSTRIES[industry[i]]}有限公司")
-                handles.append(f"office{ids[i]}")
-            else:
-                given = giv_zh[g1[i]] + (giv_zh[g2[i]] if two[i] else "")
-                names.append(sur_zh[sur[i]] + given)
-                handles.append(sur_py[sur[i]] + giv_py[g1[i]] + (giv_py[g2[i]] if two[i] else ""))
+        add = np.strings.add
+        sur_zh, sur_py = np.array(sur_zh)[sur], np.array(sur_py)[sur]
+        given_zh = add(np.array(giv_zh)[g1], np.where(two, np.array(giv_zh)[g2], ""))
+        given_py = add(np.array(giv_py)[g1], np.where(two, np.array(giv_py)[g2], ""))
+        city_firm = add(np.array([c for c, _ in CITIES])[city], np.array(FIRM_WORDS)[firm])
+        firm_names = add(add(city_firm, np.array(INDUSTRIES)[industry]), "有限公司")
+        names = np.where(business, firm_names, add(sur_zh, given_zh))
+        handles = np.where(business, add("office", ids.astype(str)), add(sur_py, given_py))
         region = np.array([p for p, _ in PROVINCES], dtype=object)[_pick(rng, [w for _, w in PROVINCES], n)]
         region[business] = np.array([c[1] for c in CITIES], dtype=object)[city[business]]
         segment = np.where(
@@ -611,18 +611,15 @@ class _Book:
             np.char.zfill(rng.integers(0, 100_000_000, n).astype(str), 8),
         )
         style = rng.random(n)
-        dashed = np.char.add(
-            np.char.add(np.char.add(np.char.add(_sl(digits, 0, 3), "-"), _sl(digits, 3, 7)), "-"), _sl(digits, 7, 11)
-        )
+        cut = np.strings.slice
+        dashed = add(add(add(add(cut(digits, 0, 3), "-"), cut(digits, 3, 7)), "-"), cut(digits, 7, 11))
         spaced = np.char.replace(dashed, "-", " ")
         phone = np.where(style < 0.80, digits, np.where(style < 0.92, dashed, spaced)).astype(object)
         number = rng.integers(1960, 2005, n).astype(str)
         with_number = rng.random(n) < 0.6
         domain = np.array(EMAIL_DOMAINS, dtype=object)[rng.integers(0, len(EMAIL_DOMAINS), n)]
-        email = np.array(
-            [f"{h}{num if w else ''}@{d}" for h, num, w, d in zip(handles, number, with_number, domain, strict=True)],
-            dtype=object,
-        )
+        local_part = add(handles, np.where(with_number & ~business, number, ""))
+        email = add(add(local_part, "@"), domain.astype(str)).astype(object)
         no_email = rng.random(n) < 0.04
         email[no_email] = ""
         channel = np.array(["sms", "phone", "email"], dtype=object)[_pick(rng, [0.55, 0.25, 0.20], n)]
@@ -634,7 +631,7 @@ class _Book:
                 "id": ids,
                 "external_ref": np.char.add("CRM", np.char.zfill(ids.astype(str), 9)).astype(object),
                 "kind": np.where(business, "business", "individual").astype(object),
-                "name": np.array(names, dtype=object),
+                "name": names.astype(object),
                 "phone": phone,
                 "phone_digits": digits.astype(object),
                 "email": email,
@@ -886,22 +883,25 @@ class _Book:
         self._case_outcome = c_outcome
         self._case_closed = closed
         self._case_customer = self.cases["customer_id"].to_numpy()
-        self._events(case_ids, c_spec, opened, first_contact, quoted_at, closed, c_outcome, premium_cents[rows])
+        successor_cents = premium_cents[np.minimum(rows + 1, n - 1)]  # used for renewed cases only
+        self._events(case_ids, c_spec, opened, first_contact, quoted_at, closed, c_outcome, successor_cents)
 
-    def _events(self, case_ids, spec, opened, first_contact, quoted_at, closed, outcome, premium_cents):
+    def _events(self, case_ids, spec, opened, first_contact, quoted_at, closed, outcome, successor_cents):
         rng = self.rng
         parts = []
         # opened
         parts.append((case_ids, "opened", None, opened, ["{}"] * len(case_ids)))
         m = ~np.isnan(first_contact)
-        channel = np.array(["phone", "phone", "message", "email"])[rng.integers(0, 4, int(m.sum()))]
+        channel = _pick(rng, [0.6, 0.15, 0.25], int(m.sum()))  # index into CONTACT_CHANNELS
         parts.append(
             (
                 case_ids[m],
                 "contact",
                 spec[m],
                 first_contact[m],
-                [json.dumps({"channel": c, "reached": True}) for c in channel],
+                np.array([json.dumps({"channel": c, "reached": True}) for c in CONTACT_CHANNELS], dtype=object)[
+                    channel
+                ],
             )
         )
         m = ~np.isnan(quoted_at)
@@ -910,7 +910,7 @@ class _Book:
             m = outcome == kind
             actor = spec[m] if kind != "lapsed" else np.zeros(int(m.sum()), dtype=np.int64)
             if kind == "renewed":
-                payload = [json.dumps({"premium": p}) for p in _money(np.round(premium_cents[m] * 1.03))]
+                payload = np.strings.add(np.strings.add('{"premium": "', _money(successor_cents[m]).astype(str)), '"}')
             else:
                 payload = ["{}"] * int(m.sum())
             parts.append((case_ids[m], kind, actor, closed[m], payload))
@@ -1056,11 +1056,6 @@ class _Book:
                 "recorded_by_id": _nullable(recorded_by),
             }
         )
-
-
-def _sl(arr, a, b):
-    """Vectorised ``s[a:b]`` over an array of strings."""
-    return np.array([s[a:b] for s in arr.tolist()])
 
 
 def _nullable(values: np.ndarray):
