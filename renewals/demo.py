@@ -960,15 +960,13 @@ class _Book:
         resolve_days = rng.lognormal(np.log(6), 0.6, n)
         resolved_at = received + resolve_days
         # A few recent ones are stuck (awaiting claims or underwriting), so queues and escalations have work.
-        stuck = (received > -60) & (rng.random(n) < 0.15)
+        stuck = (received > -60) & (rng.random(n) < 0.25)
         is_resolved = (resolved_at < -1 / 24) & ~stuck
         status = np.where(is_resolved, np.where(rng.random(n) < 0.6, "closed", "resolved"), "in_progress").astype(
             object
         )
         young = ~is_resolved
-        status[young & (age < 1.5)] = np.where(
-            rng.random(int((young & (age < 1.5)).sum())) < 0.5, "new", "acknowledged"
-        )
+        status[young & (age < 3)] = np.where(rng.random(int((young & (age < 3)).sum())) < 0.5, "new", "acknowledged")
         acknowledged = np.where(status == "new", np.nan, np.minimum(np.minimum(ack, resolved_at), -1 / 24))
         resolved = np.where(np.isin(status, ["resolved", "closed"]), resolved_at, np.nan)
         closed = np.where(status == "closed", np.minimum(resolved_at + rng.uniform(1, 5, n), -1 / 24), np.nan)
