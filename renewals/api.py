@@ -4,6 +4,7 @@ from contextlib import contextmanager
 
 import django_filters
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -289,7 +290,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         if has_role(user, Role.MANAGER):
             return case
         if managers_only or case.assignee_id != user.pk:
-            raise PermissionDenied("Only the assigned specialist or a manager can change this case.")
+            raise PermissionDenied(_("Only the assigned specialist or a manager can change this case."))
         return case
 
     def _input(self, serializer_class):
