@@ -154,6 +154,11 @@ def test_manager_rebalances_queue_and_audits_settings(page, login, shot):
     page.get_by_label("renewal window (days)").first.fill("75")
     page.get_by_role("button", name="Save").first.click()
     expect(page.get_by_role("alert").first).to_contain_text("Line saved")
+    shot("lines")
+    for section in ("pricing", "authority", "reasons"):
+        page.goto(f"/settings/{section}/")
+        expect(page.get_by_role("heading", level=2).first).to_be_visible()
+        shot(section)
 
     # then every case moved and both changes are in the audit log
     assert set(RenewalCase.objects.values_list("assignee__username", flat=True)) == {"li.na"}
