@@ -1099,21 +1099,22 @@ class _Loader:
                     cursor.executemany(sql, rows[start : start + self.SQLITE_BATCH])
 
     def update(self, model, key: str, frame: pd.DataFrame) -> None:
-        """Set the frame's columns on the rows whose ``key`` column matches (one statement per batch)."""
+        """Set the frame's columns on the rows whose ``key`` column matches (set-based on PostgreSQL)."""
         if not len(frame):
             return
         table = connection.ops.quote_name(model._meta.db_table)
         cols = [c for c in frame.columns if c != key]
         with connection.cursor() as cursor:
             if self.postgres:
-                from psycopg2.extras import execute_values
-
-                types = {c: model._meta.get_field(_field_name(model, c)).db_type(connection) for c in cols}
-                sets = ", ".join(f'"{c}" = v."{c}"::{types[c]}' for c in cols)
+                # COPY the new values into a temporary table of the same column types, then one UPDATE … FROM.
                 names = ", ".join(f'"{c}"' for c in [key, *cols])
-                sql = f'UPDATE {table} AS t SET {sets} FROM (VALUES %s) AS v({names}) WHERE t."{key}" = v."{key}"'
-                rows = [tuple(_plain(v) for v in row) for row in frame[[key, *cols]].itertuples(index=False, name=None)]
-                execute_values(cursor.cursor, sql, rows, page_size=5000)
+                cursor.execute(f"CREATE TEMPORARY TABLE demo_update AS SELECT {names} FROM {table} LIMIT 0")
+                cursor.copy_expert(
+                    f"COPY demo_update ({names}) FROM STDIN", io.StringIO(_copy_text(frame[[key, *cols]]))
+                )
+                sets = ", ".join(f'"{c}" = v."{c}"' for c in cols)
+                cursor.execute(f'UPDATE {table} AS t SET {sets} FROM demo_update AS v WHERE t."{key}" = v."{key}"')
+                cursor.execute("DROP TABLE demo_update")
             else:
                 sets = ", ".join(f'"{c}" = %s' for c in cols)
                 rows = [tuple(_plain(v) for v in row) for row in frame[[*cols, key]].itertuples(index=False, name=None)]
