@@ -6,6 +6,7 @@ the full book in place for the modules that run after this one.
 """
 
 import datetime as dt
+import io
 
 from django.core.management import call_command
 
@@ -19,9 +20,11 @@ TARGET_PER_MILLION = 180.0
 
 def _seed(report: Report, policies: int) -> None:
     customers = max(1, policies // 2)
+    output = io.StringIO()
     with stopwatch() as elapsed:
         call_command(
             "seed_demo",
+            stdout=output,
             reset=True,
             policies=policies,
             customers=customers,
@@ -30,6 +33,8 @@ def _seed(report: Report, policies: int) -> None:
             verbosity=0,
         )
     seconds = elapsed()
+    phases = [line for line in output.getvalue().splitlines() if line.startswith(("generated", "loaded", "opened"))]
+    report.note(f"b10_seed at {policies:,} policies: " + "; ".join(phases))
     target = max(30.0, TARGET_PER_MILLION * policies / 1_000_000)
     report.add(
         "seed",
