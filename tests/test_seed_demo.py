@@ -168,7 +168,7 @@ def test_seeding_over_existing_data_without_reset_is_refused():
         call_command("seed_demo", policies=50, customers=20, skip_derived=True, verbosity=0)
 
 
-def test_seed_demo_runs_on_sqlite_for_make_run(tmp_path: Path):
+def test_seed_demo_runs_once_and_resets_on_sqlite_for_make_run(tmp_path: Path):
     # given a fresh SQLite file (what `make run` uses when no DATABASE_URL is set)
     env = {
         **os.environ,
@@ -195,3 +195,13 @@ def test_seed_demo_runs_on_sqlite_for_make_run(tmp_path: Path):
     assert "customers 300, policies 600" in first.stdout
     assert second.returncode == 0, second.stderr
     assert "nothing to do" in second.stdout
+    # and --reset replaces the book
+    third = subprocess.run(
+        [*manage, "seed_demo", "--reset", "--customers", "100", "--policies", "200", "--skip-derived"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert third.returncode == 0, third.stderr
+    assert "customers 100, policies 200" in third.stdout
