@@ -160,3 +160,25 @@ def test_list_query_counts_stay_constant(api, manager, django_assert_max_num_que
     for path in READ_ENDPOINTS:
         with django_assert_max_num_queries(4):  # token + user groups + page (+ one spare)
             assert client.get(path).status_code == 200
+
+
+def test_detail_query_counts_stay_constant(api, manager, django_assert_max_num_queries):
+    case = RenewalCaseFactory(assignee=manager)
+    complaint = log_complaint(customer=case.customer, case_id=case.pk)
+    client = api(manager)
+    for path in [
+        f"/api/v1/customers/{case.customer_id}/",
+        f"/api/v1/policies/{case.policy_id}/",
+        f"/api/v1/cases/{case.pk}/",
+        f"/api/v1/complaints/{complaint.pk}/",
+        "/api/v1/lines/auto/",
+    ]:
+        with django_assert_max_num_queries(4):
+            assert client.get(path).status_code == 200
+
+
+def test_unknown_api_paths_answer_404_in_the_error_shape(api, manager):
+    for path in ["/api/v1/nothing-here/", "/api/v1/cases/abc/", "/api/v1/lines/a.b/"]:
+        response = api(manager).get(path)
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
