@@ -215,6 +215,20 @@ SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
 if SMS_BACKEND == "http" and not (SMS_GATEWAY_URL and SMS_GATEWAY_TOKEN):
     raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_GATEWAY_URL and SMS_GATEWAY_TOKEN.")
 
+# Reminders: retries, leases, batches, quiet hours (notifications app; see docs/reminders.md).
+SMS_WEBHOOK_SECRET = env.str("SMS_WEBHOOK_SECRET", default="")  # empty: the delivery webhook answers 503
+REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
+REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", default=60)
+REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=300)
+REMINDER_DISPATCH_BATCH = env.int("REMINDER_DISPATCH_BATCH", default=200)
+SMS_QUIET_START_HOUR = env.int("SMS_QUIET_START_HOUR", default=21)
+SMS_QUIET_END_HOUR = env.int("SMS_QUIET_END_HOUR", default=8)
+
+# How long signed customer links stay valid.
+OFFER_LINK_MAX_AGE_DAYS = env.int("OFFER_LINK_MAX_AGE_DAYS", default=90)
+SURVEY_LINK_MAX_AGE_DAYS = env.int("SURVEY_LINK_MAX_AGE_DAYS", default=30)
+UNSUBSCRIBE_LINK_MAX_AGE_DAYS = env.int("UNSUBSCRIBE_LINK_MAX_AGE_DAYS", default=365)
+
 # Public base URL used in links sent to customers (signed renewal, survey, unsubscribe).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default=f"http://127.0.0.1:{PORT}")
 

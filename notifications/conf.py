@@ -1,27 +1,14 @@
-"""Reminder settings: read from django.conf.settings when set there, else from the environment.
-
-config/settings.py is owned by the foundation; until it lists these, they are read here with
-their defaults written inline (documented in docs/reminders.md).
-"""
-
-import os
+"""Reminder settings, read from config/settings.py at call time (so tests can override them)."""
 
 from django.conf import settings
 
 
 def _value(name: str, default: str) -> str:
-    value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(name, default)
-    return str(value)
+    return str(getattr(settings, name, default))
 
 
 def _int(name: str, default: int) -> int:
-    raw = _value(name, str(default))
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+    return int(getattr(settings, name, default))
 
 
 def sms_webhook_secret() -> str:
@@ -64,7 +51,5 @@ def unsubscribe_link_max_age_days() -> int:
 
 def public_link_rate() -> int:
     """Requests per minute per client address on the public offer/unsubscribe pages."""
-    rate = _value("THROTTLE_PUBLIC_LINKS", "") or settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get(
-        "public_links", "30/min"
-    )
+    rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["public_links"]
     return int(str(rate).split("/")[0])
