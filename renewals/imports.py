@@ -19,6 +19,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -488,7 +489,8 @@ def policies_import(*, source, filename: str, dry_run: bool = False, progress: P
 
     with transaction.atomic():
         if len(good):
-            late_errors = _apply(good, present, result, report)
+            apply = _apply if connection.vendor == "postgresql" else _apply_row_by_row
+            late_errors = apply(good, present, result, report)
             errors = _merge_errors(errors, late_errors)
         if dry_run:
             transaction.set_rollback(True)
@@ -685,6 +687,99 @@ def _upsert_policies(cursor, staged: list[str], result: ImportResult, report: Pr
     (applied,) = cursor.fetchone()
     result.policies_created, result.policies_updated = created, updated
     result.policies_unchanged = applied - created - updated
+
+
+def _previous_policy_message(previous: str, other: str | None) -> str:
+    if other is None:
+        return _("policy %(number)s is neither in the file nor in the database") % {"number": previous}
+    return _("policy %(number)s is already renewed by %(other)s") % {"number": previous, "other": other}
+
+
+def _apply_row_by_row(good: pd.DataFrame, present: set[str], result: ImportResult, report: Progress) -> list:
+    """The same rules through the ORM, one row at a time: for the SQLite demo database, which has
+    no COPY or DISTINCT ON. (PostgreSQL, used everywhere else, takes the set-based path.)"""
+    errors: list[RowError] = []
+    chained = "previous_policy_number" in present
+    if chained:
+        previous = set(good["previous_policy_number"]) - {""}
+        known = set(Policy.objects.filter(number__in=previous).values_list("number", flat=True))
+        while True:  # a dropped row may be another row's previous policy
+            wanted = good["previous_policy_number"]
+            missing = (wanted != "") & ~wanted.isin(set(good["policy_number"])) & ~wanted.isin(known)
+            if not missing.any():
+                break
+            errors += [
+                RowError(int(r), "previous_policy_number", _previous_policy_message(p, None))
+                for r, p in wanted[missing].items()
+            ]
+            good = good[~missing]
+        renewed_by = dict(
+            Policy.objects.filter(previous_policy__number__in=previous).values_list("previous_policy__number", "number")
+        )
+        in_file = set(good["policy_number"])
+        taken = [
+            (r, p, renewed_by[p])
+            for r, p, n in zip(good.index, good["previous_policy_number"], good["policy_number"], strict=True)
+            if p in renewed_by and renewed_by[p] != n and renewed_by[p] not in in_file
+        ]
+        errors += [RowError(int(r), "previous_policy_number", _previous_policy_message(p, o)) for r, p, o in taken]
+        good = good.drop(index=[r for r, _p, _o in taken])
+
+    report(55, _("Saving customers"))
+    customer_fields = {src: dst for src, dst in CUSTOMER_COLUMNS.items() if src in good.columns}
+    customer_ids = {}
+    for record in good.drop_duplicates("customer_ref", keep="last").to_dict("records"):
+        values = {dst: _python_value(dst, record[src]) for src, dst in customer_fields.items()}
+        customer = Customer.objects.filter(external_ref=record["customer_ref"]).first()
+        if customer is None:
+            customer = Customer.objects.create(external_ref=record["customer_ref"], **values)
+            result.customers_created += 1
+        elif any(getattr(customer, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(customer, k, v)
+            customer.save()
+            result.customers_updated += 1
+        else:
+            result.customers_unchanged += 1
+        customer_ids[record["customer_ref"]] = customer.pk
+
+    report(70, _("Saving policies"))
+    line_ids = dict(LineOfInsurance.objects.values_list("code", "pk"))
+    policy_fields = {src: dst for src, dst in POLICY_COLUMNS.items() if src in good.columns}
+    for record in good.sort_values("chain_level", kind="stable").to_dict("records"):
+        values = {dst: _python_value(dst, record[src]) for src, dst in policy_fields.items()}
+        values["customer_id"] = customer_ids[record["customer_ref"]]
+        values["line_id"] = line_ids[record["line"]]
+        if chained:
+            number = record["previous_policy_number"]
+            values["previous_policy_id"] = (
+                Policy.objects.filter(number=number).values_list("pk", flat=True).first() if number else None
+            )
+        policy = Policy.objects.filter(number=record["policy_number"]).first()
+        if policy is None:
+            Policy.objects.create(number=record["policy_number"], **values)
+            result.policies_created += 1
+        elif any(getattr(policy, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(policy, k, v)
+            policy.save()
+            result.policies_updated += 1
+        else:
+            result.policies_unchanged += 1
+    return errors
+
+
+def _python_value(field: str, text: str):
+    """A normalised cell as the model field's Python value (for the row-by-row path)."""
+    if field in ("start_date", "end_date"):
+        return dt.date.fromisoformat(text)
+    if field in ("premium", "sum_insured"):
+        return Decimal(text)
+    if field == "claims_count":
+        return int(text)
+    if field in ("consent_email", "consent_sms"):
+        return text == "t"
+    return text
 
 
 # --- report --------------------------------------------------------------------------------
