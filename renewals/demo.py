@@ -1373,9 +1373,34 @@ def _progress_open_cases(book: _Book, loader: _Loader, specialists: list[int]) -
             loader.reset_sequences([Quote])
         loader.update(RenewalCase, "id", update)
         first_event = _max_id(CaseEvent) + 1
+        # The scan's "opened" events carry today's time and its assignee: restate them as of the
+        # backdated opening, with the demo assignee, so the timeline reads in order.
+        CaseEvent.objects.filter(case_id__in=frame["id"].tolist(), kind="opened").delete()
+        names = {
+            user.pk: (f"{user.first_name} {user.last_name}".strip() or user.username)
+            for user in User.objects.filter(pk__in=set(specialists))
+        }
+        opened_payload = [json.dumps({"assignee_id": int(a), "assignee": names.get(int(a), "")}) for a in assignee]
+        quote_payload = (
+            [
+                json.dumps(
+                    {
+                        "quote_id": int(q.id),
+                        "premium": q.premium,
+                        "discount_percent": q.discount_percent,
+                        "approval_status": q.approval_status,
+                    }
+                )
+                for q in quote_frame.itertuples()
+            ]
+            if quote_frame is not None
+            else "{}"
+        )
+        everyone = np.ones(n, dtype=bool)
         for mask, kind, at, payload in (
+            (everyone, "opened", opened, opened_payload),
             (contacted, "contact", first_contact, json.dumps({"channel": "phone", "reached": True})),
-            (quoted, "quote", quoted_at, "{}"),
+            (quoted, "quote", quoted_at, quote_payload),
         ):
             idx = np.flatnonzero(mask)
             events.append(
@@ -1383,7 +1408,7 @@ def _progress_open_cases(book: _Book, loader: _Loader, specialists: list[int]) -
                     {
                         "case_id": frame["id"].to_numpy()[idx],
                         "kind": kind,
-                        "actor_id": assignee[idx],
+                        "actor_id": _nullable(np.zeros(len(idx)) if kind == "opened" else assignee[idx]),
                         "payload": payload,
                         "created_at": book.ts(at[idx]),
                     }
