@@ -145,6 +145,9 @@ def _step_windows(*, on_date: dt.date, catch_up_days: int) -> list[tuple]:
             earliest_due = max(on_date + dt.timedelta(days=1), latest_due - dt.timedelta(days=366))
         else:
             earliest_due = latest_due - dt.timedelta(days=catch_up_days)
+            if step.offset_days < 0:
+                # A missed pre-expiry reminder ("expires in N days") is not sent once the policy expired.
+                earliest_due = max(earliest_due, on_date + dt.timedelta(days=1))
         if earliest_due <= latest_due:
             windows.append((step, earliest_due, latest_due))
     return windows

@@ -74,7 +74,7 @@ def test_confirming_renews_once_however_often_it_is_clicked(client, quoted_case)
 
 
 def test_offer_without_an_approved_quote_cannot_be_confirmed(client):
-    case = RenewalCaseFactory()
+    case = RenewalCaseFactory(policy=PolicyFactory(customer=CustomerFactory(preferred_language="en")))
     response = client.post(path_of(offer_url(case)))
     assert response.status_code == 200
     assert "being prepared" in response.content.decode()
@@ -105,9 +105,10 @@ def test_a_link_for_one_purpose_does_not_open_another(client, quoted_case):
 
 
 def test_unsubscribe_records_the_customers_own_consent_change_and_skips_unsent_messages(client):
-    # given a customer with a planned SMS
+    # given an English-speaking customer with a planned SMS
     message = OutboundMessageFactory()
     customer = message.customer
+    type(customer).objects.filter(pk=customer.pk).update(preferred_language="en")
     path = path_of(unsubscribe_url(customer, "sms"))
     # when they open the link and confirm, twice (replayed)
     assert "Stop reminders by SMS?" in client.get(path).content.decode()

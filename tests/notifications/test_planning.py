@@ -52,6 +52,19 @@ def test_stale_steps_of_a_late_case_are_not_sent_all_at_once_but_the_notice_is()
     assert set(rows(case)) == {(-45, "email")}
 
 
+def test_a_missed_pre_expiry_reminder_is_not_sent_after_the_policy_expired():
+    # given an auto case whose T-1 SMS was due yesterday and whose policy expired today
+    case = RenewalCaseFactory(policy=PolicyFactory(end_date=DUE))
+    # when planning catches up the day after the T-1 step's date
+    reminders_plan(on_date=DUE + dt.timedelta(days=1), catch_up_days=3)
+    # then no "expires tomorrow" SMS goes out for a policy that has already expired
+    assert (-1, "sms") not in rows(case)
+    # while a missed step whose expiry is still ahead is caught up
+    later = RenewalCaseFactory(policy=PolicyFactory(end_date=DUE + dt.timedelta(days=5)))
+    reminders_plan(on_date=DUE + dt.timedelta(days=5) - dt.timedelta(days=12), catch_up_days=3)
+    assert (-14, "sms") in rows(later)
+
+
 def test_closed_case_plans_nothing_and_its_unsent_rows_are_skipped():
     # given one closed case and one open case with planned rows
     closed = RenewalCaseFactory(policy=PolicyFactory(end_date=DUE), stage=Stage.LAPSED)
