@@ -167,6 +167,10 @@ class OutboundMessage(models.Model):
     scheduled_for = models.DateTimeField(_("scheduled for"))
     next_attempt_at = models.DateTimeField(_("next attempt"))
     lease_until = models.DateTimeField(null=True, blank=True)
+    # Who holds the lease: a fresh token per claim. Every write after the claim (renewing the lease
+    # before the send, recording the outcome) is conditional on it, so a worker whose lease expired
+    # and was taken over cannot send or record the row.
+    lease_token = models.UUIDField(null=True, blank=True, editable=False)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True)
