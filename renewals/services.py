@@ -812,6 +812,13 @@ def case_mark_renewed(
     final_premium = money(premium) if premium is not None else quote.premium
     if final_premium < 0:
         raise ApplicationError(_("The premium cannot be negative."), field="premium", code="invalid")
+    if final_premium < quote.premium and not (actor is None or has_role(actor, Role.MANAGER)):
+        # A lower premium is a discount: it goes through a quote (and approval), never round it.
+        raise PermissionDeniedError(
+            _("Only a manager can renew below the accepted quote; prepare a new quote with the discount instead."),
+            field="premium",
+            code="below_quote",
+        )
     old = case.policy
     start = old.end_date + dt.timedelta(days=1)
     end = start + relativedelta(months=case.line.term_months) - dt.timedelta(days=1)

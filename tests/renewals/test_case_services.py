@@ -182,6 +182,20 @@ def test_renewal_creates_successor_policy_linked_and_closes_case(case, specialis
     assert kinds(case)[-1] == "renewed"
 
 
+def test_specialist_cannot_renew_below_the_accepted_quote_but_a_manager_can(case, specialist, manager):
+    # given a quote within the specialist's authority (3090.00)
+    case = quoted(case, specialist)
+    # when the specialist tries to renew at a lower premium than quoted
+    with pytest.raises(PermissionDeniedError) as err:
+        services.case_mark_renewed(case_id=case.pk, actor=specialist, premium=D("1.00"))
+    # then it is refused (a discount must go through a quote and its approval) and nothing is written
+    assert (err.value.field, err.value.code) == ("premium", "below_quote")
+    assert not Policy.objects.filter(previous_policy=case.policy).exists()
+    # while a manager may renew at a negotiated lower premium
+    renewed = services.case_mark_renewed(case_id=case.pk, actor=manager, premium=D("3000.00"))
+    assert renewed.successor_policy.premium == D("3000.00")
+
+
 def test_renewing_twice_raises_already_closed(case, specialist):
     case = quoted(case, specialist)
     services.case_mark_renewed(case_id=case.pk, actor=None)
