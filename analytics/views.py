@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from customers.errors import ApplicationError
 from customers.models import ComplaintCategory, Customer
 from customers.roles import Role, role_required
+from customers.spreadsheets import safe_frame
 from renewals.models import Policy, RenewalCase, Stage
 
 from . import dashboard as shaping
@@ -86,7 +87,7 @@ def export(request, table: str, fmt: str):
         rows = shaping.export_rows(table, shaping.build(period, filters))
     else:
         raise Http404
-    frame = pd.DataFrame(rows)
+    frame = safe_frame(pd.DataFrame(rows))
     filename = f"{table}-{period.label.replace(' ', '')}.{fmt}"
     if fmt == "csv":
         response = HttpResponse(frame.to_csv(index=False), content_type="text/csv; charset=utf-8")

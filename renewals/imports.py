@@ -31,6 +31,7 @@ from django.utils.translation import ngettext
 
 from customers.errors import ApplicationError
 from customers.models import Customer
+from customers.spreadsheets import safe_cell
 from renewals.models import LineOfInsurance, Policy
 
 COLUMNS = [
@@ -791,7 +792,7 @@ def errors_csv(errors: list[RowError]) -> str:
     writer = csv.writer(buffer)
     writer.writerow(["row", "column", "message"])
     for error in errors:
-        writer.writerow([error.row, error.column, error.message])
+        writer.writerow([error.row, safe_cell(error.column), safe_cell(error.message)])
     return buffer.getvalue()
 
 
