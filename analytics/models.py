@@ -126,10 +126,11 @@ class SurveyRollup(RollupDimensions):
 
 
 class PolicyRollup(RollupDimensions):
-    """Policies starting and ending per month (cancelled ones excluded).
+    """Policies starting and leaving force per month (cancelled ones excluded).
 
-    In force at the end of month M = Σ starts up to M − Σ ends up to M, because a policy is
-    in force on day D when start_date ≤ D < end_date.
+    A policy is in force on day D when start_date ≤ D ≤ end_date (end_date is the last day of
+    cover), so ``ends`` counts it in the month of end_date + 1 day, and in force on the last day
+    of month M = Σ starts up to M − Σ ends up to M.
     """
 
     starts = models.PositiveIntegerField(default=0)

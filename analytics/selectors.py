@@ -240,12 +240,12 @@ def survey_scores(period: Period, filters: Filters, *, use_rollups: bool) -> dic
 
 
 def policies_in_force(on_day: dt.date, filters: Filters, *, use_rollups: bool) -> int:
-    """Policies in force on ``on_day``: start_date ≤ day < end_date, not cancelled."""
+    """Policies in force on ``on_day``: start_date ≤ day ≤ end_date (the last day of cover), not cancelled."""
     if use_rollups:
         totals = _rollup(PolicyRollup, filters, end=on_day).aggregate(starts=Sum("starts"), ends=Sum("ends"))
         return (totals["starts"] or 0) - (totals["ends"] or 0)
     return (
-        sources.filter_rows(sources.policy_rows(), filters).filter(start_date__lte=on_day, end_date__gt=on_day).count()
+        sources.filter_rows(sources.policy_rows(), filters).filter(start_date__lte=on_day, end_date__gte=on_day).count()
     )
 
 

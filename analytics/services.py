@@ -168,7 +168,7 @@ TABLES = (
             ),
             Source(
                 sources.policy_rows,
-                "end_date",
+                "out_of_force_on",
                 False,
                 {},
                 {"ends": Count("id")},
@@ -317,7 +317,11 @@ def _dirty_months(since: dt.datetime, last_survey_id: int) -> dict[type, set[dt.
         | Q(customer__updated_at__gt=since)
         | Q(renewal_case__updated_at__gt=since)
     )
-    policy_months = _months_of(Policy.objects.filter(policy_changed), "start_date", "end_date")
+    policy_months = _months_of(
+        Policy.objects.filter(policy_changed).annotate(out_of_force_on=sources.out_of_force_on()),
+        "start_date",
+        "out_of_force_on",
+    )
     return {
         CaseRollup: case_months,
         CaseDaysRollup: case_months,

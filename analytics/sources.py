@@ -7,12 +7,15 @@ Dimension aliases are prefixed ``d_`` so they never clash with a model field.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import (
     BooleanField,
     Case,
     Count,
     DateField,
     DecimalField,
+    ExpressionWrapper,
     F,
     Func,
     IntegerField,
@@ -135,6 +138,11 @@ def survey_rows():
     )
 
 
+def out_of_force_on():
+    """The first day a policy is no longer in force: end_date is the last day of cover."""
+    return ExpressionWrapper(F("end_date") + dt.timedelta(days=1), output_field=DateField())
+
+
 def policy_rows():
     """Policies that count for "in force" and premium share (cancelled ones never do); the
     assignee is the one of the policy's renewal case, if any."""
@@ -142,6 +150,7 @@ def policy_rows():
         Policy.objects.order_by()
         .exclude(status=Policy.Status.CANCELLED)
         .annotate(
+            out_of_force_on=out_of_force_on(),
             d_line=F("line_id"),
             d_region=F("customer__region"),
             d_segment=F("customer__segment"),

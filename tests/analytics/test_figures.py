@@ -44,6 +44,21 @@ def test_policies_in_force_and_renewal_premium_share(book):
     assert figures["renewal_premium_share"] == 1.0
 
 
+@pytest.mark.parametrize("use_rollups", [True, False])
+def test_a_policy_whose_last_day_of_cover_is_the_periods_last_day_is_in_force(db, use_rollups):
+    from analytics.services import rollups_refresh
+    from tests.renewals.factories import PolicyFactory
+
+    # given a policy covering December 2025 – 30 November 2026 and one that ended on 29 November
+    PolicyFactory(start_date=dt.date(2025, 12, 1), end_date=dt.date(2026, 11, 30))
+    PolicyFactory(start_date=dt.date(2025, 11, 30), end_date=dt.date(2026, 11, 29))
+    rollups_refresh(full=True)
+    # when November's figures are read
+    figures = selectors.kpi_figures(NOVEMBER, Filters(), use_rollups=use_rollups)
+    # then only the first is in force on 30 November, its last day of cover
+    assert figures["policies_in_force"] == 1
+
+
 def test_period_without_responses_or_complaints_is_no_data_not_zero(book):
     empty = Period(dt.date(2026, 8, 1), dt.date(2026, 8, 31), "month")
     figures = selectors.kpi_figures(empty, Filters())
