@@ -8,7 +8,7 @@ PORT ?= 8000
 # Tests always run against the local PostgreSQL and Redis, never SQLite.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/renewal_desk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
-TEST_ENV := DEBUG=0 SECURE_HTTPS=0 STATIC_MANIFEST=0 \
+TEST_ENV := DEBUG=0 SECURE_HTTPS=0 STATIC_MANIFEST=0 EMAIL_URL=consolemail:// SMS_BACKEND=console \
 	SECRET_KEY=test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ \
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL)
 PYTEST_ARGS ?=

@@ -202,14 +202,18 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Email: django-environ URL form (smtp://user:pass@host:25, consolemail://, ...).
-EMAIL_URL = env.str("EMAIL_URL", default="consolemail://")
+# Production has no default: printing customers' messages instead of sending them must be a choice.
+EMAIL_URL = env.str("EMAIL_URL", default="consolemail://" if DEBUG else "")
+if not EMAIL_URL:
+    raise ImproperlyConfigured("EMAIL_URL must be set when DEBUG is off (e.g. smtp://host:25).")
 vars().update(env.email_url_config(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Renewal Desk <renewals@example.com>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 # SMS: "console" prints messages (the demo); "http" posts JSON to SMS_GATEWAY_URL.
-SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+SMS_BACKEND = env.str("SMS_BACKEND", default="console" if DEBUG else "")
 if SMS_BACKEND not in {"console", "http"}:
-    raise ImproperlyConfigured("SMS_BACKEND must be 'console' or 'http'.")
+    raise ImproperlyConfigured("SMS_BACKEND must be 'console' or 'http' (it has no default when DEBUG is off).")
 SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
 if SMS_BACKEND == "http" and not (SMS_GATEWAY_URL and SMS_GATEWAY_TOKEN):
@@ -246,6 +250,9 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SECURE_
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = SECURE_HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Reverse proxies in front of the app whose X-Forwarded-For entries are trusted (customers.net.client_ip,
+# used by the public-link rate limits); 0 = use the connection address (REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

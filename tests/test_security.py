@@ -36,6 +36,10 @@ def production_env(**overrides) -> dict:
         ALLOWED_HOSTS="renewals.example.com",
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/2"),
+        EMAIL_URL="smtp://mail.example.com:25",
+        SMS_BACKEND="http",
+        SMS_GATEWAY_URL="https://sms.example.com/send",
+        SMS_GATEWAY_TOKEN=secrets.token_urlsafe(16),
     )
     env.update(overrides)
     return env
@@ -74,6 +78,20 @@ def test_settings_refuse_to_start_with_debug_off_and_no_safe_secret_key(secret_k
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize("variable", ["EMAIL_URL", "SMS_BACKEND"])
+def test_production_refuses_to_start_without_a_real_message_channel(variable):
+    # given production settings where the operator forgot how messages are sent
+    env = production_env()
+    env.pop(variable)
+    # when the app starts
+    result = run_python(
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup()", env
+    )
+    # then it refuses, naming the variable, instead of printing customers' messages to the log
+    assert result.returncode != 0
+    assert variable in result.stderr
 
 
 def test_production_cookies_are_secure_and_https_is_enforced():
