@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from customers import links, selectors, services
 from customers.errors import ApplicationError
@@ -31,6 +31,7 @@ from customers.forms import (
     VoiceSettingsForm,
 )
 from customers.models import Complaint, ComplaintCategory, Customer, SurveyFollowUp, SurveyResponse
+from customers.net import client_ip
 from customers.roles import Role, has_role, role_required
 
 logger = logging.getLogger(__name__)
@@ -75,10 +76,14 @@ def _decorate(complaints, near_hours: int, now=None):
 # --- quick customer search -------------------------------------------------------------
 
 
-@require_GET
+@require_http_methods(["GET", "HEAD", "POST"])
 @role_required(*ALL_ROLES)
 def customer_search(request):
-    q = request.GET.get("q", "").strip()
+    """Names and phone numbers are POSTed, never sent in the query string (access logs, history).
+
+    GET shows the empty search page only; a ``q`` in the URL is ignored.
+    """
+    q = request.POST.get("q", "").strip() if request.method == "POST" else ""
     if request.htmx and not q:
         return HttpResponse("")  # an emptied box closes the drop-down (.quick-search-results:empty)
     results = selectors.customer_search(q=q) if q else []
@@ -167,17 +172,17 @@ def complaint_new(request):
     return render(request, "customers/complaint_new.html", {"form": form, "customer": customer})
 
 
-@require_GET
+@require_POST
 @role_required(*EDITORS)
 def complaint_customer_picker(request):
-    q = request.GET.get("q", "").strip()
+    q = request.POST.get("q", "").strip()
     return render(
         request,
         "customers/_customer_picker.html",
         {
             "q": q,
             "results": selectors.customer_search(q=q) if q else [],
-            "for_survey": request.GET.get("for") == "survey",
+            "for_survey": request.POST.get("for") == "survey",
         },
     )
 
@@ -427,14 +432,10 @@ def panel_escalated(request):
 # --- the public survey page --------------------------------------------------------------
 
 
-def _client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
-
-
 def _rate_limited(request) -> bool:
     """Fixed window per client address, counted in the shared cache (Redis)."""
     limit, window = _public_link_rate()
-    key = f"survey-link:{_client_address(request)}:{int(timezone.now().timestamp() // window)}"
+    key = f"survey-link:{client_ip(request)}:{int(timezone.now().timestamp() // window)}"
     cache.add(key, 0, timeout=window * 2)
     try:
         return cache.incr(key) > limit

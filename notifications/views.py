@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from customers.errors import ApplicationError
 from customers.models import Customer
+from customers.net import client_ip, safe_next
 from customers.roles import Role, has_role, role_required
 from notifications import conf, selectors, services
 from notifications.forms import MessageFilterForm, MessageTemplateForm, ReminderStepForm
@@ -92,7 +93,7 @@ def call_task_done(request, message_id: int):
         messages.error(request, exc.message)
     if request.htmx:
         return _render_call_tasks(request)
-    return redirect(request.POST.get("next") or "/cases/")
+    return redirect(safe_next(request, request.POST.get("next"), "/cases/"))
 
 
 # --- managers ---------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def notice_send_now(request, case_id: int):
 
         transaction.on_commit(lambda: send_message.delay(message.pk))
         messages.success(request, _("The renewal notice is being sent."))
-    return redirect(request.POST.get("next") or reverse("notifications:watchlist"))
+    return redirect(safe_next(request, request.POST.get("next"), reverse("notifications:watchlist")))
 
 
 @require_GET
@@ -254,13 +255,9 @@ def sms_webhook(request):
 # --- public signed links --------------------------------------------------------------------
 
 
-def _client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
-
-
 def _rate_limited(request, bucket: str) -> bool:
     """Fixed one-minute window per client address and page (cache: Redis in production)."""
-    key = f"notifications:rl:{bucket}:{_client_address(request)}:{int(timezone.now().timestamp() // 60)}"
+    key = f"notifications:rl:{bucket}:{client_ip(request)}:{int(timezone.now().timestamp() // 60)}"
     cache.add(key, 0, timeout=70)
     try:
         count = cache.incr(key)

@@ -25,7 +25,7 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 .venv/bin/gunicorn config.wsgi:application --bind "127.0.0.1:${PORT}" --workers 2 --threads 4 \
-  --access-logfile - --log-level warning &
+  --timeout 120 --access-logfile - --access-logformat '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' --log-level warning &
 pids+=($!)
 .venv/bin/celery -A config worker --loglevel WARNING --concurrency 2 --pool prefork &
 pids+=($!)

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 import pytest
 import time_machine
 from django.core import signing
+from django.test import Client
 
 from customers import links, services
 from customers.models import Complaint, SurveyFollowUp, SurveyInvitation
@@ -27,7 +28,7 @@ NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
         ("/complaints/surveys/", {"support", "manager"}),
         ("/complaints/surveys/record/", {"support", "manager"}),
         ("/complaints/panel/escalated/", {"support", "manager", "specialist"}),
-        ("/customers/search/?q=abc", {"support", "manager", "specialist"}),
+        ("/customers/search/", {"support", "manager", "specialist"}),
     ],
 )
 def test_each_page_is_open_only_to_its_roles(client, path, allowed):
@@ -213,8 +214,8 @@ def test_escalated_panel_lists_breached_complaints(client, manager):
 def test_search_returns_a_fragment_for_htmx_and_a_page_otherwise(client, specialist):
     customer = CustomerFactory(name="Wang Xiaoming")
     client.force_login(specialist)
-    fragment = client.get("/customers/search/", {"q": "xiaom"}, HTTP_HX_REQUEST="true")
-    page = client.get("/customers/search/", {"q": "xiaom"})
+    fragment = client.post("/customers/search/", {"q": "xiaom"}, HTTP_HX_REQUEST="true")
+    page = client.post("/customers/search/", {"q": "xiaom"})
     assert f'href="/customers/{customer.pk}/"' in fragment.content.decode()
     assert "<html" not in fragment.content.decode()
     assert "<html" in page.content.decode() and f"/customers/{customer.pk}/" in page.content.decode()
@@ -383,5 +384,43 @@ def test_survey_page_follows_the_language_the_customer_picks_with_the_switcher(c
 
 def test_emptied_search_box_gets_an_empty_fragment(client, support):
     client.force_login(support)
-    response = client.get("/customers/search/", {"q": " "}, HTTP_HX_REQUEST="true")
+    response = client.post("/customers/search/", {"q": " "}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and response.content == b""
+
+
+def test_search_terms_in_the_query_string_are_ignored(client, support):
+    # given a customer whose name someone puts in the URL (old bookmarks, hand-typed links)
+    CustomerFactory(name="Wang Xiaoming")
+    client.force_login(support)
+    # when the search page is opened with ?q=
+    page = client.get("/customers/search/", {"q": "xiaom"})
+    fragment = client.get("/customers/search/", {"q": "xiaom"}, HTTP_HX_REQUEST="true")
+    # then only the empty search page is shown: no search ran, the term is not echoed back
+    assert page.status_code == 200 and "Find a customer" in page.content.decode()
+    assert "Wang Xiaoming" not in page.content.decode() and 'value="xiaom"' not in page.content.decode()
+    assert fragment.content == b""
+
+
+def test_full_search_page_posts_the_term_with_a_csrf_token(client, support):
+    client.force_login(support)
+    body = client.get("/customers/search/").content.decode()
+    form = body[body.index('<form class="row g-2 mb-3"') :]
+    form = form[: form.index("</form>")]
+    assert 'method="post"' in form and "csrfmiddlewaretoken" in form
+
+
+def test_search_post_without_a_csrf_token_is_refused(support):
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(support)
+    assert csrf_client.post("/customers/search/", {"q": "xiaom"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("extra", "target"), [({}, "/complaints/new/"), ({"for": "survey"}, "/complaints/surveys/record/")]
+)
+def test_customer_picker_takes_the_term_by_post(client, support, extra, target):
+    customer = CustomerFactory(name="Li Na", phone="139-0000-4321", phone_digits="13900004321")
+    client.force_login(support)
+    response = client.post("/complaints/new/customers/", {"q": "4321", **extra}, HTTP_HX_REQUEST="true")
+    assert f'href="{target}?customer={customer.pk}"' in response.content.decode()
+    assert client.get("/complaints/new/customers/", {"q": "4321"}).status_code == 405
