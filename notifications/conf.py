@@ -36,6 +36,34 @@ def batch_size() -> int:
     return _int("REMINDER_DISPATCH_BATCH", 200)
 
 
+def batch_window_seconds() -> float:
+    """A claimed batch is sent within this time of its claim (half the lease); the rows not
+    reached by then go back to the queue, so a slow provider never lets a lease run out."""
+    return lease_seconds() / 2
+
+
+def dispatch_budget_seconds() -> int:
+    """The periodic dispatch run claims no new batch after this long (it runs every minute)."""
+    return 120
+
+
+def email_timeout_seconds() -> int:
+    """Socket timeout of each SMTP operation (EMAIL_TIMEOUT; never wait forever)."""
+    return int(getattr(settings, "EMAIL_TIMEOUT", None) or 30)
+
+
+def sms_timeout_seconds() -> int:
+    """Timeout of the SMS gateway request."""
+    return 10
+
+
+def longest_send_seconds() -> int:
+    """Upper bound of one send: an SMTP (re)connect and message are a handful of socket operations,
+    each bounded by EMAIL_TIMEOUT; the SMS gateway call by its own timeout. The lease must be
+    comfortably longer (a row's lease is renewed right before its send)."""
+    return max(6 * email_timeout_seconds(), 2 * sms_timeout_seconds())
+
+
 def quiet_hours() -> tuple[int, int]:
     """SMS quiet hours as (start hour, end hour) in the customer's local time."""
     return _int("SMS_QUIET_START_HOUR", 21), _int("SMS_QUIET_END_HOUR", 8)

@@ -7,9 +7,13 @@ the network send happens between two short transactions, never inside one.
 
 import datetime as dt
 import logging
+import re
+import time
+import uuid
 import zoneinfo
 from decimal import Decimal
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
@@ -272,20 +276,40 @@ def _survey_channel(customer: Customer) -> tuple[str, str, str]:
 # --- dispatch -------------------------------------------------------------------------------
 
 
-def messages_claim(*, now: dt.datetime | None = None, limit: int | None = None) -> list[int]:
-    """Claim up to ``limit`` due email/SMS rows for this worker and return their ids.
+def dispatch_reference_time(*, on_date: dt.date | None, now: dt.datetime | None = None) -> dt.datetime:
+    """What ``dispatch_messages --date`` sends: everything due up to the end of that day (23:59:59
+    in TIME_ZONE), or up to now when that is earlier (nothing is sent before it is due)."""
+    now = now or timezone.now()
+    if on_date is None:
+        return now
+    end_of_day = dt.datetime.combine(on_date, dt.time(23, 59, 59), tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    return min(end_of_day, now)
 
-    Due = scheduled and next_attempt_at passed, or sending whose lease expired (the worker died
-    mid-send: the row is sent again with the same idempotency key). SKIP LOCKED lets parallel
-    workers claim disjoint batches; the lease is written as next_attempt_at so one index serves.
+
+def messages_claim(
+    *,
+    lease_token: uuid.UUID,
+    now: dt.datetime | None = None,
+    limit: int | None = None,
+    due_by: dt.datetime | None = None,
+) -> list[int]:
+    """Claim up to ``limit`` due email/SMS rows for the worker holding ``lease_token`` (a fresh
+    token per claim) and return their ids.
+
+    Due = scheduled and next_attempt_at passed (by ``due_by``, default now), or sending whose lease
+    expired (the worker died mid-send: the row is sent again with the same idempotency key). SKIP
+    LOCKED lets parallel workers claim disjoint batches; the lease is written as next_attempt_at so
+    one index serves. Every later write of the row is conditional on the token (see
+    message_lease_renew), so a worker whose lease was taken over cannot send or record the row.
     """
     now = now or timezone.now()
+    due_by = min(due_by, now) if due_by is not None else now
     limit = limit or conf.batch_size()
     lease_until = now + dt.timedelta(seconds=conf.lease_seconds())
     with transaction.atomic():
         ids = list(
             M.objects.select_for_update(skip_locked=True)
-            .filter(status__in=M.UNSENT_STATUSES, channel__in=MESSAGE_CHANNELS, next_attempt_at__lte=now)
+            .filter(status__in=M.UNSENT_STATUSES, channel__in=MESSAGE_CHANNELS, next_attempt_at__lte=due_by)
             .order_by("next_attempt_at")
             .values_list("id", flat=True)[:limit]
         )
@@ -293,6 +317,7 @@ def messages_claim(*, now: dt.datetime | None = None, limit: int | None = None) 
             M.objects.filter(id__in=ids).update(
                 status=S.SENDING,
                 lease_until=lease_until,
+                lease_token=lease_token,
                 next_attempt_at=lease_until,
                 attempts=F("attempts") + 1,
                 updated_at=now,
@@ -300,42 +325,135 @@ def messages_claim(*, now: dt.datetime | None = None, limit: int | None = None) 
     return ids
 
 
-def messages_dispatch_due(*, now: dt.datetime | None = None, max_batches: int = 10) -> dict[str, int]:
-    """Claim and send due messages, batch after batch, until none is due or ``max_batches``."""
+def message_lease_renew(*, message_id: int, lease_token: uuid.UUID, now: dt.datetime | None = None) -> bool:
+    """Re-assert ownership right before the send: one conditional UPDATE that renews the lease
+    only while the row is still sending under this worker's token. False (0 rows) means another
+    worker re-claimed the row after this worker's lease expired, or it was sent, skipped or
+    released meanwhile: the caller must not send it. A concurrent claim locks the row first (and
+    sets its own token) or sees the renewed lease and leaves the row alone."""
+    now = now or timezone.now()
+    lease_until = now + dt.timedelta(seconds=conf.lease_seconds())
+    with transaction.atomic():
+        renewed = M.objects.filter(pk=message_id, status=S.SENDING, lease_token=lease_token).update(
+            lease_until=lease_until, next_attempt_at=lease_until, updated_at=now
+        )
+    return renewed == 1
+
+
+@transaction.atomic
+def messages_release(*, ids: list[int], lease_token: uuid.UUID, now: dt.datetime | None = None) -> int:
+    """Give claimed rows this worker did not get to back to the queue, due at once, without
+    counting the attempt (only rows still held under ``lease_token``)."""
+    now = now or timezone.now()
+    return M.objects.filter(id__in=ids, status=S.SENDING, lease_token=lease_token).update(
+        status=S.SCHEDULED,
+        next_attempt_at=now,
+        lease_until=None,
+        lease_token=None,
+        attempts=F("attempts") - 1,
+        updated_at=now,
+    )
+
+
+# The run's clock (monotonic; replaced in tests to play a slow provider without sleeping).
+_clock = time.monotonic
+
+
+def messages_dispatch_due(
+    *,
+    now: dt.datetime | None = None,
+    max_batches: int = 10,
+    due_by: dt.datetime | None = None,
+    budget_seconds: float | None = None,
+) -> dict[str, int]:
+    """Claim and send due messages, batch after batch, until none is due or ``max_batches``.
+
+    A run cannot send a row outside its lease: every send is preceded by message_lease_renew, a
+    batch is sent within conf.batch_window_seconds() (half the lease) of its claim and the rows
+    not reached by then are released for the next run, and with ``budget_seconds`` no new batch
+    is claimed once the run has used that much time (the periodic task; see tasks.py for how its
+    time limit follows from these numbers). ``due_by``: send only what was due by then.
+    """
     totals: dict[str, int] = {}
     sent_today: set[int] = set()
     backends = Backends()
+    started = _clock()
+    window = conf.batch_window_seconds()
     try:
         for _batch in range(max_batches):
-            ids = messages_claim(now=now)
-            if not ids:
+            if budget_seconds is not None and _clock() - started >= budget_seconds:
                 break
-            for message_id in ids:
-                try:
-                    outcome = message_dispatch(message_id=message_id, now=now, sent_today=sent_today, backends=backends)
-                except Exception as exc:  # one bad row must not stop the batch; it is retried with backoff
-                    logger.exception("dispatch of outbox row %s crashed", message_id)
-                    outcome = message_record_failure(
-                        message_id=message_id, error=f"internal error: {type(exc).__name__}", temporary=True, now=now
+            lease_token = uuid.uuid4()
+            claimed_at = _clock()
+            remaining = messages_claim(lease_token=lease_token, now=now, due_by=due_by)
+            if not remaining:
+                break
+            try:
+                while remaining and _clock() - claimed_at < window:
+                    message_id = remaining.pop(0)
+                    outcome = _dispatch_claimed(
+                        message_id=message_id,
+                        lease_token=lease_token,
+                        now=now,
+                        sent_today=sent_today,
+                        backends=backends,
                     )
-                totals[outcome] = totals.get(outcome, 0) + 1
+                    totals[outcome] = totals.get(outcome, 0) + 1
+            finally:
+                # The batch ran out of its window (a slow provider) or the run was interrupted (the
+                # task's soft time limit): what was not started goes back, due at once.
+                if remaining:
+                    released = _release_quietly(ids=remaining, lease_token=lease_token, now=now)
+                    totals["released"] = totals.get("released", 0) + released
     finally:
         backends.close()
     return totals
 
 
+def _dispatch_claimed(*, message_id: int, lease_token: uuid.UUID, now, sent_today, backends) -> str:
+    try:
+        return message_dispatch(
+            message_id=message_id, lease_token=lease_token, now=now, sent_today=sent_today, backends=backends
+        )
+    except SoftTimeLimitExceeded:
+        # The task is out of time: stop the run (the batch's unstarted rows are released; this row
+        # keeps its lease and is sent again with the same key once it expires).
+        raise
+    except Exception as exc:  # one bad row must not stop the batch; it is retried with backoff
+        logger.exception("dispatch of outbox row %s crashed", message_id)
+        return message_record_failure(
+            message_id=message_id,
+            lease_token=lease_token,
+            error=f"internal error: {type(exc).__name__}",
+            temporary=True,
+            now=now,
+        )
+
+
+def _release_quietly(*, ids: list[int], lease_token: uuid.UUID, now) -> int:
+    try:
+        return messages_release(ids=ids, lease_token=lease_token, now=now)
+    except Exception:  # the lease expires anyway; never hide the exception that got us here
+        logger.exception("could not release %s claimed outbox rows", len(ids))
+        return 0
+
+
 def message_dispatch(
     *,
     message_id: int,
+    lease_token: uuid.UUID,
     now: dt.datetime | None = None,
     sent_today: set[int] | None = None,
     backends: Backends | None = None,
 ) -> str:
-    """Send one claimed (sending) row and record the outcome; returns the outcome name.
+    """Send one row claimed under ``lease_token`` and record the outcome; returns the outcome name
+    ("lease_lost" when another worker holds the row now: nothing is sent or written).
 
     Not one transaction on purpose: the provider call must not hold a database transaction.
-    The checks and the result are each written by their own atomic service.
+    The checks and the result are each written by their own atomic service, each conditional on
+    the lease token; the lease is renewed right before the send.
     """
+    given_now = now
     now = now or timezone.now()
     message = (
         M.objects.select_related("case__policy", "case__current_quote", "customer", "line", "step")
@@ -344,48 +462,52 @@ def message_dispatch(
     )
     if message is None or message.status != S.SENDING:
         return "gone"
+    if message.lease_token != lease_token:
+        return "lease_lost"
+    owned = {"message_id": message_id, "lease_token": lease_token}
     if message.attempts > conf.max_attempts():
         # Claimed again and again without an answer (a worker dying mid-send each time).
-        return message_record_failure(
-            message_id=message_id, error="no answer after the last attempt", temporary=False, now=now
-        )
+        return message_record_failure(**owned, error="no answer after the last attempt", temporary=False, now=now)
     customer = message.customer
     if message.kind == M.Kind.REMINDER and message.case.stage not in OPEN_STAGE_VALUES:
-        message_skip(message_id=message_id, reason=M.SkipReason.CASE_CLOSED)
+        message_skip(**owned, reason=M.SkipReason.CASE_CLOSED)
         return "skipped"
     if not customer.consents_to(message.channel if message.channel != "call" else "phone"):
-        message_skip(message_id=message_id, reason=M.SkipReason.OPTED_OUT)
+        message_skip(**owned, reason=M.SkipReason.OPTED_OUT)
         return "skipped"
     address = customer.email if message.channel == Channel.EMAIL else customer.phone
     if not address:
-        message_skip(message_id=message_id, reason=M.SkipReason.NO_ADDRESS)
+        message_skip(**owned, reason=M.SkipReason.NO_ADDRESS)
         return "skipped"
     zone = customer_zone(customer)
     if message.channel == Channel.SMS:
         quiet_end = quiet_hours_end(now=now, zone=zone)
         if quiet_end is not None:
-            message_defer(message_id=message_id, until=quiet_end, reason=M.DeferReason.QUIET_HOURS)
+            message_defer(**owned, until=quiet_end, reason=M.DeferReason.QUIET_HOURS)
             return "deferred"
     if not message.is_notice and _customer_had_message_today(message, now=now, zone=zone, sent_today=sent_today):
-        message_defer(message_id=message_id, until=next_morning(now=now, zone=zone), reason=M.DeferReason.DAILY_CAP)
+        message_defer(**owned, until=next_morning(now=now, zone=zone), reason=M.DeferReason.DAILY_CAP)
         return "deferred"
     try:
         subject, body = message_render(message=message)
     except TemplateRenderError as exc:
-        message_record_failure(message_id=message_id, error=f"template: {exc}", temporary=False, now=now)
+        message_record_failure(**owned, error=f"template: {exc}", temporary=False, now=now)
         return "failed"
     outgoing = Outgoing(
         idempotency_key=message.idempotency_key, channel=message.channel, to=address, subject=subject, body=body
     )
+    if not message_lease_renew(**owned, now=given_now):
+        logger.info("outbox row %s: lease taken over by another worker; not sending it", message_id)
+        return "lease_lost"
     try:
         backend = backends.get(message.channel) if backends is not None else get_backend(message.channel)
         provider_id = backend.send(outgoing)
     except TemporaryFailure as exc:
-        return message_record_failure(message_id=message_id, error=str(exc), temporary=True, now=now)
+        return message_record_failure(**owned, error=str(exc), temporary=True, now=now)
     except PermanentFailure as exc:
-        return message_record_failure(message_id=message_id, error=str(exc), temporary=False, now=now)
-    message_record_sent(
-        message_id=message_id,
+        return message_record_failure(**owned, error=str(exc), temporary=False, now=now)
+    recorded = message_record_sent(
+        **owned,
         provider_message_id=provider_id,
         address=address,
         subject=subject,
@@ -394,7 +516,7 @@ def message_dispatch(
     )
     if sent_today is not None:
         sent_today.add(customer.pk)
-    return "sent"
+    return "sent" if recorded is not None else "lease_lost"
 
 
 def _customer_had_message_today(message, *, now, zone, sent_today) -> bool:
@@ -481,21 +603,23 @@ def money(amount: Decimal) -> str:
 
 
 @transaction.atomic
-def message_skip(*, message_id: int, reason: str) -> int:
-    return M.objects.filter(pk=message_id, status__in=M.UNSENT_STATUSES).update(
-        status=S.SKIPPED, skip_reason=reason, lease_until=None, updated_at=timezone.now()
+def message_skip(*, message_id: int, lease_token: uuid.UUID, reason: str) -> int:
+    """Skip a row this worker claimed (and still holds) with the reason."""
+    return M.objects.filter(pk=message_id, status=S.SENDING, lease_token=lease_token).update(
+        status=S.SKIPPED, skip_reason=reason, lease_until=None, lease_token=None, updated_at=timezone.now()
     )
 
 
 @transaction.atomic
-def message_defer(*, message_id: int, until: dt.datetime, reason: str) -> int:
+def message_defer(*, message_id: int, lease_token: uuid.UUID, until: dt.datetime, reason: str) -> int:
     """Put a claimed row back for later without counting the attempt (deferred, not dropped)."""
-    return M.objects.filter(pk=message_id, status=S.SENDING).update(
+    return M.objects.filter(pk=message_id, status=S.SENDING, lease_token=lease_token).update(
         status=S.SCHEDULED,
         scheduled_for=until,
         next_attempt_at=until,
         defer_reason=reason,
         lease_until=None,
+        lease_token=None,
         attempts=F("attempts") - 1,
         updated_at=timezone.now(),
     )
@@ -503,11 +627,29 @@ def message_defer(*, message_id: int, until: dt.datetime, reason: str) -> int:
 
 @transaction.atomic
 def message_record_sent(
-    *, message_id: int, provider_message_id: str, address: str, subject: str, body: str, sent_at: dt.datetime
+    *,
+    message_id: int,
+    lease_token: uuid.UUID,
+    provider_message_id: str,
+    address: str,
+    subject: str,
+    body: str,
+    sent_at: dt.datetime,
 ) -> OutboundMessage | None:
-    """Mark the row sent, keep what was sent, and for the notice write its immutable proof."""
-    message = M.objects.select_for_update(of=("self",)).select_related("line", "step").filter(pk=message_id).first()
-    if message is None or message.status == S.SENT:
+    """Mark the row sent, keep what was sent, and for the notice write its immutable proof.
+
+    Only while the row is still held under ``lease_token``; None when it is not (the send outlived
+    the lease and another worker took the row over: logged, as the provider got it twice)."""
+    message = (
+        M.objects.select_for_update(of=("self",))
+        .select_related("line", "step")
+        .filter(pk=message_id, lease_token=lease_token)
+        .first()
+    )
+    if message is None:
+        logger.error("outbox row %s was sent after its lease was taken over by another worker", message_id)
+        return None
+    if message.status == S.SENT:
         return message
     message.status = S.SENT
     message.sent_at = sent_at
@@ -518,6 +660,7 @@ def message_record_sent(
     message.content_hash = content_hash(subject, body)
     message.error = ""
     message.lease_until = None
+    message.lease_token = None
     message.updated_at = sent_at
     message.save()
     if message.is_notice and not NoticeProof.objects.filter(case_id=message.case_id).exists():
@@ -546,15 +689,24 @@ def message_record_sent(
 
 
 @transaction.atomic
-def message_record_failure(*, message_id: int, error: str, temporary: bool, now: dt.datetime | None = None) -> str:
+def message_record_failure(
+    *, message_id: int, lease_token: uuid.UUID, error: str, temporary: bool, now: dt.datetime | None = None
+) -> str:
     """A temporary failure is retried with exponential backoff (the due time is in the row);
-    after the last attempt, or on a permanent failure, the row is failed with the reason."""
+    after the last attempt, or on a permanent failure, the row is failed with the reason.
+    Only while the row is still sending under ``lease_token`` ("gone" otherwise)."""
     now = now or timezone.now()
-    message = M.objects.select_for_update(of=("self",)).select_related("step").filter(pk=message_id).first()
+    message = (
+        M.objects.select_for_update(of=("self",))
+        .select_related("step")
+        .filter(pk=message_id, lease_token=lease_token)
+        .first()
+    )
     if message is None or message.status != S.SENDING:
         return "gone"
     message.error = error[:2000]
     message.lease_until = None
+    message.lease_token = None
     message.updated_at = now
     if temporary and message.attempts < conf.max_attempts():
         delay = conf.retry_base_seconds() * 2 ** max(message.attempts - 1, 0)
@@ -649,14 +801,26 @@ def notice_send_now(*, case_id: int, actor) -> OutboundMessage:
     return message
 
 
+# The outbox row id the gateway echoes back as "reference": ASCII digits that fit a bigint.
+_REFERENCE_RE = re.compile(r"[0-9]{1,18}")
+
+
 @transaction.atomic
-def delivery_status_record(*, reference: str, status: str, error: str = "") -> int:
-    """The SMS gateway reported delivered/failed for the message with this reference (row id)
-    or provider id; returns the number of rows updated (0 for an unknown message)."""
+def delivery_status_record(*, status: str, reference: str = "", provider_id: str = "", error: str = "") -> int:
+    """The SMS gateway reported delivered/failed for the message with this reference (our row id,
+    sent as "reference") or provider id (the gateway's own "id"); returns the number of rows
+    updated (0 for an unknown message). A reference that is not a row id, or a provider id longer
+    than any we store, is refused (ApplicationError, 400)."""
     if status not in M.Delivery.values:
         raise ApplicationError(_("Unknown delivery status."), field="status")
+    if reference and not _REFERENCE_RE.fullmatch(reference):
+        raise ApplicationError(_("The reference must be a message number."), field="reference")
+    if len(provider_id) > M._meta.get_field("provider_message_id").max_length:
+        raise ApplicationError(_("The message id is too long."), field="id")
+    if not (reference or provider_id):
+        raise ApplicationError(_("The reference is missing."), field="reference", code="required")
     rows = M.objects.filter(channel=Channel.SMS)
-    rows = rows.filter(pk=int(reference)) if str(reference).isdigit() else rows.filter(provider_message_id=reference)
+    rows = rows.filter(pk=int(reference)) if reference else rows.filter(provider_message_id=provider_id)
     changes = {"delivery_status": status, "delivery_updated_at": timezone.now()}
     if status == M.Delivery.FAILED and error:
         changes["error"] = error[:2000]
@@ -763,19 +927,21 @@ def quiet_window_note() -> str:
     return f"{start:02d}:00–{end:02d}:00"
 
 
-def message_claim_one(*, message_id: int, now: dt.datetime | None = None) -> bool:
-    """Claim one specific due row (for "send now"); False if another worker has it or it is not due."""
+def message_claim_one(*, message_id: int, now: dt.datetime | None = None) -> uuid.UUID | None:
+    """Claim one specific due row (for "send now"); returns the lease token to pass to
+    message_dispatch, or None if another worker has it or it is not due."""
     now = now or timezone.now()
     lease_until = now + dt.timedelta(seconds=conf.lease_seconds())
+    lease_token = uuid.uuid4()
     with transaction.atomic():
-        return bool(
-            M.objects.filter(
-                pk=message_id, status__in=M.UNSENT_STATUSES, channel__in=MESSAGE_CHANNELS, next_attempt_at__lte=now
-            ).update(
-                status=S.SENDING,
-                lease_until=lease_until,
-                next_attempt_at=lease_until,
-                attempts=F("attempts") + 1,
-                updated_at=now,
-            )
+        claimed = M.objects.filter(
+            pk=message_id, status__in=M.UNSENT_STATUSES, channel__in=MESSAGE_CHANNELS, next_attempt_at__lte=now
+        ).update(
+            status=S.SENDING,
+            lease_until=lease_until,
+            lease_token=lease_token,
+            next_attempt_at=lease_until,
+            attempts=F("attempts") + 1,
+            updated_at=now,
         )
+    return lease_token if claimed else None

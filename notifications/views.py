@@ -228,7 +228,8 @@ def _preview(language: str, subject: str, body: str) -> dict:
 @login_not_required
 @require_POST
 def sms_webhook(request):
-    """Delivery report from the SMS gateway: JSON {"reference" or "id", "status", "error"}, signed
+    """Delivery report from the SMS gateway: JSON {"reference" (our row id) or "id" (the gateway's
+    message id), "status", "error"}, signed
     with ``X-Signature: sha256=<hex HMAC-SHA256 of the raw body with SMS_WEBHOOK_SECRET>``."""
     secret = conf.sms_webhook_secret()
     if not secret:
@@ -239,14 +240,17 @@ def sms_webhook(request):
         return JsonResponse({"error": "bad signature"}, status=403)
     try:
         data = json.loads(request.body)
-        reference = str(data.get("reference") or data.get("id") or "")
+        reference = str(data.get("reference") or "")
+        provider_id = str(data.get("id") or "")
         status = str(data.get("status") or "")
     except (ValueError, AttributeError):
         return HttpResponseBadRequest("bad json")
-    if not reference:
+    if not (reference or provider_id):
         return JsonResponse({"error": "reference missing"}, status=400)
     try:
-        updated = services.delivery_status_record(reference=reference, status=status, error=str(data.get("error", "")))
+        updated = services.delivery_status_record(
+            reference=reference, provider_id=provider_id, status=status, error=str(data.get("error", ""))
+        )
     except ApplicationError as exc:
         return JsonResponse({"error": exc.message}, status=400)
     return JsonResponse({"updated": updated})

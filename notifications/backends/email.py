@@ -4,6 +4,7 @@ import smtplib
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
+from notifications import conf
 from notifications.backends import Outgoing, PermanentFailure, TemporaryFailure
 
 
@@ -43,7 +44,8 @@ class EmailBackend:
 
     def _send(self, outgoing: Outgoing) -> str:
         if self._connection is None:
-            connection = get_connection(fail_silently=False)
+            # Every socket operation of the SMTP backend is bounded: a silent server must not hang the run.
+            connection = get_connection(fail_silently=False, timeout=conf.email_timeout_seconds())
             try:
                 connection.open()  # opened here, so send_messages() leaves it open for the next one
             except (smtplib.SMTPException, OSError) as exc:

@@ -3,10 +3,10 @@ import logging
 import urllib.error
 import urllib.request
 
+from notifications import conf
 from notifications.backends import Outgoing, PermanentFailure, TemporaryFailure
 
 logger = logging.getLogger(__name__)
-TIMEOUT_SECONDS = 10
 
 
 class ConsoleSmsBackend:
@@ -43,7 +43,7 @@ class HttpSmsBackend:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=conf.sms_timeout_seconds()) as response:  # noqa: S310
                 body = response.read()
         except urllib.error.HTTPError as exc:
             text = f"gateway HTTP {exc.code}"

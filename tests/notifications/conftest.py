@@ -27,7 +27,8 @@ class _Sink:
 
 @pytest.fixture
 def smtp_server():
-    """A real SMTP server on a free port; Django's SMTP backend points at it."""
+    """A real SMTP server on a free port; Django's SMTP backend points at it (with the project's
+    EMAIL_TIMEOUT)."""
     sink = _Sink()
     port = _free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
@@ -40,7 +41,6 @@ def smtp_server():
         EMAIL_HOST_PASSWORD="",
         EMAIL_USE_TLS=False,
         EMAIL_USE_SSL=False,
-        EMAIL_TIMEOUT=5,
     ):
         yield sink
     controller.stop()

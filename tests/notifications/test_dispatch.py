@@ -1,13 +1,19 @@
 """Dispatch: claiming with a lease, channel backends, retries, quiet hours, the daily cap, proofs."""
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import json
+import socket
+import threading
+import time
+import uuid
 import zoneinfo
 from email import message_from_bytes, policy
 
 import pytest
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.test import override_settings
 from django.utils import timezone
@@ -147,7 +153,7 @@ def test_permanent_gateway_error_fails_at_once(sms_gateway):
 def test_expired_lease_is_sent_again_with_the_same_key(sms_gateway):
     # given a worker that claimed the row and reached the gateway, then died before recording
     message = make_message()
-    assert services.messages_claim(now=MORNING) == [message.pk]
+    assert services.messages_claim(lease_token=uuid.uuid4(), now=MORNING) == [message.pk]
     from notifications.backends import Outgoing, get_backend
 
     get_backend("sms").send(Outgoing(str(message.pk), "sms", message.customer.phone, "", "first try"))
@@ -164,8 +170,8 @@ def test_expired_lease_is_sent_again_with_the_same_key(sms_gateway):
 
 def test_two_claims_never_get_the_same_rows():
     first = [make_message() for _ in range(3)]
-    claimed_a = services.messages_claim(now=MORNING, limit=2)
-    claimed_b = services.messages_claim(now=MORNING, limit=2)
+    claimed_a = services.messages_claim(lease_token=uuid.uuid4(), now=MORNING, limit=2)
+    claimed_b = services.messages_claim(lease_token=uuid.uuid4(), now=MORNING, limit=2)
     assert len(claimed_a) == 2
     assert len(claimed_b) == 1
     assert set(claimed_a) | set(claimed_b) == {m.pk for m in first}
@@ -323,7 +329,7 @@ def test_a_row_whose_worker_keeps_dying_is_failed_after_the_last_attempt():
     message = make_message()
     now = MORNING
     for _ in range(2):  # two workers claim it and die without an answer
-        assert services.messages_claim(now=now) == [message.pk]
+        assert services.messages_claim(lease_token=uuid.uuid4(), now=now) == [message.pk]
         now += dt.timedelta(minutes=6)
     assert dispatch(now) == {"failed": 1}
     message.refresh_from_db()
@@ -358,3 +364,133 @@ def test_send_now_retries_a_failed_notice_with_fresh_attempts(smtp_server):
     again = services.notice_send_now(case_id=message.case_id, actor=manager)
     assert (again.pk, again.status, again.attempts) == (message.pk, M.Status.SCHEDULED, 0)
     assert send_message(message.pk) == "sent"
+
+
+def test_dispatch_command_date_sends_what_was_due_by_the_end_of_that_day(capsys):
+    from django.core.mail import outbox
+    from django.core.management import call_command
+
+    # given one notice due just before the end of a day two days ago and one just after it
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    day = timezone.localdate() - dt.timedelta(days=2)
+    end_of_day = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=zone)
+    on_the_day = make_message(channel="email", offset=-45, at=end_of_day - dt.timedelta(seconds=30))
+    the_day_after = make_message(channel="email", offset=-45, at=end_of_day + dt.timedelta(seconds=31))
+    # when dispatch runs for that day
+    call_command("dispatch_messages", "--date", day.isoformat())
+    # then only what was due by the end of that day is sent
+    assert f"sent 1 (due by {end_of_day.isoformat()})" in capsys.readouterr().out
+    assert [m.to for m in outbox] == [[on_the_day.customer.email]]
+    the_day_after.refresh_from_db()
+    assert the_day_after.status == M.Status.SCHEDULED
+    # and a date in the future sends what is due now, nothing that is due later
+    due_in_an_hour = make_message(channel="email", offset=-45, at=timezone.now() + dt.timedelta(hours=1))
+    call_command("dispatch_messages", "--date", (timezone.localdate() + dt.timedelta(days=1)).isoformat())
+    assert "sent 1" in capsys.readouterr().out
+    the_day_after.refresh_from_db()
+    due_in_an_hour.refresh_from_db()
+    assert (the_day_after.status, due_in_an_hour.status) == (M.Status.SENT, M.Status.SCHEDULED)
+
+
+@override_settings(SMS_WEBHOOK_SECRET="hook-secret")
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"reference": "9" * 40},  # beyond any row id (bigint)
+        {"reference": "12a"},
+        {"reference": "١٢٣"},  # Arabic-Indic digits: str.isdigit() says yes
+        {"reference": "²"},
+        {"reference": -5},
+        {"reference": "1 OR 1=1"},
+        {"id": "x" * 201},  # longer than any provider id we store
+    ],
+)
+def test_webhook_answers_400_to_a_reference_that_is_not_a_message_number(client, payload):
+    message = make_message()
+    body = json.dumps({**payload, "status": "delivered"}).encode()
+    response = client.post(
+        "/notifications/webhooks/sms/", body, content_type="application/json", headers={"X-Signature": sign(body)}
+    )
+    assert response.status_code == 400
+    message.refresh_from_db()
+    assert message.delivery_status == ""
+
+
+@override_settings(SMS_WEBHOOK_SECRET="hook-secret")
+def test_webhook_accepts_a_numeric_reference_and_an_unknown_one_updates_nothing(client):
+    message = make_message()
+    for reference, updated in ((message.pk, 1), (10**17, 0)):
+        body = json.dumps({"reference": reference, "status": "delivered"}).encode()
+        response = client.post(
+            "/notifications/webhooks/sms/", body, content_type="application/json", headers={"X-Signature": sign(body)}
+        )
+        assert (response.status_code, response.json()) == (200, {"updated": updated})
+    message.refresh_from_db()
+    assert message.delivery_status == M.Delivery.DELIVERED
+
+
+@pytest.fixture
+def silent_smtp_server():
+    """A mail server that accepts connections and never answers (hung), hanging up after 4 s."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve():
+        open_connections = []
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                connection, _address = listener.accept()
+                open_connections.append((time.monotonic(), connection))
+            for opened, connection in list(open_connections):
+                if time.monotonic() - opened > 4:
+                    connection.close()
+                    open_connections.remove((opened, connection))
+        for _opened, connection in open_connections:
+            connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    with override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=listener.getsockname()[1],
+        EMAIL_HOST_USER="",
+        EMAIL_HOST_PASSWORD="",
+        EMAIL_USE_TLS=False,
+        EMAIL_USE_SSL=False,
+    ):
+        yield
+    stop.set()
+    thread.join()
+    listener.close()
+
+
+def test_smtp_operations_are_bounded_by_email_timeout_by_default(smtp_server):
+    # given the project's settings (the SMTP fixture does not override the timeout)
+    from notifications.backends import Outgoing
+    from notifications.backends.email import EmailBackend
+
+    backend = EmailBackend()
+    # when a message is sent over a kept-open connection
+    backend.send(Outgoing("1", "email", "ada@example.com", "Subject", "Body"))
+    # then every socket operation on it is bounded by EMAIL_TIMEOUT, 30 s unless configured
+    assert settings.EMAIL_TIMEOUT == 30
+    assert backend._connection.connection.sock.gettimeout() == 30
+    backend.close()
+    assert len(smtp_server.messages) == 1
+
+
+@override_settings(EMAIL_TIMEOUT=1)
+def test_a_mail_server_that_never_answers_is_a_temporary_failure_not_a_hang(silent_smtp_server):
+    # given a notice due now and a mail server that accepts the connection and says nothing
+    message = make_message(channel="email", offset=-45)
+    # when dispatch runs
+    started = time.monotonic()
+    totals = dispatch(MORNING)
+    # then it gives up after EMAIL_TIMEOUT and retries later instead of hanging the run
+    assert time.monotonic() - started < 3
+    assert totals == {"retry": 1}
+    message.refresh_from_db()
+    assert message.status == M.Status.SCHEDULED
+    assert "timed out" in message.error.lower() or "timeout" in message.error.lower()

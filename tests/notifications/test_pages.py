@@ -110,8 +110,8 @@ def test_watchlist_shows_overdue_red_and_due_soon_amber_but_not_sent_notices(
     later = RenewalCaseFactory(policy=PolicyFactory(end_date=today + dt.timedelta(days=60)))
     sent = RenewalCaseFactory(policy=PolicyFactory(end_date=today + dt.timedelta(days=44)))
     message = OutboundMessageFactory(case=sent, step=step("auto", -45, "email"))
-    services.message_claim_one(message_id=message.pk)
-    services.message_dispatch(message_id=message.pk)
+    lease_token = services.message_claim_one(message_id=message.pk)
+    services.message_dispatch(message_id=message.pk, lease_token=lease_token)
     client = client_for(manager)
     with django_assert_max_num_queries(8):
         response = client.get("/notifications/watchlist/")
