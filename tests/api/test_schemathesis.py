@@ -15,7 +15,6 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.conftest import make_user
-from tests.imports.helpers import ensure_reference_data
 from tests.renewals.factories import RenewalCaseFactory
 
 # The live server answers from another thread; the ORM calls here are synchronous and safe.
@@ -47,7 +46,6 @@ def api_schema(live_server, django_db_serialized_rollback, transactional_db):
 
 @pytest.fixture
 def manager_token(django_db_serialized_rollback, transactional_db):
-    ensure_reference_data()
     user = make_user("fuzz-manager", "manager")
     RenewalCaseFactory(assignee=user)  # something for detail routes and actions to find
     return Token.objects.create(user=user).key

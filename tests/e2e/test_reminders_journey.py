@@ -6,8 +6,6 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth.models import Group
-from django.db import connections
 from django.utils import timezone
 
 from notifications.links import offer_url, unsubscribe_url
@@ -21,28 +19,6 @@ from tests.notifications.factories import OutboundMessageFactory, step
 from tests.renewals.factories import PolicyFactory, RenewalCaseFactory
 
 pytestmark = [pytest.mark.e2e, E2E_DB]
-
-
-@pytest.fixture(scope="module")
-def seed_snapshot(django_db_blocker):
-    """The migrations' seed data as the test run serialized it, taken before any browser runs.
-
-    Playwright's sync API runs the tests in a greenlet whose context may see another Django
-    connection object, without the serialized data that serialized rollback reloads; so this
-    module reloads the seed itself when a previous live-server test's flush removed it, and puts
-    it back at the end so a later ``--reuse-db`` run does not start from an empty database.
-    """
-    contents = getattr(connections["default"], "_test_serialized_contents", None)
-    yield contents
-    with django_db_blocker.unblock():
-        if contents and not Group.objects.filter(name="manager").exists():
-            connections["default"].creation.deserialize_db_from_string(contents)
-
-
-@pytest.fixture(autouse=True)
-def seed_data_present(seed_snapshot):
-    if seed_snapshot and not Group.objects.filter(name="manager").exists():
-        connections["default"].creation.deserialize_db_from_string(seed_snapshot)
 
 
 def test_manager_edits_a_template_with_live_preview_and_works_the_watchlist(page, login, shot):

@@ -19,41 +19,6 @@ from tests.renewals.factories import PolicyFactory, line
 pytestmark = [pytest.mark.e2e, E2E_DB]
 
 
-# Data migrations that seed reference data (groups, lines, reasons, pricing, defaults).
-SEEDING_MIGRATIONS = [
-    ("customers", "0003_roles_and_categories"),
-    ("customers", "0004_customer_voice"),
-    ("renewals", "0002_seed_lines_and_reasons"),
-    ("renewals", "0004_seed_pricing"),
-    ("notifications", "0002_seed_schedule_and_templates"),
-]
-
-
-@pytest.fixture(autouse=True)
-def _reference_data(transactional_db):
-    """Re-seed what the data migrations create if an earlier live-server test flushed it.
-
-    The serialized rollback of tests/e2e/conftest.py does not always restore it when database
-    tests without a live server ran first (pytest-django #1117); these seeding functions are idempotent.
-    """
-    from django.apps import apps
-    from django.contrib.auth.models import Group
-    from django.db import connection
-    from django.db.migrations.loader import MigrationLoader
-    from django.db.migrations.operations.special import RunPython
-
-    if Group.objects.exists():
-        return
-    loader = MigrationLoader(connection)
-    with connection.schema_editor() as editor:
-        for key in SEEDING_MIGRATIONS:
-            migration = loader.graph.nodes.get(key)
-            for operation in migration.operations if migration else ():
-                # Seeding steps are the ones without a reverse (triggers and the like have one).
-                if isinstance(operation, RunPython) and operation.reverse_code in (None, RunPython.noop):
-                    operation.code(apps, editor)
-
-
 def test_specialist_renews_top_case_after_manager_approves_discount(page, login, shot):
     # given a specialist with 5% authority on auto, a manager, and three policies whose window is open
     specialist = make_user("li.na", "specialist", first_name="Li", last_name="Na")

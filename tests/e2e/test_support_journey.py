@@ -2,11 +2,9 @@
 a customer answers a survey with 4 and the follow-up call appears for support."""
 
 import datetime as dt
-import importlib
 from urllib.parse import urlsplit
 
 import pytest
-from django.apps import apps
 from django.utils import timezone
 
 from customers import links, services
@@ -16,15 +14,6 @@ from tests.customers.factories import CustomerFactory
 from tests.e2e.conftest import ARTIFACTS, E2E_DB
 
 pytestmark = [pytest.mark.e2e, E2E_DB]
-
-
-@pytest.fixture(autouse=True)
-def _reference_data():
-    """Re-run the customers data migrations (idempotent get_or_create): when other tests ran
-    before the browser started, serialized_rollback does not restore the migration data under
-    Playwright's event loop (reported to the e2e conftest's owner)."""
-    for name, seed in (("0003_roles_and_categories", "forwards"), ("0004_customer_voice", "seed_defaults")):
-        getattr(importlib.import_module(f"customers.migrations.{name}"), seed)(apps, None)
 
 
 def test_support_finds_customer_by_last_four_digits_logs_complaint_and_sees_its_sla(page, login, shot):

@@ -55,14 +55,3 @@ def xlsx_bytes(rows: list[dict], *, columns=None) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-def ensure_reference_data() -> None:
-    """Roles, categories, lines and reasons come from data migrations. A transactional test's flush
-    in an earlier ``--reuse-db`` session may have removed them: seed them again (idempotent)."""
-    import importlib
-
-    from django.apps import apps
-
-    for module in ("customers.migrations.0003_roles_and_categories", "renewals.migrations.0002_seed_lines_and_reasons"):
-        importlib.import_module(module).forwards(apps, None)

@@ -10,14 +10,9 @@ from renewals.models import Policy
 from tests.conftest import make_user
 from tests.e2e.conftest import E2E_DB
 from tests.imports.browser import login, run_in_browser
-from tests.imports.helpers import csv_bytes, ensure_reference_data, row
+from tests.imports.helpers import csv_bytes, row
 
 pytestmark = [pytest.mark.e2e, E2E_DB]
-
-
-@pytest.fixture(autouse=True)
-def _reference_data(transactional_db):
-    ensure_reference_data()
 
 
 def test_manager_uploads_a_file_and_watches_it_import(live_server, settings, tmp_path, monkeypatch):

@@ -5,7 +5,6 @@ import time
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
-from django.db import connections
 
 from config.celery import app
 from notifications.models import OutboundMessage
@@ -17,21 +16,9 @@ from tests.renewals.factories import PolicyFactory, RenewalCaseFactory
 M = OutboundMessage
 
 
-@pytest.fixture(scope="module")
-def seed_data_restored(django_db_blocker):
-    """The transactional test ends with a flush; put the migrations' seed data back afterwards so a
-    later ``--reuse-db`` run does not start from an empty database."""
-    yield
-    with django_db_blocker.unblock():
-        connection = connections["default"]
-        contents = getattr(connection, "_test_serialized_contents", None)
-        if contents:
-            connection.creation.deserialize_db_from_string(contents)
-
-
 @pytest.mark.delivery
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_worker_dispatches_a_planned_message_from_the_queue(seed_data_restored):
+@pytest.mark.django_db(transaction=True)
+def test_worker_dispatches_a_planned_message_from_the_queue():
     # given a planned notice email, committed, and a worker listening on Redis
     case = RenewalCaseFactory(policy=PolicyFactory(customer=CustomerFactory(preferred_language="en")))
     message = OutboundMessageFactory(case=case, step=step("auto", -45, "email"))
