@@ -138,8 +138,8 @@ def run(report: Report) -> None:
                 f"daily planning run over {open_cases:,} open cases",
                 f"{elapsed():.1f} s ({daily:,} rows)",
             )
-            # The heaviest run: every step of every open case comes due at once (catch-up after an
-            # outage), plus each case's statutory notice planned the day before.
+            # The heaviest run: a long catch-up after an outage (every step still worth sending comes
+            # due at once; pre-expiry reminders of already expired policies are not), plus the notices.
             on_date = latest_due + dt.timedelta(days=16)
             with stopwatch() as elapsed:
                 planned = services.reminders_plan(on_date=on_date, catch_up_days=800)
@@ -147,9 +147,9 @@ def run(report: Report) -> None:
             target = max(5.0, TARGET_PLAN_SECONDS_PER_MILLION * open_cases / 1_000_000)
             report.add(
                 "reminders",
-                f"plan every due step of all {open_cases:,} open cases",
+                f"plan a long catch-up over all {open_cases:,} open cases",
                 f"{seconds:.1f} s ({planned:,} rows, {planned / max(seconds, 1e-9):,.0f} rows/s)",
-                f"< {target:g} s",
+                f"< {target:.0f} s (60 s per 1M open cases)",
                 seconds < target,
             )
             with stopwatch() as elapsed:
