@@ -56,10 +56,10 @@ _CHANNEL_COLUMNS = {
 }
 
 
-def _record_case_event(*, case_id: int, payload: dict, actor=None) -> None:
+def _record_case_event(*, case_id: int, payload: dict, actor=None, at: dt.datetime | None = None) -> None:
     from renewals.services import case_event_record
 
-    case_event_record(case_id=case_id, kind="reminder", actor=actor, payload=payload)
+    case_event_record(case_id=case_id, kind="reminder", actor=actor, payload=payload, at=at)
 
 
 # --- planning -------------------------------------------------------------------------------
@@ -512,7 +512,7 @@ def message_dispatch(
         address=address,
         subject=subject,
         body=body,
-        sent_at=timezone.now(),
+        sent_at=given_now or timezone.now(),
     )
     if sent_today is not None:
         sent_today.add(customer.pk)
@@ -684,6 +684,7 @@ def message_record_sent(
             "status": S.SENT,
             "notice": message.is_notice,
         },
+        at=sent_at,
     )
     return message
 
@@ -734,8 +735,8 @@ def message_record_failure(
 
 
 @transaction.atomic
-def call_task_complete(*, message_id: int, actor) -> OutboundMessage:
-    """The assignee (or a manager) did the reminder call: the to-do is done."""
+def call_task_complete(*, message_id: int, actor, now: dt.datetime | None = None) -> OutboundMessage:
+    """The assignee (or a manager) did the reminder call: the to-do is done (at ``now``)."""
     from customers.roles import Role, has_role
 
     message = M.objects.select_for_update(of=("self",)).select_related("case", "step").filter(pk=message_id).first()
@@ -745,7 +746,7 @@ def call_task_complete(*, message_id: int, actor) -> OutboundMessage:
         raise ApplicationError(_("This call task belongs to another specialist."), code="forbidden", status=403)
     if message.status != S.SCHEDULED:
         raise ApplicationError(_("This call task is already done."), code="already_done", status=409)
-    now = timezone.now()
+    now = now or timezone.now()
     message.status = S.SENT
     message.sent_at = now
     message.done_by = actor
@@ -755,6 +756,7 @@ def call_task_complete(*, message_id: int, actor) -> OutboundMessage:
         case_id=message.case_id,
         actor=actor,
         payload={"message_id": message.pk, "channel": "call", "step": message.step.label, "status": "done"},
+        at=now,
     )
     return message
 

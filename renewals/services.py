@@ -202,13 +202,18 @@ def _on_commit_closed(case: RenewalCase, stage: str, actor) -> None:
 # Timeline
 # ---------------------------------------------------------------------------------------------
 @transaction.atomic
-def case_event_record(*, case_id: int, kind: str, actor=None, payload: dict | None = None) -> CaseEvent:
-    """Add an entry to a case's timeline (reminders sent, complaints, survey answers, notes)."""
+def case_event_record(
+    *, case_id: int, kind: str, actor=None, payload: dict | None = None, at: dt.datetime | None = None
+) -> CaseEvent:
+    """Add an entry to a case's timeline (reminders sent, complaints, survey answers, notes);
+    ``at`` is when it happened (default: now), e.g. the time a reminder was sent."""
     if kind not in CaseEvent.Kind.values:
         raise ApplicationError(_("Unknown timeline event kind."), field="kind", code="invalid_kind")
     if not RenewalCase.objects.filter(pk=case_id).exists():
         raise ApplicationError(_("No such case."), field="case_id", code="not_found", status=404)
-    return CaseEvent.objects.create(case_id=case_id, kind=kind, actor=actor, payload=payload or {})
+    return CaseEvent.objects.create(
+        case_id=case_id, kind=kind, actor=actor, payload=payload or {}, created_at=at or timezone.now()
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """seed_demo: deterministic, consistent demo data that respects every database rule."""
 
 import datetime as dt
+import io
 import os
 import subprocess
 import sys
@@ -205,3 +206,27 @@ def test_seed_demo_runs_once_and_resets_on_sqlite_for_make_run(tmp_path: Path):
     )
     assert third.returncode == 0, third.stderr
     assert "customers 100, policies 200" in third.stdout
+
+
+def test_demo_message_history_reads_like_a_running_desk(db):
+    """seed_message_history replays months of planning and sending: notices sent on their day with
+    an immutable proof, reminders on the case timelines at the time they went out."""
+    import datetime as dt
+
+    from django.core.management import call_command
+
+    from notifications.models import NoticeProof, OutboundMessage
+    from renewals import demo
+    from renewals.models import CaseEvent
+
+    today = dt.date(2026, 11, 26)
+    demo.seed(customers=300, policies=600, seed=3, today=today, out=lambda *_: None)
+    call_command("seed_message_history", "--date", today.isoformat(), stdout=io.StringIO())
+
+    sent = OutboundMessage.objects.filter(status="sent", sent_at__isnull=False)
+    assert sent.exists()
+    assert not sent.filter(sent_at__date__gte=today).exists()  # all of it happened before today
+    proof = NoticeProof.objects.select_related("message").first()
+    assert proof is not None and proof.sent_at.date() <= proof.deadline
+    event = CaseEvent.objects.filter(kind="reminder", case_id=proof.case_id).order_by("created_at").first()
+    assert event.created_at == proof.sent_at

@@ -11,7 +11,7 @@ from renewals import demo
 
 # Jobs that derive figures from the seeded book (reminders, rollups, churn scores); each is
 # owned by its app and optional here: a missing or failing one is reported, not fatal.
-DERIVED_COMMANDS = ["plan_reminders", "refresh_rollups", "fit_churn_model"]
+DERIVED_COMMANDS = ["seed_message_history", "plan_reminders", "refresh_rollups", "fit_churn_model"]
 
 
 class Command(BaseCommand):
