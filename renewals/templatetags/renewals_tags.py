@@ -47,6 +47,8 @@ def code_label(value, kind: str) -> str:
 
     if kind == "channel":
         return CONTACT_CHANNEL_LABELS.get(value, value)
+    if kind == "message_channel":
+        return MESSAGE_CHANNEL_LABELS.get(value, value)
     if kind == "referral":
         return dict(Referral.To.choices).get(value, value)
     if kind == "reason":
@@ -55,6 +57,9 @@ def code_label(value, kind: str) -> str:
         return AUDIT_AREAS.get(value, value)
     return value
 
+
+# Channels of reminders recorded on the timeline by the notifications app.
+MESSAGE_CHANNEL_LABELS = {"email": _("Email"), "sms": _("SMS"), "call": _("Phone call")}
 
 AUDIT_AREAS = {
     "line": _("Line"),
