@@ -18,7 +18,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from customers.models import ComplaintCategory, Customer
-from renewals.models import DECIDED_STAGES, OPEN_STAGES, LineOfInsurance, LostReason, Stage
+from renewals.models import DECIDED_STAGES, OPEN_STAGES, LineOfInsurance, LostReason, RenewalCase, Stage
 
 from . import kpis, sources
 from .models import (
@@ -764,3 +764,8 @@ def drill_complaints(period: Period, filters: Filters, *, category: str = "", af
     rows = list(queryset.select_related("customer", "category", "policy").order_by("-pk")[: DRILL_PAGE_SIZE + 1])
     next_cursor = rows[DRILL_PAGE_SIZE - 1].pk if len(rows) > DRILL_PAGE_SIZE else None
     return rows[:DRILL_PAGE_SIZE], next_cursor
+
+
+def open_cases_scored() -> int:
+    """Open cases that carry a churn score (the model page)."""
+    return RenewalCase.objects.filter(stage__in=OPEN_STAGES, churn_risk__isnull=False).count()

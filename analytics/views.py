@@ -15,7 +15,7 @@ from customers.errors import ApplicationError
 from customers.models import ComplaintCategory, Customer
 from customers.roles import Role, role_required
 from customers.spreadsheets import safe_frame
-from renewals.models import Policy, RenewalCase, Stage
+from renewals.models import Policy, Stage
 
 from . import dashboard as shaping
 from . import selectors
@@ -246,9 +246,7 @@ def churn_model(request):
             (feature_label(name), value)
             for name, value in sorted(last_fitted.coefficients.items(), key=lambda kv: -abs(kv[1]))
         ]
-    scored = RenewalCase.objects.filter(
-        stage__in=[Stage.OPEN, Stage.CONTACTED, Stage.QUOTED], churn_risk__isnull=False
-    ).count()
+    scored = selectors.open_cases_scored()
     return render(
         request,
         "analytics/model.html",

@@ -3,17 +3,19 @@
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
 
 from customers.roles import Role, has_role
 from renewals import pricing
 from renewals.models import (
+    OPEN_STAGES,
     ClaimsFactor,
     DiscountAuthority,
     LoyaltyFactor,
     Policy,
     PricingRule,
     RenewalCase,
+    SpecialistProfile,
 )
 
 MAX_CHAIN_DEPTH = 50
@@ -121,6 +123,34 @@ def open_cases_q() -> Q:
 # ---------------------------------------------------------------------------------------------
 QUEUE_PAGE_SIZE = 25
 HIGH_VALUE_SEGMENTS = ("high_value", "vip")
+
+
+def specialists_with_workload() -> list[dict]:
+    """Active specialists with their skills, availability and open workload (three queries)."""
+    specialists = specialists_list()
+    profiles = {p.user_id: p for p in SpecialistProfile.objects.prefetch_related("lines")}
+    loads = {
+        row["assignee_id"]: row
+        for row in RenewalCase.objects.filter(assignee__in=specialists, stage__in=[s.value for s in OPEN_STAGES])
+        .values("assignee_id")
+        .annotate(n=Count("id"), premium=Sum("expiring_premium"))
+        .order_by()
+    }
+    rows = []
+    for user in specialists:
+        profile = profiles.get(user.pk)
+        load = loads.get(user.pk, {})
+        rows.append(
+            {
+                "user": user,
+                "away": bool(profile and profile.away),
+                "line_ids": {line.pk for line in profile.lines.all()} if profile else set(),
+                "regions": ", ".join(profile.regions) if profile else "",
+                "open": load.get("n", 0),
+                "premium": load.get("premium") or Decimal("0"),
+            }
+        )
+    return rows
 
 
 def specialists_list():

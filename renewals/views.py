@@ -5,7 +5,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,7 +27,6 @@ from renewals.models import (
     Referral,
     RenewalCase,
     SettingsChange,
-    SpecialistProfile,
     Stage,
 )
 
@@ -551,28 +549,7 @@ def settings_specialists(request):
         except ApplicationError as exc:
             _settings_error(request, exc)
         return redirect("renewals:settings-specialists")
-    specialists = selectors.specialists_list()
-    profiles = {p.user_id: p for p in SpecialistProfile.objects.prefetch_related("lines")}
-    loads = {
-        row["assignee_id"]: row
-        for row in RenewalCase.objects.filter(assignee__in=specialists, stage__in=services.OPEN_STAGE_VALUES)
-        .values("assignee_id")
-        .annotate(n=Count("id"), premium=Sum("expiring_premium"))
-        .order_by()
-    }
-    rows = []
-    for user in specialists:
-        profile = profiles.get(user.pk)
-        rows.append(
-            {
-                "user": user,
-                "away": bool(profile and profile.away),
-                "line_ids": {line.pk for line in profile.lines.all()} if profile else set(),
-                "regions": ", ".join(profile.regions) if profile else "",
-                "open": loads.get(user.pk, {}).get("n", 0),
-                "premium": loads.get(user.pk, {}).get("premium") or Decimal("0"),
-            }
-        )
+    rows = selectors.specialists_with_workload()
     return render(request, "renewals/settings_specialists.html", {"rows": rows, "lines": lines})
 
 
