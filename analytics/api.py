@@ -7,7 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.roles import HasRole, Role
+from core.roles import HasRole, Role
 
 from . import selectors
 from .params import filters_from_query, period_from_api

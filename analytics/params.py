@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.errors import ApplicationError
+from core.errors import ApplicationError
 from customers.models import Customer
 from renewals.models import LineOfInsurance, Policy
 

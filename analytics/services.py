@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.errors import ApplicationError
+from core.errors import ApplicationError
 from customers.models import Complaint, SurveyResponse
 from renewals.models import Policy, RenewalCase
 

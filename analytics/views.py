@@ -11,10 +11,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from customers.errors import ApplicationError
+from core.errors import ApplicationError
+from core.roles import Role, role_required
+from core.spreadsheets import safe_frame
 from customers.models import ComplaintCategory, Customer
-from customers.roles import Role, role_required
-from customers.spreadsheets import safe_frame
 from renewals.models import Policy, Stage
 
 from . import dashboard as shaping

@@ -13,9 +13,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ErrorSerializer
-from config.api_base import AuthThrottle
-from customers.roles import role_names
+from core.api import ErrorSerializer
+from core.api_base import AuthThrottle
+from core.roles import role_names
 
 
 def token_rotate(*, user) -> Token:

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from customers.roles import Role, role_names
+from core.roles import Role, role_names
 
 S, M, P = Role.SPECIALIST.value, Role.MANAGER.value, Role.SUPPORT.value
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "core",
     "customers",
     "renewals",
     "notifications",
@@ -250,7 +251,7 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SECURE_
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = SECURE_HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Reverse proxies in front of the app whose X-Forwarded-For entries are trusted (customers.net.client_ip,
+# Reverse proxies in front of the app whose X-Forwarded-For entries are trusted (core.net.client_ip,
 # used by the public-link rate limits); 0 = use the connection address (REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -280,15 +281,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "config.api.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "config.api_base.Cursor",
+    "DEFAULT_PAGINATION_CLASS": "core.api_base.Cursor",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["config.api_base.WriteThrottle"],
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["core.api_base.WriteThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("THROTTLE_AUTH", default="10/min"),
         "writes": env.str("THROTTLE_WRITES", default="120/min"),

@@ -35,4 +35,4 @@ urlpatterns = [
 admin.site.site_header = "Renewal Desk"
 admin.site.site_title = "Renewal Desk"
 
-handler404 = "config.api.handler404"
+handler404 = "core.api.handler404"

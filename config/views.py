@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from config.celery import app as celery_app
-from customers.roles import primary_role
+from core.roles import primary_role
 
 logger = logging.getLogger(__name__)
 

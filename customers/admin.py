@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from customers.admin_utils import LargeTableAdmin
+from core.admin import LargeTableAdmin
 from customers.models import (
     Complaint,
     ComplaintCategory,

@@ -5,8 +5,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.roles import Role
 from customers.models import Complaint, ComplaintCategory, ComplaintSla, SurveyResponse
-from customers.roles import Role
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -79,15 +79,17 @@ class ComplaintLogForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args, customer=None, **kwargs):
         super().__init__(*args, **kwargs)
-        policy_model = Complaint._meta.get_field("policy").related_model
-        case_model = Complaint._meta.get_field("case").related_model
-        customer_id = customer.pk if customer else None
-        self.fields["policy"].queryset = policy_model.objects.filter(customer_id=customer_id).order_by("-end_date")
-        self.fields["policy"].label_from_instance = lambda policy: f"{policy.number} · {policy.end_date}"
-        self.fields["case"].queryset = (
-            case_model.objects.filter(customer_id=customer_id).select_related("policy").order_by("-due_date")
-        )
-        self.fields["case"].label_from_instance = lambda case: f"{case.policy.number} · {case.get_stage_display()}"
+        if customer is None:
+            # Policies and cases are offered only once the customer is known (through the
+            # customer's own relations: customers never imports renewals).
+            del self.fields["policy"], self.fields["case"]
+        else:
+            self.fields["policy"].queryset = customer.policies.order_by("-end_date")
+            self.fields["policy"].label_from_instance = lambda policy: f"{policy.number} · {policy.end_date}"
+            self.fields["case"].queryset = customer.renewal_cases.select_related("policy").order_by("-due_date")
+            self.fields["case"].label_from_instance = (
+                lambda case: f"{case.policy.number} · {case.get_stage_display()}"
+            )
         self.fields["category"].queryset = ComplaintCategory.objects.filter(active=True)
         now_local = timezone.localtime().strftime(DATETIME_LOCAL)
         self.fields["received_at"].initial = now_local

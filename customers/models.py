@@ -5,8 +5,9 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from core.models import LocalizedNameMixin
 
 
 class Customer(models.Model):
@@ -74,25 +75,6 @@ class Customer(models.Model):
             self.Channel.SMS: self.consent_sms,
             self.Channel.PHONE: self.consent_phone,
         }.get(channel, False)
-
-
-class LocalizedNameMixin(models.Model):
-    """Reference data with an English and a Simplified Chinese name, edited by managers."""
-
-    name = models.CharField(_("name (English)"), max_length=100)
-    name_zh_hans = models.CharField(_("name (Simplified Chinese)"), max_length=100, blank=True)
-
-    class Meta:
-        abstract = True
-
-    def __str__(self):
-        return self.display_name
-
-    @property
-    def display_name(self) -> str:
-        if (get_language() or "").lower().startswith("zh") and self.name_zh_hans:
-            return self.name_zh_hans
-        return self.name
 
 
 class ComplaintCategory(LocalizedNameMixin):

@@ -13,8 +13,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import ApplicationError
+from core.roles import Role, has_role
 from customers import signals
-from customers.errors import ApplicationError
 from customers.models import (
     Complaint,
     ComplaintCategory,
@@ -26,7 +27,6 @@ from customers.models import (
     SurveyInvitation,
     SurveyResponse,
 )
-from customers.roles import Role, has_role
 from customers.selectors import phone_digits, sla_days
 
 # Complaints escalated per transaction by the periodic job: ids + one event row each, a few
@@ -85,9 +85,13 @@ def _event(complaint: Complaint, kind: str, actor, *, old: str = "", new: str = 
     )
 
 
-def _related_model(field: str):
-    # Policy and RenewalCase live in renewals, which customers must not import.
-    return Complaint._meta.get_field(field).related_model
+def _customer_has(relation: str, *, customer_id: int, object_id: int) -> bool:
+    """Whether the customer's ``policies`` or ``renewal_cases`` include ``object_id``.
+
+    Policies and cases live in renewals, which customers never imports; the customer's own reverse
+    relations reach them (docs/architecture.md, "The one upward reference").
+    """
+    return getattr(Customer(pk=customer_id), relation).filter(pk=object_id).exists()
 
 
 @transaction.atomic
@@ -123,10 +127,10 @@ def complaint_log(
         raise ApplicationError(_("Choose a customer."), field="customer", code="not_found")
     if (
         policy_id is not None
-        and not _related_model("policy").objects.filter(pk=policy_id, customer_id=customer_id).exists()
+        and not _customer_has("policies", customer_id=customer_id, object_id=policy_id)
     ):
         raise ApplicationError(_("This policy belongs to another customer."), field="policy")
-    if case_id is not None and not _related_model("case").objects.filter(pk=case_id, customer_id=customer_id).exists():
+    if case_id is not None and not _customer_has("renewal_cases", customer_id=customer_id, object_id=case_id):
         raise ApplicationError(_("This case belongs to another customer."), field="case")
     ack_days, resolve_days = sla_days(severity)
     complaint = Complaint.objects.create(
@@ -409,7 +413,7 @@ def survey_response_record(
     responded_at = _require_aware(responded_at, "responded_at") if responded_at else now
     if responded_at > now:
         raise ApplicationError(_("The answer cannot be given in the future."), field="responded_at", code="future")
-    if case_id is not None and not _related_model("case").objects.filter(pk=case_id, customer_id=customer_id).exists():
+    if case_id is not None and not _customer_has("renewal_cases", customer_id=customer_id, object_id=case_id):
         raise ApplicationError(_("This case belongs to another customer."), field="case")
     invitation = None
     if invitation_id is not None:

@@ -15,8 +15,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.errors import ApplicationError
+from core.net import client_ip
+from core.roles import Role, has_role, role_required
 from customers import links, selectors, services
-from customers.errors import ApplicationError
 from customers.forms import (
     AssignForm,
     CategoryForm,
@@ -31,8 +33,6 @@ from customers.forms import (
     VoiceSettingsForm,
 )
 from customers.models import Complaint, ComplaintCategory, Customer, SurveyFollowUp, SurveyResponse
-from customers.net import client_ip
-from customers.roles import Role, has_role, role_required
 
 logger = logging.getLogger(__name__)
 
@@ -154,8 +154,8 @@ def complaint_new(request):
         try:
             complaint = services.complaint_log(
                 customer_id=data["customer"],
-                policy_id=data["policy"].pk if data["policy"] else None,
-                case_id=data["case"].pk if data["case"] else None,
+                policy_id=data["policy"].pk if data.get("policy") else None,
+                case_id=data["case"].pk if data.get("case") else None,
                 received_via=data["received_via"],
                 received_at=data["received_at"],
                 category_id=data["category"].pk,

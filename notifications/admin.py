@@ -3,7 +3,7 @@ through notifications.services (and PostgreSQL refuses changes to notice proofs)
 
 from django.contrib import admin
 
-from customers.admin_utils import LargeTableAdmin
+from core.admin import LargeTableAdmin
 from notifications.models import ConsentChange, MessageTemplate, NoticeProof, OutboundMessage, ReminderStep
 
 

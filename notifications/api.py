@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 
-from customers.roles import HasRole, Role
+from core.roles import HasRole, Role
 from notifications.models import OutboundMessage
 
 

@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from customers.errors import ApplicationError
+from core.errors import ApplicationError
 from customers.models import Customer
 from notifications import conf
 from notifications.backends import Backends, Outgoing, PermanentFailure, TemporaryFailure, get_backend
@@ -583,7 +583,7 @@ def message_context(*, message: OutboundMessage, language: str) -> dict[str, str
     premium = ""
     if quote is not None and quote.is_usable:
         premium = money(quote.premium)
-    line_name = line.name_zh_hans if language.startswith("zh") and line.name_zh_hans else line.name
+    line_name = line.name_in(language)
     return {
         "customer_name": customer.name,
         "policy_number": mask_policy_number(case.policy.number),
@@ -737,7 +737,7 @@ def message_record_failure(
 @transaction.atomic
 def call_task_complete(*, message_id: int, actor, now: dt.datetime | None = None) -> OutboundMessage:
     """The assignee (or a manager) did the reminder call: the to-do is done (at ``now``)."""
-    from customers.roles import Role, has_role
+    from core.roles import Role, has_role
 
     message = M.objects.select_for_update(of=("self",)).select_related("case", "step").filter(pk=message_id).first()
     if message is None or message.channel != Channel.CALL:

@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from customers.errors import ApplicationError
+from core.errors import ApplicationError
+from core.net import client_ip, safe_next
+from core.roles import Role, has_role, role_required
 from customers.models import Customer
-from customers.net import client_ip, safe_next
-from customers.roles import Role, has_role, role_required
 from notifications import conf, selectors, services
 from notifications.forms import MessageFilterForm, MessageTemplateForm, ReminderStepForm
 from notifications.links import LinkError, read_offer_token, read_unsubscribe_token
@@ -302,7 +302,7 @@ def offer(request, token: str):
                     error = exc.message
             case.refresh_from_db()
         quote = case.current_quote if case.current_quote and case.current_quote.is_usable else None
-        line_name = case.line.name_zh_hans if language.startswith("zh") and case.line.name_zh_hans else case.line.name
+        line_name = case.line.name_in(language)
         response = render(
             request,
             "notifications/public/offer.html",

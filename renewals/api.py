@@ -14,8 +14,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.errors import ApplicationError
-from customers.roles import HasRole, Role, has_role
+from core.errors import ApplicationError
+from core.roles import HasRole, Role, has_role
 from renewals import services
 from renewals.imports import policies_import
 from renewals.models import LineOfInsurance, LostReason, Policy, RenewalCase, Stage

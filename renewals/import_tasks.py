@@ -16,7 +16,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from customers.errors import ApplicationError
+from core.errors import ApplicationError
 from renewals.imports import errors_csv, policies_import, safe_filename
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from customers.roles import Role, role_required
+from core.roles import Role, role_required
 from renewals import import_tasks
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx")

@@ -29,9 +29,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from customers.errors import ApplicationError
+from core.errors import ApplicationError
+from core.spreadsheets import safe_cell
 from customers.models import Customer
-from customers.spreadsheets import safe_cell
 from renewals.models import LineOfInsurance, Policy
 
 COLUMNS = [

@@ -7,7 +7,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer, LocalizedNameMixin
+from core.models import LocalizedNameMixin
+from customers.models import Customer
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 

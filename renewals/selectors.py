@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 
-from customers.roles import Role, has_role
+from core.roles import Role, has_role
 from renewals import pricing
 from renewals.models import (
     OPEN_STAGES,

@@ -23,9 +23,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from customers.errors import ApplicationError, ConflictError, PermissionDeniedError
+from core.errors import ApplicationError, ConflictError, PermissionDeniedError
+from core.roles import Role, has_role
 from customers.models import Complaint, Customer
-from customers.roles import Role, has_role
 from renewals import selectors, signals
 from renewals.models import (
     OPEN_STAGES,

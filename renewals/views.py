@@ -13,9 +13,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from customers.errors import ApplicationError, ConflictError, PermissionDeniedError
+from core.errors import ApplicationError, ConflictError, PermissionDeniedError
+from core.roles import Role, has_role, role_required
 from customers.models import Customer
-from customers.roles import Role, has_role, role_required
 from renewals import forms, selectors, services
 from renewals.models import (
     ClaimsFactor,
@@ -99,7 +99,7 @@ def bulk_reassign(request):
 
 
 def _safe_next(request, default: str) -> str:
-    from customers.net import safe_next  # local import: this helper is the only part of the module changed here
+    from core.net import safe_next  # local import: this helper is the only part of the module changed here
 
     return safe_next(request, request.POST.get("next") or request.GET.get("next"), default)
 

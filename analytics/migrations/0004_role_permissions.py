@@ -1,6 +1,6 @@
 """Give the three role groups the model permissions that match what their screens allow.
 
-The screens and the API check the group itself (customers.roles); these permissions say the same
+The screens and the API check the group itself (core.roles); these permissions say the same
 thing to the Django admin and to anything else that asks ``user.has_perm``. Lives in the highest
 app because it names models of every app.
 """

@@ -215,7 +215,7 @@ def test_specialists_cannot_record_survey_answers(api, specialist):
 
 
 def test_writes_are_throttled(api, specialist, my_case, settings):
-    from config.api_base import WriteThrottle
+    from core.api_base import WriteThrottle
 
     WriteThrottle.THROTTLE_RATES = {**WriteThrottle.THROTTLE_RATES, "writes": "3/min"}
     try:

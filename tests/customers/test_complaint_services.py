@@ -4,8 +4,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from core.errors import ApplicationError
 from customers import services, signals
-from customers.errors import ApplicationError
 from customers.models import Complaint, ComplaintEvent, ComplaintSla
 from customers.tasks import escalate_breached_complaints
 from tests.conftest import make_user

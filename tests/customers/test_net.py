@@ -7,8 +7,8 @@ import pytest
 import time_machine
 from django.test import RequestFactory
 
+from core.net import client_ip, safe_next
 from customers import links, services
-from customers.net import client_ip, safe_next
 from tests.conftest import make_user
 from tests.customers.factories import CustomerFactory
 from tests.renewals.factories import RenewalCaseFactory

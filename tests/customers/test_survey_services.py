@@ -3,8 +3,8 @@ import datetime as dt
 import pytest
 import time_machine
 
+from core.errors import ApplicationError
 from customers import services, signals
-from customers.errors import ApplicationError
 from customers.models import SurveyFollowUp, SurveyInvitation
 from customers.selectors import survey_delay_days
 from tests.customers.factories import CustomerFactory

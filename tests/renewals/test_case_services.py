@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from customers.errors import ApplicationError, ConflictError, PermissionDeniedError
+from core.errors import ApplicationError, ConflictError, PermissionDeniedError
 from renewals import services, signals
 from renewals.models import CaseEvent, DiscountAuthority, Policy, Quote, Referral, RenewalCase, Stage
 from renewals.services import TRANSITIONS, can_transition

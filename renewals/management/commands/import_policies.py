@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from customers.errors import ApplicationError
+from core.errors import ApplicationError
 from renewals.imports import policies_import, write_error_report
 
 SHOWN_ERRORS = 50

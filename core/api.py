@@ -6,7 +6,7 @@ Every error the API answers has the same JSON shape::
 
 ``errors`` maps a field name to its messages (``non_field_errors`` for the whole request) and
 is empty when no field is at fault. DRF's own exceptions, Django's Http404/PermissionDenied and
-``customers.errors.ApplicationError`` (by its ``status``, ``field`` and ``code``) all go through
+``core.errors.ApplicationError`` (by its ``status``, ``field`` and ``code``) all go through
 :func:`exception_handler`.
 """
 
@@ -24,7 +24,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from customers.errors import ApplicationError
+from core.errors import ApplicationError
 
 NON_FIELD = "non_field_errors"
 
