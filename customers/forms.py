@@ -87,9 +87,7 @@ class ComplaintLogForm(BootstrapMixin, forms.Form):
             self.fields["policy"].queryset = customer.policies.order_by("-end_date")
             self.fields["policy"].label_from_instance = lambda policy: f"{policy.number} · {policy.end_date}"
             self.fields["case"].queryset = customer.renewal_cases.select_related("policy").order_by("-due_date")
-            self.fields["case"].label_from_instance = (
-                lambda case: f"{case.policy.number} · {case.get_stage_display()}"
-            )
+            self.fields["case"].label_from_instance = lambda case: f"{case.policy.number} · {case.get_stage_display()}"
         self.fields["category"].queryset = ComplaintCategory.objects.filter(active=True)
         now_local = timezone.localtime().strftime(DATETIME_LOCAL)
         self.fields["received_at"].initial = now_local

@@ -125,10 +125,7 @@ def complaint_log(
         raise ApplicationError(_("Choose an active category."), field="category")
     if not Customer.objects.filter(pk=customer_id).exists():
         raise ApplicationError(_("Choose a customer."), field="customer", code="not_found")
-    if (
-        policy_id is not None
-        and not _customer_has("policies", customer_id=customer_id, object_id=policy_id)
-    ):
+    if policy_id is not None and not _customer_has("policies", customer_id=customer_id, object_id=policy_id):
         raise ApplicationError(_("This policy belongs to another customer."), field="policy")
     if case_id is not None and not _customer_has("renewal_cases", customer_id=customer_id, object_id=case_id):
         raise ApplicationError(_("This case belongs to another customer."), field="case")
