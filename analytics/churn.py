@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Complaint, Customer, SurveyResponse
-from renewals.models import DECIDED_STAGES, OPEN_STAGES, LineOfInsurance, Policy, RenewalCase, Stage
+from renewals.models import DECIDED_STAGES, LineOfInsurance, Policy, RenewalCase, Stage
 
 from .models import ChurnModelRun
 
@@ -209,7 +209,7 @@ def churn_model_fit(*, as_of: dt.date | None = None) -> ChurnModelRun:
     from sklearn.preprocessing import StandardScaler
 
     as_of = as_of or timezone.localdate()
-    decided = RenewalCase.objects.filter(stage__in=list(DECIDED_STAGES), due_date__lte=as_of).order_by("-due_date")
+    decided = RenewalCase.objects.filter(stage__in=DECIDED_STAGES, due_date__lte=as_of).order_by("-due_date")
     train_ids = list(decided.values_list("id", flat=True)[:MAX_TRAINING_CASES])
     frame = _case_frame(RenewalCase.objects.filter(id__in=train_ids)) if train_ids else pd.DataFrame()
     churned = (frame["stage"] != Stage.RENEWED).astype(int) if not frame.empty else pd.Series(dtype=int)
@@ -252,7 +252,7 @@ def churn_model_fit(*, as_of: dt.date | None = None) -> ChurnModelRun:
 def _score_open_cases(model, lines, features, coefficients) -> int:
     from renewals.services import cases_score_update
 
-    open_ids = RenewalCase.objects.filter(stage__in=list(OPEN_STAGES)).order_by("id").values_list("id", flat=True)
+    open_ids = RenewalCase.objects.open().order_by("id").values_list("id", flat=True)
     scored = 0
     last_id = 0
     while True:

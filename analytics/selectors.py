@@ -18,7 +18,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from customers.models import ComplaintCategory, Customer
-from renewals.models import DECIDED_STAGES, OPEN_STAGES, LineOfInsurance, LostReason, RenewalCase, Stage
+from renewals.models import CLOSED_STAGES, DECIDED_STAGES, OPEN_STAGES, LineOfInsurance, LostReason, RenewalCase, Stage
 
 from . import kpis, sources
 from .models import (
@@ -34,9 +34,7 @@ from .models import (
 from .params import Filters, Period, add_months, month_end, month_start
 
 HIGH_VALUE_SEGMENTS = (Customer.Segment.HIGH_VALUE.value, Customer.Segment.VIP.value)
-_OPEN = {s.value for s in OPEN_STAGES}
 _DIMENSION_COLUMNS = {"region": "region", "segment": "segment", "channel": "channel", "assignee": "assignee_id"}
-_DECIDED = {s.value for s in DECIDED_STAGES}
 
 
 # --------------------------------------------------------------------------- query plumbing
@@ -100,7 +98,7 @@ class CaseInputs:
         if stage != Stage.NOT_OFFERED:
             self.contacted += row["contacted"]
             self.quoted += row["quoted"]
-        if stage in _DECIDED:
+        if stage in DECIDED_STAGES:
             self.decided_expiring += row["expiring_premium"] or 0
         if stage == Stage.RENEWED:
             self.successor += row["successor_premium"] or 0
@@ -109,7 +107,7 @@ class CaseInputs:
 
     def figures(self) -> dict:
         renewed, lost, lapsed = (self.stages[s] for s in (Stage.RENEWED, Stage.LOST, Stage.LAPSED))
-        open_cases = sum(self.stages[s] for s in _OPEN)
+        open_cases = sum(self.stages[s] for s in OPEN_STAGES)
         cohort = kpis.cohort(renewed=renewed, lost=lost, lapsed=lapsed, open_cases=open_cases)
         decided = kpis.decided(renewed=renewed, lost=lost, lapsed=lapsed)
         return {
@@ -416,7 +414,7 @@ class RollupReader:
         months = window.months
         counts: dict = defaultdict(lambda: {"renewed": 0, "decided": 0})
         for row in self.case_rows:
-            if row["stage"] in _DECIDED:
+            if row["stage"] in DECIDED_STAGES:
                 counts[(row["month"], row["line_id"])]["decided"] += row["cases"]
                 if row["stage"] == Stage.RENEWED:
                     counts[(row["month"], row["line_id"])]["renewed"] += row["cases"]
@@ -605,7 +603,7 @@ def specialist_leaderboard(period: Period, filters: Filters) -> list[dict]:
     grouped = filters.with_breakdown("assignee")
     rows = (
         _rollup(CaseRollup, grouped, start=period.start, end=period.end)
-        .filter(assignee_id__isnull=False, stage__in=list(_DECIDED))
+        .filter(assignee_id__isnull=False, stage__in=DECIDED_STAGES)
         .values_list("assignee_id", "stage")
         .annotate(cases=Sum("cases"), expiring=Sum("expiring_premium"), successor=Sum("successor_premium"))
     )
@@ -626,7 +624,7 @@ def specialist_leaderboard(period: Period, filters: Filters) -> list[dict]:
         cycle[assignee_id][days] = n
     workload = dict(
         _rollup(CaseRollup, grouped)
-        .filter(assignee_id__isnull=False, stage__in=list(_OPEN))
+        .filter(assignee_id__isnull=False, stage__in=OPEN_STAGES)
         .values_list("assignee_id")
         .annotate(n=Sum("cases"))
     )
@@ -720,12 +718,12 @@ def drill_case_queryset(period: Period, filters: Filters, *, outcome: str, reaso
     queryset = sources.filter_rows(sources.case_rows(), filters).filter(
         _in_period("due_date", period, is_datetime=False)
     )
-    if outcome in ("renewed", "lost", "lapsed", "not_offered"):
+    if outcome in CLOSED_STAGES:
         queryset = queryset.filter(stage=outcome)
     elif outcome == "pending":
-        queryset = queryset.filter(stage__in=list(_OPEN))
+        queryset = queryset.filter(stage__in=OPEN_STAGES)
     elif outcome == "decided":
-        queryset = queryset.filter(stage__in=list(_DECIDED))
+        queryset = queryset.filter(stage__in=DECIDED_STAGES)
     elif outcome == "contacted":
         queryset = queryset.exclude(stage=Stage.NOT_OFFERED).filter(sources.REACHED_CONTACTED)
     elif outcome == "quoted":
@@ -768,4 +766,4 @@ def drill_complaints(period: Period, filters: Filters, *, category: str = "", af
 
 def open_cases_scored() -> int:
     """Open cases that carry a churn score (the model page)."""
-    return RenewalCase.objects.filter(stage__in=OPEN_STAGES, churn_risk__isnull=False).count()
+    return RenewalCase.objects.open().filter(churn_risk__isnull=False).count()

@@ -82,7 +82,7 @@ def _time_opening(report: Report) -> None:
 
 
 def _time_pages(report: Report) -> None:
-    open_values = [s.value for s in OPEN_STAGES]
+    open_values = list(OPEN_STAGES)
     busiest = (
         RenewalCase.objects.filter(stage__in=open_values, assignee__isnull=False)
         .values("assignee_id")

@@ -19,6 +19,7 @@ from customers.models import (
     SurveyInvitation,
     SurveyResponse,
 )
+from customers.phones import phone_digits
 
 # Used when a severity has no row in the SLA table (calendar days: acknowledge, resolve).
 DEFAULT_SLA_DAYS = {
@@ -29,11 +30,6 @@ DEFAULT_SLA_DAYS = {
 SEARCH_LIMIT = 10
 QUEUE_PAGE_SIZE = 50
 _PHONE_CHARS = re.compile(r"^[\d\s+()\-./]+$")
-
-
-def phone_digits(phone: str) -> str:
-    """Only the digits of a phone number: "+86 138-0013 8000" -> "8613800138000"."""
-    return "".join(ch for ch in phone or "" if ch.isdigit())
 
 
 def voice_settings() -> CustomerVoiceSettings:

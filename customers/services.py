@@ -27,7 +27,8 @@ from customers.models import (
     SurveyInvitation,
     SurveyResponse,
 )
-from customers.selectors import phone_digits, sla_days
+from customers.phones import phone_digits
+from customers.selectors import sla_days
 
 # Complaints escalated per transaction by the periodic job: ids + one event row each, a few
 # hundred KB at most, and row locks held only for one short batch.

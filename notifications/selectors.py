@@ -14,7 +14,6 @@ from notifications.models import Channel, MessageTemplate, NoticeProof, Outbound
 from renewals.models import OPEN_STAGES, LineOfInsurance, RenewalCase
 
 M = OutboundMessage
-OPEN_STAGE_VALUES = [s.value for s in OPEN_STAGES]
 WATCH_DAYS = 3
 PAGE_SIZE = 50
 CASE_LOG_LIMIT = 100
@@ -54,7 +53,7 @@ def call_tasks_due(
             whose,
             channel=Channel.CALL,
             status=M.Status.SCHEDULED,
-            case__stage__in=OPEN_STAGE_VALUES,
+            case__stage__in=OPEN_STAGES,
             due_date__lte=today,
         )
         .select_related("case__policy", "customer", "step", "line")
@@ -90,7 +89,7 @@ def notice_watchlist(*, today: dt.date | None = None, limit: int = PAGE_SIZE, af
         )
     notice = M.objects.filter(case_id=OuterRef("pk"), is_notice=True).order_by("-id")
     queryset = (
-        RenewalCase.objects.filter(window, stage__in=OPEN_STAGE_VALUES)
+        RenewalCase.objects.filter(window, stage__in=OPEN_STAGES)
         .exclude(Exists(NoticeProof.objects.filter(case_id=OuterRef("pk"))))
         .annotate(
             notice_status=Subquery(notice.values("status")[:1]),
@@ -106,7 +105,7 @@ def notice_watchlist(*, today: dt.date | None = None, limit: int = PAGE_SIZE, af
     cases = list(queryset[: limit + 1])
     rows = []
     for case in cases[:limit]:
-        deadline = case.due_date - dt.timedelta(days=case.line.notice_lead_days)
+        deadline = case.notice_deadline
         rows.append(
             WatchRow(
                 case=case,

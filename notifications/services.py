@@ -43,7 +43,6 @@ S = OutboundMessage.Status
 # A non-notice step is still planned this many days after its date (planning outages, late opens);
 # older steps are left out rather than sent all at once. Notices are planned until expiry.
 STALE_DAYS = 3
-OPEN_STAGE_VALUES = tuple(s.value for s in OPEN_STAGES)
 # The planning run's sweep looks at cases closed this many days back (see _skip_rows_of_closed_cases).
 SWEEP_DAYS = 7
 MESSAGE_CHANNELS = (Channel.EMAIL.value, Channel.SMS.value)
@@ -69,7 +68,7 @@ def _plan_step_sql(channel: str) -> str:
     """One step's INSERT … SELECT (the SQLite demo; PostgreSQL plans all steps in one statement)."""
     consent, address = _CHANNEL_COLUMNS[channel]
     step_date = "date(c.due_date, %(offset_modifier)s)"
-    stages = ", ".join(f"'{stage}'" for stage in OPEN_STAGE_VALUES)
+    stages = ", ".join(f"'{stage}'" for stage in OPEN_STAGES)
     reason = (
         f"CASE WHEN NOT cu.{consent} THEN 'opted_out' "
         f"WHEN COALESCE(cu.{address}, '') = '' THEN 'no_address' ELSE '' END"
@@ -109,7 +108,7 @@ _INSERT_COLUMNS = """
 def _plan_all_steps_sql_postgres(step_count: int) -> str:
     """One INSERT … SELECT for every step window at once (PostgreSQL): one pass over the open
     cases and one hash of the customers, instead of one per step."""
-    stages = ", ".join(f"'{stage}'" for stage in OPEN_STAGE_VALUES)
+    stages = ", ".join(f"'{stage}'" for stage in OPEN_STAGES)
     windows = ", ".join(
         ["(%s::bigint, %s::bigint, %s::varchar, %s::boolean, %s::int, %s::date, %s::date)"] * step_count
     )
@@ -204,7 +203,7 @@ def _skip_rows_of_closed_cases(*, now: dt.datetime) -> int:
     receiver): unsent reminders of cases closed in the last SWEEP_DAYS are skipped. Bounded by the
     closed_at index, so it stays cheap however large the outbox grows."""
     recently_closed = RenewalCase.objects.filter(closed_at__gte=now - dt.timedelta(days=SWEEP_DAYS)).exclude(
-        stage__in=OPEN_STAGE_VALUES
+        stage__in=OPEN_STAGES
     )
     return M.objects.filter(kind=M.Kind.REMINDER, status=S.SCHEDULED, case__in=recently_closed.values("id")).update(
         status=S.SKIPPED, skip_reason=M.SkipReason.CASE_CLOSED, updated_at=now
@@ -469,7 +468,7 @@ def message_dispatch(
         # Claimed again and again without an answer (a worker dying mid-send each time).
         return message_record_failure(**owned, error="no answer after the last attempt", temporary=False, now=now)
     customer = message.customer
-    if message.kind == M.Kind.REMINDER and message.case.stage not in OPEN_STAGE_VALUES:
+    if message.kind == M.Kind.REMINDER and message.case.stage not in OPEN_STAGES:
         message_skip(**owned, reason=M.SkipReason.CASE_CLOSED)
         return "skipped"
     if not customer.consents_to(message.channel if message.channel != "call" else "phone"):
@@ -672,7 +671,7 @@ def message_record_sent(
             channel=message.channel,
             address=address,
             content_hash=message.content_hash,
-            deadline=case_due - dt.timedelta(days=message.line.notice_lead_days),
+            deadline=message.line.notice_deadline(case_due),
         )
     _record_case_event(
         case_id=message.case_id,
@@ -766,7 +765,7 @@ def notice_send_now(*, case_id: int, actor) -> OutboundMessage:
     """Make the case's statutory notice due now (planning it if it is not planned yet); the
     caller enqueues ``notifications.tasks.send_message`` after commit."""
     case = RenewalCase.objects.select_for_update().select_related("customer").get(pk=case_id)
-    if case.stage not in OPEN_STAGE_VALUES:
+    if case.stage not in OPEN_STAGES:
         raise ApplicationError(_("The case is closed."), code="already_closed")
     step = ReminderStep.objects.filter(line_id=case.line_id, is_notice=True).first()
     if step is None:

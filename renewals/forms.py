@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from renewals.models import LineOfInsurance, LostReason, Referral, Stage
+from renewals.models import OPEN_STAGES, LineOfInsurance, LostReason, Referral
 from renewals.services import CONTACT_CHANNELS
 
 CONTACT_CHANNEL_LABELS = {
@@ -37,9 +37,7 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args, lines=(), specialists=(), is_manager=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["stage"].choices = [("", _("All open stages"))] + [
-            (s.value, s.label) for s in (Stage.OPEN, Stage.CONTACTED, Stage.QUOTED)
-        ]
+        self.fields["stage"].choices = [("", _("All open stages"))] + [(s.value, s.label) for s in OPEN_STAGES]
         self.fields["line"].choices = [("", _("All lines"))] + [(line.code, line.display_name) for line in lines]
         if is_manager:
             self.fields["assignee"].choices = [("", _("Everyone")), ("none", _("Unassigned"))] + [

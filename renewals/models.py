@@ -1,3 +1,4 @@
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -41,6 +42,10 @@ class LineOfInsurance(LocalizedNameMixin):
             ),
             models.CheckConstraint(condition=Q(term_months__gte=1), name="line_term_positive"),
         ]
+
+    def notice_deadline(self, due_date: dt.date) -> dt.date:
+        """The last day a renewal notice for a policy expiring on ``due_date`` may go out."""
+        return due_date - dt.timedelta(days=self.notice_lead_days)
 
 
 class LostReason(LocalizedNameMixin):
@@ -125,10 +130,17 @@ class Stage(models.TextChoices):
     NOT_OFFERED = "not_offered", _("Not offered")
 
 
+# The one definition of "open" (a case still being worked) used by every app: the stages are
+# ``str`` values, so they serve ORM filters and raw SQL alike.
 OPEN_STAGES = (Stage.OPEN, Stage.CONTACTED, Stage.QUOTED)
 CLOSED_STAGES = (Stage.RENEWED, Stage.LOST, Stage.LAPSED, Stage.NOT_OFFERED)
 DECIDED_STAGES = (Stage.RENEWED, Stage.LOST, Stage.LAPSED)
-_OPEN_STAGE_VALUES = [s.value for s in OPEN_STAGES]
+
+
+class RenewalCaseQuerySet(models.QuerySet):
+    def open(self):
+        """Cases still being worked (``OPEN_STAGES``); the partial indexes of the queues match this."""
+        return self.filter(stage__in=OPEN_STAGES)
 
 
 class RenewalCase(models.Model):
@@ -192,6 +204,8 @@ class RenewalCase(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
 
+    objects = RenewalCaseQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("renewal case")
         verbose_name_plural = _("renewal cases")
@@ -215,22 +229,20 @@ class RenewalCase(models.Model):
                 F("assignee"),
                 F("priority").desc(),
                 F("due_date"),
-                condition=Q(stage__in=_OPEN_STAGE_VALUES),
+                condition=Q(stage__in=OPEN_STAGES),
                 name="case_queue_idx",
             ),
             # Counts per stage of one specialist's open queue (index-only).
-            models.Index(
-                fields=["assignee", "stage"], condition=Q(stage__in=_OPEN_STAGE_VALUES), name="case_queue_stage_idx"
-            ),
+            models.Index(fields=["assignee", "stage"], condition=Q(stage__in=OPEN_STAGES), name="case_queue_stage_idx"),
             # Team queue (managers): every open case in priority order.
             models.Index(
                 F("priority").desc(),
                 F("due_date"),
-                condition=Q(stage__in=_OPEN_STAGE_VALUES),
+                condition=Q(stage__in=OPEN_STAGES),
                 name="case_open_priority_idx",
             ),
             # Managers' queue and the lapse scan: open cases by due date.
-            models.Index(fields=["due_date"], condition=Q(stage__in=_OPEN_STAGE_VALUES), name="case_open_due_idx"),
+            models.Index(fields=["due_date"], condition=Q(stage__in=OPEN_STAGES), name="case_open_due_idx"),
             # Cohorts: cases by expiry date.
             models.Index(fields=["due_date", "line"], name="case_due_line_idx"),
             models.Index(fields=["closed_at"], name="case_closed_idx"),
@@ -242,6 +254,11 @@ class RenewalCase(models.Model):
     @property
     def is_open(self) -> bool:
         return self.stage in OPEN_STAGES
+
+    @property
+    def notice_deadline(self) -> dt.date:
+        """The last day the statutory renewal notice may go out (DESIGN §2)."""
+        return self.line.notice_deadline(self.due_date)
 
 
 class Quote(models.Model):

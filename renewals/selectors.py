@@ -8,7 +8,6 @@ from django.db.models import Count, Q, Sum
 from core.roles import Role, has_role
 from renewals import pricing
 from renewals.models import (
-    OPEN_STAGES,
     ClaimsFactor,
     DiscountAuthority,
     LoyaltyFactor,
@@ -112,12 +111,6 @@ def quote_preview(*, case: RenewalCase, discount_percent, actor=None, tenure_yea
     return answer
 
 
-def open_cases_q() -> Q:
-    from renewals.models import OPEN_STAGES
-
-    return Q(stage__in=[s.value for s in OPEN_STAGES])
-
-
 # ---------------------------------------------------------------------------------------------
 # Queue, case page, customer page: a fixed number of queries each, whatever the book's size.
 # ---------------------------------------------------------------------------------------------
@@ -131,7 +124,8 @@ def specialists_with_workload() -> list[dict]:
     profiles = {p.user_id: p for p in SpecialistProfile.objects.prefetch_related("lines")}
     loads = {
         row["assignee_id"]: row
-        for row in RenewalCase.objects.filter(assignee__in=specialists, stage__in=[s.value for s in OPEN_STAGES])
+        for row in RenewalCase.objects.open()
+        .filter(assignee__in=specialists)
         .values("assignee_id")
         .annotate(n=Count("id"), premium=Sum("expiring_premium"))
         .order_by()
@@ -168,9 +162,7 @@ def specialists_list():
 
 def _queue_owner(*, user, filters: dict):
     """Open cases of the queue's owner: the specialist, or for managers everyone / one assignee."""
-    from renewals.models import OPEN_STAGES
-
-    qs = RenewalCase.objects.filter(stage__in=[s.value for s in OPEN_STAGES])
+    qs = RenewalCase.objects.open()
     if not has_role(user, Role.MANAGER):
         return qs.filter(assignee=user)
     assignee = filters.get("assignee")

@@ -28,7 +28,6 @@ from core.roles import Role, has_role
 from customers.models import Complaint, Customer
 from renewals import selectors, signals
 from renewals.models import (
-    OPEN_STAGES,
     CaseEvent,
     ClaimsFactor,
     DiscountAuthority,
@@ -63,7 +62,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 # A manager may reopen these; a renewed case has a successor policy and stays closed.
 REOPENABLE = frozenset({Stage.LOST, Stage.LAPSED, Stage.NOT_OFFERED})
-OPEN_STAGE_VALUES = [s.value for s in OPEN_STAGES]
 
 CONTACT_CHANNELS = ("phone", "email", "visit", "message")
 REFERRAL_TARGETS = ("underwriting", "claims")
@@ -246,7 +244,8 @@ def _available_specialists(exclude_ids=()) -> list[dict]:
 
 def _open_loads(user_ids: list[int]) -> dict[int, Decimal]:
     rows = (
-        RenewalCase.objects.filter(stage__in=OPEN_STAGE_VALUES, assignee_id__in=user_ids)
+        RenewalCase.objects.open()
+        .filter(assignee_id__in=user_ids)
         .values("assignee_id")
         .annotate(total=Sum("expiring_premium"))
     )
@@ -512,7 +511,8 @@ def cases_lapse_due(*, on_date: dt.date) -> int:
     while True:
         with transaction.atomic():
             cases = list(
-                RenewalCase.objects.filter(past_grace, stage__in=OPEN_STAGE_VALUES)
+                RenewalCase.objects.open()
+                .filter(past_grace)
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by("due_date", "pk")[:LAPSE_BATCH]
             )
@@ -520,7 +520,7 @@ def cases_lapse_due(*, on_date: dt.date) -> int:
                 break
             now = timezone.now()
             ids = [c.pk for c in cases]
-            RenewalCase.objects.filter(pk__in=ids, stage__in=OPEN_STAGE_VALUES).update(
+            RenewalCase.objects.open().filter(pk__in=ids).update(
                 stage=Stage.LAPSED,
                 closed_at=now,
                 closed_by=None,
@@ -583,7 +583,8 @@ def cases_reassign(*, case_ids: list[int], assignee_id: int, actor) -> int:
     _ensure_manager(actor)
     assignee = _specialist_or_error(assignee_id)
     ids = list(
-        RenewalCase.objects.filter(pk__in=list(case_ids), stage__in=OPEN_STAGE_VALUES)
+        RenewalCase.objects.open()
+        .filter(pk__in=list(case_ids))
         .exclude(assignee_id=assignee.pk)
         .values_list("pk", flat=True)
     )
@@ -606,9 +607,7 @@ def cases_reassign(*, case_ids: list[int], assignee_id: int, actor) -> int:
 def specialist_cases_handover(*, from_user_id: int, actor) -> int:
     """Give every open case of one (typically away) specialist to the least-loaded others."""
     _ensure_manager(actor)
-    ids = list(
-        RenewalCase.objects.filter(assignee_id=from_user_id, stage__in=OPEN_STAGE_VALUES).values_list("pk", flat=True)
-    )
+    ids = list(RenewalCase.objects.open().filter(assignee_id=from_user_id).values_list("pk", flat=True))
     if not ids:
         return 0
     assignment = _distribute(_case_rows_for_assignment(ids), _available_specialists(exclude_ids=[from_user_id]))
@@ -1041,11 +1040,7 @@ def cases_score_update(*, scores: dict[int, tuple[int, list[str]]]) -> int:
 def _complaint_cases(complaint) -> list[int]:
     if complaint.case_id:
         return [complaint.case_id]
-    return list(
-        RenewalCase.objects.filter(customer_id=complaint.customer_id, stage__in=OPEN_STAGE_VALUES).values_list(
-            "pk", flat=True
-        )
-    )
+    return list(RenewalCase.objects.open().filter(customer_id=complaint.customer_id).values_list("pk", flat=True))
 
 
 @transaction.atomic
@@ -1058,10 +1053,10 @@ def cases_note_complaint(*, complaint, old_status: str | None = None, actor=None
     customer_has_open = Complaint.objects.filter(
         customer_id=complaint.customer_id, status__in=[s.value for s in Complaint.OPEN_STATUSES]
     ).exists()
-    RenewalCase.objects.filter(pk__in=case_ids, stage__in=OPEN_STAGE_VALUES).exclude(
+    RenewalCase.objects.open().filter(pk__in=case_ids).exclude(has_open_complaint=customer_has_open).update(
         has_open_complaint=customer_has_open
-    ).update(has_open_complaint=customer_has_open)
-    RenewalCase.objects.filter(pk__in=case_ids, stage__in=OPEN_STAGE_VALUES).update(priority=_priority_expression())
+    )
+    RenewalCase.objects.open().filter(pk__in=case_ids).update(priority=_priority_expression())
     payload = {
         "complaint_id": complaint.pk,
         "category": getattr(complaint.category, "code", ""),

@@ -1,6 +1,5 @@
 """Specialist and manager screens. Thin: parse input, call one service or selector, render."""
 
-import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
@@ -18,6 +17,7 @@ from core.roles import Role, has_role, role_required
 from customers.models import Customer
 from renewals import forms, selectors, services
 from renewals.models import (
+    OPEN_STAGES,
     ClaimsFactor,
     DiscountAuthority,
     LineOfInsurance,
@@ -27,7 +27,6 @@ from renewals.models import (
     Referral,
     RenewalCase,
     SettingsChange,
-    Stage,
 )
 
 S, M, P = Role.SPECIALIST.value, Role.MANAGER.value, Role.SUPPORT.value
@@ -54,9 +53,7 @@ def queue(request):
         page = 1
     result = selectors.queue_page(user=request.user, filters=filters, today=timezone.localdate(), page=page)
     query = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
-    stages = [
-        (s.value, s.label, result["stage_counts"].get(s.value, 0)) for s in (Stage.OPEN, Stage.CONTACTED, Stage.QUOTED)
-    ]
+    stages = [(s.value, s.label, result["stage_counts"].get(s.value, 0)) for s in OPEN_STAGES]
     # Plain (value, label) lists rendered by hand: widget templates cost more than the rows.
     select_filters = [
         (name, form.fields[name].label, [(str(v), t) for v, t in form.fields[name].choices])
@@ -134,7 +131,7 @@ def case_page(request, pk: int):
         preview = selectors.quote_preview(
             case=case, discount_percent=discount, actor=request.user, tenure_years=len(chain)
         )
-    notice_deadline = case.due_date - dt.timedelta(days=case.line.notice_lead_days)
+    notice_deadline = case.notice_deadline
     context = {
         "case": case,
         "customer": case.customer,
