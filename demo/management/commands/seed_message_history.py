@@ -1,11 +1,11 @@
-"""`manage.py seed_message_history [--date]`: demo only, see notifications/demo.py."""
+"""`manage.py seed_message_history [--date]`: demo only, see demo/history.py."""
 
 import datetime as dt
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from notifications.demo import history_backfill
+from demo.history import history_backfill, history_summary
 
 
 class Command(BaseCommand):
@@ -16,5 +16,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         totals = history_backfill(today=options["date"] or timezone.localdate())
-        summary = ", ".join(f"{count:,} {outcome}" for outcome, count in sorted(totals.items())) or "nothing"
-        self.stdout.write(f"message history: {summary}")
+        self.stdout.write(history_summary(totals))

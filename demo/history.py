@@ -1,7 +1,7 @@
 """Demo history: the reminders a team that had been running for months would already have sent.
 
-Used by ``manage.py seed_message_history`` (which ``seed_demo`` runs) so the demo's message logs,
-timelines and compliance watchlist look like a working desk. It replays the real pipeline day by
+Used by ``manage.py seed_message_history`` (and by ``seed_demo`` after the book) so the demo's
+message logs, timelines and compliance watchlist look like a working desk. It replays the real pipeline day by
 day: the daily planning run, then dispatch at mid-morning through a silent backend that records
 what a provider would answer. Nothing here runs in production.
 """
@@ -15,7 +15,6 @@ from notifications.backends import Backends
 from notifications.models import Channel, OutboundMessage
 from notifications.services import call_task_complete, message_claim_one, message_dispatch, reminders_plan
 
-M = OutboundMessage
 HISTORY_DAYS = 120  # longer than every line's renewal window
 NOTICES_MISSED_SHARE = 0.01  # a few notices slipped through, so the watchlist has work
 CALLS_DONE_SHARE = 0.85
@@ -42,8 +41,10 @@ def history_backfill(*, today: dt.date, days: int = HISTORY_DAYS, seed: int = 1)
         planning_run = timezone.make_aware(dt.datetime.combine(day, dt.time(1, 0)), zone)
         mid_morning = timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0)), zone)
         reminders_plan(on_date=day, now=planning_run, catch_up_days=0)
-        due = M.objects.filter(
-            status=M.Status.SCHEDULED, kind=M.Kind.REMINDER, next_attempt_at__lte=mid_morning
+        due = OutboundMessage.objects.filter(
+            status=OutboundMessage.Status.SCHEDULED,
+            kind=OutboundMessage.Kind.REMINDER,
+            next_attempt_at__lte=mid_morning,
         ).select_related("case")
         sent_today: set[int] = set()
         for message in due.order_by("-is_notice", "id"):
@@ -63,3 +64,9 @@ def history_backfill(*, today: dt.date, days: int = HISTORY_DAYS, seed: int = 1)
             )
             totals[outcome] = totals.get(outcome, 0) + 1
     return totals
+
+
+def history_summary(totals: dict[str, int]) -> str:
+    """The command's one line: "message history: 8 calls done, 112 sent"."""
+    summary = ", ".join(f"{count:,} {outcome}" for outcome, count in sorted(totals.items())) or "nothing"
+    return f"message history: {summary}"

@@ -1,16 +1,22 @@
-"""`manage.py seed_demo`: a realistic, deterministic demo book (see renewals/demo.py)."""
+"""`manage.py seed_demo`: a realistic, deterministic demo book (see the demo package)."""
 
 import datetime as dt
 import time
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from analytics.churn import churn_model_fit
+from analytics.services import rollups_refresh
 from customers.models import Customer
-from renewals import demo
+from demo import services
+from demo.history import history_backfill, history_summary
+from demo.selectors import demo_users_exist
+from notifications.services import reminders_plan
 
-# Jobs that derive figures from the seeded book (reminders, rollups, churn scores); each is
-# owned by its app and optional here: a missing or failing one is reported, not fatal.
+# Jobs that derive figures from the seeded book (reminders, rollups, churn scores), named after the
+# command that runs each on its own; each is owned by its app and optional here: a failing one is
+# reported, not fatal.
 DERIVED_COMMANDS = ["seed_message_history", "plan_reminders", "refresh_rollups", "fit_churn_model"]
 
 
@@ -29,18 +35,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        if options["once"] and demo.demo_users_exist():
+        if options["once"] and demo_users_exist():
             self.stdout.write("Demo data already seeded; nothing to do.")
             return
         if options["customers"] < 1 or options["policies"] < 1:
             raise CommandError("--customers and --policies must be at least 1.")
         if options["reset"]:
             started = time.perf_counter()
-            demo.domain_reset()
+            services.domain_reset()
             self.stdout.write(f"reset domain tables in {time.perf_counter() - started:.1f} s")
         elif Customer.objects.exists():
             raise CommandError("The database already holds customers; use --reset to replace them.")
-        report = demo.seed(
+        report = services.seed(
             customers=options["customers"],
             policies=options["policies"],
             seed=options["seed"],
@@ -51,12 +57,37 @@ class Command(BaseCommand):
         if not options["skip_derived"]:
             self._derived(options["date"])
 
-    def _derived(self, date):
-        for name in DERIVED_COMMANDS:
-            args = ["--date", date.isoformat()] if date else []
+    def _derived(self, date: dt.date | None) -> None:
+        jobs = [self._message_history, self._plan_reminders, self._refresh_rollups, self._fit_churn_model]
+        for name, job in zip(DERIVED_COMMANDS, jobs, strict=True):
             try:
-                call_command(name, *args, stdout=self.stdout, stderr=self.stderr)
-            except CommandError as exc:
-                self.stderr.write(f"skipped {name}: {exc}")
+                job(date)
             except Exception as exc:  # another app's job failing must not lose the seeded book
                 self.stderr.write(f"{name} failed: {type(exc).__name__}: {exc}")
+
+    # Each job prints what its own command prints, so the output reads the same either way.
+    def _message_history(self, date: dt.date | None) -> None:
+        self.stdout.write(history_summary(history_backfill(today=date or timezone.localdate())))
+
+    def _plan_reminders(self, date: dt.date | None) -> None:
+        on_date = date or timezone.localdate()
+        planned = reminders_plan(on_date=on_date)
+        self.stdout.write(f"planned {planned} message(s) for {on_date.isoformat()}")
+
+    def _refresh_rollups(self, date: dt.date | None) -> None:
+        result = rollups_refresh(full=True)  # rollups are not date-driven
+        if result.skipped:
+            self.stdout.write("Another refresh is running; nothing done.")
+        elif result.rebuilt:
+            self.stdout.write(self.style.SUCCESS("Rollups rebuilt."))
+        else:
+            self.stdout.write(self.style.SUCCESS(f"Rollups refreshed ({result.months} months)."))
+
+    def _fit_churn_model(self, date: dt.date | None) -> None:
+        run = churn_model_fit(as_of=date)
+        if run.status == run.Status.FITTED:
+            self.stdout.write(
+                self.style.SUCCESS(f"Fitted on {run.train_cases} cases, AUC {run.auc:.3f}; scored {run.scored_cases}.")
+            )
+        else:
+            self.stdout.write(self.style.WARNING(run.message))

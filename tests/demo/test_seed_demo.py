@@ -215,8 +215,8 @@ def test_demo_message_history_reads_like_a_running_desk(db):
 
     from django.core.management import call_command
 
+    from demo import services as demo
     from notifications.models import NoticeProof, OutboundMessage
-    from renewals import demo
     from renewals.models import CaseEvent
 
     today = dt.date(2026, 11, 26)
