@@ -15,7 +15,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("renewal_desk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-app.autodiscover_tasks(related_name="import_tasks")  # renewals/import_tasks.py (bulk import jobs)
+app.autodiscover_tasks(["renewals.imports"])  # renewals/imports/tasks.py (bulk import jobs)
 
 BEAT_SCHEDULE = {
     # Open a case for every policy whose line's renewal window opened today.

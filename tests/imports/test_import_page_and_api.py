@@ -3,7 +3,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from renewals import import_tasks
+from renewals.imports import jobs, tasks
 from renewals.models import Policy
 from tests.imports.helpers import csv_bytes, row, xlsx_bytes
 
@@ -44,7 +44,7 @@ def test_upload_queues_a_job_then_the_worker_imports_and_the_page_shows_the_resu
     client_for, manager, django_capture_on_commit_callbacks, monkeypatch
 ):
     queued = []
-    monkeypatch.setattr(import_tasks.import_policies_job, "delay", lambda job_id: queued.append(job_id))
+    monkeypatch.setattr(tasks.import_policies_job, "delay", lambda job_id: queued.append(job_id))
     client = client_for(manager)
     data = csv_bytes([row(), row(policy_number="P-0002", email="bad")])
 
@@ -57,7 +57,7 @@ def test_upload_queues_a_job_then_the_worker_imports_and_the_page_shows_the_resu
     waiting = client.get(f"/imports/{job_id}/", HTTP_HX_REQUEST="true").content.decode()
     assert 'hx-trigger="every 1s"' in waiting
 
-    import_tasks.import_policies_job(job_id)  # what the worker runs
+    tasks.import_policies_job(job_id)  # what the worker runs
 
     page = client.get(f"/imports/{job_id}/", HTTP_HX_REQUEST="true").content.decode()
     assert "every 1s" not in page  # polling stops when done
@@ -71,22 +71,22 @@ def test_upload_queues_a_job_then_the_worker_imports_and_the_page_shows_the_resu
 
 def test_a_dry_run_upload_saves_nothing(client_for, manager, monkeypatch, django_capture_on_commit_callbacks):
     queued = []
-    monkeypatch.setattr(import_tasks.import_policies_job, "delay", lambda job_id: queued.append(job_id))
+    monkeypatch.setattr(tasks.import_policies_job, "delay", lambda job_id: queued.append(job_id))
     with django_capture_on_commit_callbacks(execute=True):
         client_for(manager).post("/imports/", {"file": upload("book.csv", csv_bytes([row()])), "dry_run": "on"})
 
-    import_tasks.import_policies_job(queued[0])
+    tasks.import_policies_job(queued[0])
 
-    assert import_tasks.read_status(queued[0])["result"]["policies"]["created"] == 1
+    assert jobs.read_status(queued[0])["result"]["policies"]["created"] == 1
     assert not Policy.objects.exists()
 
 
 def test_a_file_missing_columns_fails_the_job_with_the_columns_named(manager):
-    job_id = import_tasks.job_create(upload=upload("x.csv", b"policy_number\nP1\n"), user=manager, dry_run=False)
+    job_id = jobs.job_create(upload=upload("x.csv", b"policy_number\nP1\n"), user=manager, dry_run=False)
 
-    import_tasks.import_policies_job(job_id)
+    tasks.import_policies_job(job_id)
 
-    status = import_tasks.read_status(job_id)
+    status = jobs.read_status(job_id)
     assert status["state"] == "failed"
     assert status["message"].startswith("Missing required columns: customer_ref, customer_name")
 
@@ -98,7 +98,7 @@ def test_upload_refuses_other_file_types(client_for, manager):
 
 
 def test_job_pages_are_for_managers_only(client_for, manager, specialist):
-    job_id = import_tasks.job_create(upload=upload("x.csv", b"a\n"), user=manager, dry_run=False)
+    job_id = jobs.job_create(upload=upload("x.csv", b"a\n"), user=manager, dry_run=False)
     assert client_for(specialist).get(f"/imports/{job_id}/").status_code == 403
     assert client_for(specialist).get(f"/imports/{job_id}/errors.csv").status_code == 403
 

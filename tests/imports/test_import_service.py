@@ -6,7 +6,7 @@ import pytest
 
 from customers.models import Customer
 from renewals import imports
-from renewals.imports import ImportFileError, RowError, policies_import
+from renewals.imports import ImportFileError, RowError, apply_set_based, policies_import
 from renewals.models import Policy
 from tests.customers.factories import CustomerFactory
 from tests.imports.helpers import csv_bytes, row, xlsx_bytes
@@ -247,7 +247,7 @@ def test_a_crash_mid_file_leaves_nothing_half_written(monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(imports, "_upsert_policies", explode)
+    monkeypatch.setattr(apply_set_based, "_upsert_policies", explode)
 
     with pytest.raises(RuntimeError):
         run(csv_bytes([row()]))

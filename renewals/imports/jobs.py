@@ -1,8 +1,6 @@
-"""The upload page's import runs here, in a Celery worker; progress goes to the job's status file.
-
-A job is a folder ``MEDIA_ROOT/imports/<job id>/`` holding the uploaded file, ``status.json``
-(read by the page's htmx poll) and ``errors.csv``. Files, not the cache: the demo runs without
-Redis, and the web process must read what the worker wrote.
+"""Import jobs of the upload page: a job is a folder ``MEDIA_ROOT/imports/<job id>/`` holding the
+uploaded file, ``status.json`` (read by the page's htmx poll) and ``errors.csv``. Files, not the
+cache: the demo runs without Redis, and the web process must read what the worker wrote.
 """
 
 import json
@@ -12,16 +10,22 @@ import re
 import uuid
 from pathlib import Path
 
-from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
 from core.errors import ApplicationError
-from renewals.imports import errors_csv, policies_import, safe_filename
+from renewals.imports.results import errors_csv
+from renewals.imports.services import policies_import
 
 logger = logging.getLogger(__name__)
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 SHOWN_ERRORS = 500  # rows of errors kept in status.json for the page; the CSV has them all
+
+
+def safe_filename(name: str) -> str:
+    """An uploaded file's name reduced to safe characters (the extension decides the reader)."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name)[:80]
+    return stem or "upload.csv"
 
 
 def jobs_root() -> Path:
@@ -82,11 +86,15 @@ def recent_jobs(limit: int = 10) -> list[dict]:
     return [s for s in (read_status(p.name) for p in folders[:limit]) if s]
 
 
-@shared_task(name="renewals.import_tasks.import_policies_job", time_limit=30 * 60, soft_time_limit=29 * 60)
-def import_policies_job(job_id: str) -> None:
+def job_run(job_id: str) -> None:
+    """Import a queued job's file, writing its progress and then its result to the job's folder.
+
+    A job that is gone or already finished (a redelivered message) is left alone; an unexpected
+    error marks the job failed and is raised again for the worker's log.
+    """
     status = read_status(job_id)
     if status is None or status.get("state") not in ("queued", "running"):
-        return  # gone, or already finished (a redelivered message)
+        return
     source = job_dir(job_id) / status["file"]
     last = {"percent": -1}
 

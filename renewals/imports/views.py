@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.roles import Role, role_required
-from renewals import import_tasks
+from renewals.imports import jobs, tasks
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
 
@@ -37,16 +37,16 @@ class UploadForm(forms.Form):
 def upload(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job_id = import_tasks.job_create(
+        job_id = jobs.job_create(
             upload=form.cleaned_data["file"], user=request.user, dry_run=form.cleaned_data["dry_run"]
         )
-        transaction.on_commit(lambda: import_tasks.import_policies_job.delay(job_id))
+        transaction.on_commit(lambda: tasks.import_policies_job.delay(job_id))
         return redirect("import-job", job_id=job_id)
-    return render(request, "imports/upload.html", {"form": form, "jobs": import_tasks.recent_jobs()})
+    return render(request, "imports/upload.html", {"form": form, "jobs": jobs.recent_jobs()})
 
 
 def _status_or_404(job_id: str) -> dict:
-    status = import_tasks.read_status(job_id)
+    status = jobs.read_status(job_id)
     if status is None:
         raise Http404
     return status
@@ -64,7 +64,7 @@ def job(request, job_id):
 @require_GET
 def job_errors(request, job_id):
     _status_or_404(job_id)
-    path = import_tasks.job_dir(job_id) / "errors.csv"
+    path = jobs.job_dir(job_id) / "errors.csv"
     if not path.exists():
         raise Http404
     response = HttpResponse(path.read_bytes(), content_type="text/csv; charset=utf-8")
