@@ -5,7 +5,7 @@ from django.core import signing
 
 SURVEY_SALT = "customers.survey-link"
 # A survey link stays valid this long after it was made (when the invitation message is built).
-SURVEY_LINK_MAX_AGE_DAYS = getattr(settings, "SURVEY_LINK_MAX_AGE_DAYS", 30)
+SURVEY_LINK_MAX_AGE_DAYS = settings.SURVEY_LINK_MAX_AGE_DAYS
 
 
 def survey_token(invitation) -> str:

@@ -5,8 +5,6 @@ from notifications.models import Channel, OutboundMessage
 from notifications.rendering import MAX_TEMPLATE_LENGTH
 from renewals.models import LineOfInsurance
 
-M = OutboundMessage
-
 
 class ReminderStepForm(forms.Form):
     offset_days = forms.IntegerField(
@@ -44,7 +42,7 @@ class MessageFilterForm(forms.Form):
         label=_("Status"),
         required=False,
         widget=forms.Select(attrs=_SELECT),
-        choices=[("", _("All statuses"))] + M.Status.choices,
+        choices=[("", _("All statuses"))] + OutboundMessage.Status.choices,
     )
     channel = forms.ChoiceField(
         label=_("Channel"),
@@ -58,7 +56,7 @@ class MessageFilterForm(forms.Form):
         required=False,
         widget=forms.Select(attrs=_SELECT),
         choices=[("", _("Any reason"))]
-        + M.SkipReason.choices
-        + M.DeferReason.choices
+        + OutboundMessage.SkipReason.choices
+        + OutboundMessage.DeferReason.choices
         + [("error", _("Send failed")), ("undelivered", _("Not delivered"))],
     )

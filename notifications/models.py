@@ -13,6 +13,10 @@ class Channel(models.TextChoices):
     CALL = "call", _("Call task")
 
 
+# The channels the outbox sends itself; a call step is a to-do for the specialist.
+MESSAGE_CHANNELS = (Channel.EMAIL, Channel.SMS)
+
+
 class Language(models.TextChoices):
     EN = "en", _("English")
     ZH_HANS = "zh-hans", _("Simplified Chinese")

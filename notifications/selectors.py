@@ -13,7 +13,6 @@ from django.utils import timezone
 from notifications.models import Channel, MessageTemplate, NoticeProof, OutboundMessage, ReminderStep
 from renewals.models import OPEN_STAGES, LineOfInsurance, RenewalCase
 
-M = OutboundMessage
 WATCH_DAYS = 3
 PAGE_SIZE = 50
 CASE_LOG_LIMIT = 100
@@ -24,7 +23,9 @@ def _with_related(queryset):
 
 
 def case_messages(*, case_id: int) -> list[OutboundMessage]:
-    return list(_with_related(M.objects.filter(case_id=case_id)).order_by("due_date", "id")[:CASE_LOG_LIMIT])
+    return list(
+        _with_related(OutboundMessage.objects.filter(case_id=case_id)).order_by("due_date", "id")[:CASE_LOG_LIMIT]
+    )
 
 
 def case_notice_proof(*, case_id: int) -> NoticeProof | None:
@@ -33,9 +34,9 @@ def case_notice_proof(*, case_id: int) -> NoticeProof | None:
 
 def customer_messages(*, customer_id: int) -> list[OutboundMessage]:
     return list(
-        _with_related(M.objects.filter(case__customer_id=customer_id).select_related("case__policy")).order_by("-id")[
-            :CASE_LOG_LIMIT
-        ]
+        _with_related(
+            OutboundMessage.objects.filter(case__customer_id=customer_id).select_related("case__policy")
+        ).order_by("-id")[:CASE_LOG_LIMIT]
     )
 
 
@@ -49,10 +50,10 @@ def call_tasks_due(
     if include_unassigned:
         whose |= Q(case__assignee__isnull=True)
     return list(
-        M.objects.filter(
+        OutboundMessage.objects.filter(
             whose,
             channel=Channel.CALL,
-            status=M.Status.SCHEDULED,
+            status=OutboundMessage.Status.SCHEDULED,
             case__stage__in=OPEN_STAGES,
             due_date__lte=today,
         )
@@ -87,7 +88,7 @@ def notice_watchlist(*, today: dt.date | None = None, limit: int = PAGE_SIZE, af
             due_date__lte=today + dt.timedelta(days=WATCH_DAYS + line.notice_lead_days),
             due_date__gte=today - dt.timedelta(days=line.grace_days),
         )
-    notice = M.objects.filter(case_id=OuterRef("pk"), is_notice=True).order_by("-id")
+    notice = OutboundMessage.objects.filter(case_id=OuterRef("pk"), is_notice=True).order_by("-id")
     queryset = (
         RenewalCase.objects.filter(window, stage__in=OPEN_STAGES)
         .exclude(Exists(NoticeProof.objects.filter(case_id=OuterRef("pk"))))
@@ -111,8 +112,8 @@ def notice_watchlist(*, today: dt.date | None = None, limit: int = PAGE_SIZE, af
                 case=case,
                 deadline=deadline,
                 level="red" if deadline < today else "amber",
-                notice_status=_label(M.Status, case.notice_status),
-                notice_skip_reason=_label(M.SkipReason, case.notice_skip_reason),
+                notice_status=_label(OutboundMessage.Status, case.notice_status),
+                notice_skip_reason=_label(OutboundMessage.SkipReason, case.notice_skip_reason),
                 notice_error=case.notice_error,
             )
         )
@@ -139,17 +140,20 @@ class MessageFilters:
 
 FAILURE_REASONS = {
     # filter value -> lookup: skip reasons, deferrals and failed-with-error
-    **{value: Q(skip_reason=value) for value in M.SkipReason.values},
-    **{value: Q(defer_reason=value, status=M.Status.SCHEDULED) for value in M.DeferReason.values},
-    "error": Q(status=M.Status.FAILED),
-    "undelivered": Q(delivery_status=M.Delivery.FAILED),
+    **{value: Q(skip_reason=value) for value in OutboundMessage.SkipReason.values},
+    **{
+        value: Q(defer_reason=value, status=OutboundMessage.Status.SCHEDULED)
+        for value in OutboundMessage.DeferReason.values
+    },
+    "error": Q(status=OutboundMessage.Status.FAILED),
+    "undelivered": Q(delivery_status=OutboundMessage.Delivery.FAILED),
 }
 
 
 def messages_page(*, filters: MessageFilters, before_id: int | None = None, limit: int = PAGE_SIZE):
     """Newest first, keyset-paginated by id (no count of the outbox). Returns (rows, next_before_id)."""
-    queryset = M.objects.all()
-    if filters.status in M.Status.values:
+    queryset = OutboundMessage.objects.all()
+    if filters.status in OutboundMessage.Status.values:
         queryset = queryset.filter(status=filters.status)
     if filters.channel in Channel.values:
         queryset = queryset.filter(channel=filters.channel)

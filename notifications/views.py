@@ -9,7 +9,6 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,14 +19,17 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError
-from core.net import client_ip, safe_next
+from core.net import safe_next
+from core.ratelimit import public_link_limited
 from core.roles import Role, has_role, role_required
 from customers.models import Customer
 from notifications import conf, selectors, services
+from notifications.errors import NotificationsErrorCode
 from notifications.forms import MessageFilterForm, MessageTemplateForm, ReminderStepForm
 from notifications.links import LinkError, read_offer_token, read_unsubscribe_token
 from notifications.models import Channel, MessageTemplate, ReminderStep
-from notifications.rendering import SAMPLE_CONTEXT, TemplateRenderError, mask_policy_number, render_text
+from notifications.quiet_hours import quiet_window_note
+from notifications.rendering import SAMPLE_CONTEXT, TemplateRenderError, mask_policy_number, money, render_text
 from renewals.models import RenewalCase, Stage
 
 logger = logging.getLogger(__name__)
@@ -93,7 +95,7 @@ def call_task_done(request, message_id: int):
         messages.error(request, exc.message)
     if request.htmx:
         return _render_call_tasks(request)
-    return redirect(safe_next(request, request.POST.get("next"), "/cases/"))
+    return redirect(safe_next(request, request.POST.get("next"), reverse("renewals:queue")))
 
 
 # --- managers ---------------------------------------------------------------------------------
@@ -162,7 +164,7 @@ def settings_page(request):
         {
             "lines": selectors.settings_overview(),
             "survey_templates": selectors.survey_templates(),
-            "quiet_hours": services.quiet_window_note(),
+            "quiet_hours": quiet_window_note(),
         },
     )
 
@@ -259,24 +261,13 @@ def sms_webhook(request):
 # --- public signed links --------------------------------------------------------------------
 
 
-def _rate_limited(request, bucket: str) -> bool:
-    """Fixed one-minute window per client address and page (cache: Redis in production)."""
-    key = f"notifications:rl:{bucket}:{client_ip(request)}:{int(timezone.now().timestamp() // 60)}"
-    cache.add(key, 0, timeout=70)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        count = 1
-    return count > conf.public_link_rate()
-
-
 def _link_problem(request, reason: str, status: int = 400):
     return render(request, "notifications/public/link_problem.html", {"reason": reason}, status=status)
 
 
 @login_not_required
 def offer(request, token: str):
-    if _rate_limited(request, "offer"):
+    if public_link_limited(request, "offer"):
         return _link_problem(request, "rate_limited", status=429)
     try:
         case_id = read_offer_token(token)
@@ -298,7 +289,7 @@ def offer(request, token: str):
                 services.offer_confirm(case_id=case.pk)
                 confirmed = True
             except ApplicationError as exc:
-                if exc.code != "already_closed":
+                if exc.code != NotificationsErrorCode.ALREADY_CLOSED:
                     error = exc.message
             case.refresh_from_db()
         quote = case.current_quote if case.current_quote and case.current_quote.is_usable else None
@@ -316,9 +307,9 @@ def offer(request, token: str):
                 "closed": not case.is_open and case.stage != Stage.RENEWED,
                 "just_confirmed": confirmed,
                 "error": error,
-                "premium": services.money(quote.premium) if quote else "",
+                "premium": money(quote.premium) if quote else "",
                 "breakdown": _breakdown(quote),
-                "expiring_premium": services.money(case.expiring_premium),
+                "expiring_premium": money(case.expiring_premium),
                 "LANGUAGE_CODE": language,
             },
         )
@@ -335,7 +326,7 @@ def _breakdown(quote) -> list[dict]:
     rows = []
     for step in quote.breakdown or []:
         try:
-            amount = services.money(Decimal(str(step.get("amount"))))
+            amount = money(Decimal(str(step.get("amount"))))
         except (InvalidOperation, TypeError):
             continue
         rows.append({"label": STEP_LABELS.get(step.get("code"), step.get("code", "")), "amount": amount})
@@ -344,7 +335,7 @@ def _breakdown(quote) -> list[dict]:
 
 @login_not_required
 def unsubscribe(request, token: str):
-    if _rate_limited(request, "unsubscribe"):
+    if public_link_limited(request, "unsubscribe"):
         return _link_problem(request, "rate_limited", status=429)
     try:
         customer_id, channel = read_unsubscribe_token(token)

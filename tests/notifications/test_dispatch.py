@@ -338,6 +338,8 @@ def test_a_row_whose_worker_keeps_dying_is_failed_after_the_last_attempt():
 
 
 def test_an_unexpected_error_on_one_row_does_not_stop_the_batch(monkeypatch):
+    from notifications.services import dispatch as services
+
     broken, fine = make_message(), make_message()
     real_render = services.message_render
 

@@ -6,9 +6,10 @@ import uuid
 
 import pytest
 
-from notifications import conf, services
+from notifications import conf
 from notifications.backends.sms import HttpSmsBackend
 from notifications.models import OutboundMessage
+from notifications.services import dispatch as services
 from tests.notifications.test_dispatch import MORNING, make_message
 
 pytestmark = pytest.mark.django_db

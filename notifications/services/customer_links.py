@@ -1,0 +1,50 @@
+"""What a customer does through a signed link: confirm the renewal offer, stop a channel."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import ApplicationError, ErrorCode
+from customers.services import customer_consent_set
+from notifications.errors import NotificationsErrorCode
+from notifications.links import UNSUBSCRIBE_CHANNELS
+from notifications.models import ConsentChange, OutboundMessage
+from renewals.models import RenewalCase, Stage
+
+
+@transaction.atomic
+def customer_consent_withdraw(*, customer_id: int, channel: str) -> bool:
+    """The customer stopped a channel through their unsubscribe link: consent off (through the
+    customers service), an audit record, and their unsent messages on that channel skipped.
+    Returns False if already off."""
+    if channel not in UNSUBSCRIBE_CHANNELS:
+        raise ApplicationError(_("Unknown channel."), field="channel", code=ErrorCode.INVALID)
+    if not customer_consent_set(customer_id=customer_id, channel=channel, allowed=False):
+        return False
+    ConsentChange.objects.create(customer_id=customer_id, channel=channel, allowed=False, source="unsubscribe_link")
+    OutboundMessage.objects.filter(
+        customer_id=customer_id, channel=channel, status=OutboundMessage.Status.SCHEDULED
+    ).update(
+        status=OutboundMessage.Status.SKIPPED,
+        skip_reason=OutboundMessage.SkipReason.OPTED_OUT,
+        updated_at=timezone.now(),
+    )
+    return True
+
+
+@transaction.atomic
+def offer_confirm(*, case_id: int) -> RenewalCase:
+    """The customer confirmed the renewal through the signed offer link, at the approved quote.
+
+    Exactly once: the case row is locked and a case that is already renewed raises
+    ApplicationError(code=ALREADY_CLOSED) here or from renewals.services.case_mark_renewed.
+    """
+    from renewals.services import case_mark_renewed
+
+    case = RenewalCase.objects.select_for_update(of=("self",)).select_related("current_quote").get(pk=case_id)
+    if case.stage == Stage.RENEWED:
+        raise ApplicationError(_("This renewal is already confirmed."), code=NotificationsErrorCode.ALREADY_CLOSED)
+    quote = case.current_quote
+    if quote is None or not quote.is_usable:
+        raise ApplicationError(_("There is no approved offer to confirm yet."), code=NotificationsErrorCode.NO_OFFER)
+    return case_mark_renewed(case_id=case_id, actor=None, premium=quote.premium)

@@ -1,0 +1,443 @@
+"""Dispatch: claim due rows under a lease, send each, record the provider's answer.
+
+Rows are claimed with SELECT … FOR UPDATE SKIP LOCKED and a lease token; every later write of a
+row is conditional on that token, and the network send happens between two short transactions,
+never inside one.
+"""
+
+import datetime as dt
+import logging
+import time
+import uuid
+import zoneinfo
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from notifications import conf
+from notifications.backends import Backends, Outgoing, PermanentFailure, TemporaryFailure, get_backend
+from notifications.models import MESSAGE_CHANNELS, Channel, NoticeProof, OutboundMessage
+from notifications.quiet_hours import customer_zone, next_morning, quiet_hours_end
+from notifications.rendering import TemplateRenderError, content_hash, message_render
+from notifications.services._shared import record_case_event
+from renewals.models import OPEN_STAGES, RenewalCase
+
+logger = logging.getLogger(__name__)
+
+MessageStatus = OutboundMessage.Status
+
+
+def dispatch_reference_time(*, on_date: dt.date | None, now: dt.datetime | None = None) -> dt.datetime:
+    """What ``dispatch_messages --date`` sends: everything due up to the end of that day (23:59:59
+    in TIME_ZONE), or up to now when that is earlier (nothing is sent before it is due)."""
+    now = now or timezone.now()
+    if on_date is None:
+        return now
+    end_of_day = dt.datetime.combine(on_date, dt.time(23, 59, 59), tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    return min(end_of_day, now)
+
+
+def messages_claim(
+    *,
+    lease_token: uuid.UUID,
+    now: dt.datetime | None = None,
+    limit: int | None = None,
+    due_by: dt.datetime | None = None,
+) -> list[int]:
+    """Claim up to ``limit`` due email/SMS rows for the worker holding ``lease_token`` (a fresh
+    token per claim) and return their ids.
+
+    Due = scheduled and next_attempt_at passed (by ``due_by``, default now), or sending whose lease
+    expired (the worker died mid-send: the row is sent again with the same idempotency key). SKIP
+    LOCKED lets parallel workers claim disjoint batches; the lease is written as next_attempt_at so
+    one index serves. Every later write of the row is conditional on the token (see
+    message_lease_renew), so a worker whose lease was taken over cannot send or record the row.
+    """
+    now = now or timezone.now()
+    due_by = min(due_by, now) if due_by is not None else now
+    limit = limit or conf.batch_size()
+    lease_until = now + dt.timedelta(seconds=conf.lease_seconds())
+    with transaction.atomic():
+        ids = list(
+            OutboundMessage.objects.select_for_update(skip_locked=True)
+            .filter(
+                status__in=OutboundMessage.UNSENT_STATUSES, channel__in=MESSAGE_CHANNELS, next_attempt_at__lte=due_by
+            )
+            .order_by("next_attempt_at")
+            .values_list("id", flat=True)[:limit]
+        )
+        if ids:
+            OutboundMessage.objects.filter(id__in=ids).update(
+                status=MessageStatus.SENDING,
+                lease_until=lease_until,
+                lease_token=lease_token,
+                next_attempt_at=lease_until,
+                attempts=F("attempts") + 1,
+                updated_at=now,
+            )
+    return ids
+
+
+def message_claim_one(*, message_id: int, now: dt.datetime | None = None) -> uuid.UUID | None:
+    """Claim one specific due row (for "send now"); returns the lease token to pass to
+    message_dispatch, or None if another worker has it or it is not due."""
+    now = now or timezone.now()
+    lease_until = now + dt.timedelta(seconds=conf.lease_seconds())
+    lease_token = uuid.uuid4()
+    with transaction.atomic():
+        claimed = OutboundMessage.objects.filter(
+            pk=message_id,
+            status__in=OutboundMessage.UNSENT_STATUSES,
+            channel__in=MESSAGE_CHANNELS,
+            next_attempt_at__lte=now,
+        ).update(
+            status=MessageStatus.SENDING,
+            lease_until=lease_until,
+            lease_token=lease_token,
+            next_attempt_at=lease_until,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    return lease_token if claimed else None
+
+
+def message_lease_renew(*, message_id: int, lease_token: uuid.UUID, now: dt.datetime | None = None) -> bool:
+    """Re-assert ownership right before the send: one conditional UPDATE that renews the lease
+    only while the row is still sending under this worker's token. False (0 rows) means another
+    worker re-claimed the row after this worker's lease expired, or it was sent, skipped or
+    released meanwhile: the caller must not send it. A concurrent claim locks the row first (and
+    sets its own token) or sees the renewed lease and leaves the row alone."""
+    now = now or timezone.now()
+    lease_until = now + dt.timedelta(seconds=conf.lease_seconds())
+    with transaction.atomic():
+        renewed = OutboundMessage.objects.filter(
+            pk=message_id, status=MessageStatus.SENDING, lease_token=lease_token
+        ).update(lease_until=lease_until, next_attempt_at=lease_until, updated_at=now)
+    return renewed == 1
+
+
+@transaction.atomic
+def messages_release(*, ids: list[int], lease_token: uuid.UUID, now: dt.datetime | None = None) -> int:
+    """Give claimed rows this worker did not get to back to the queue, due at once, without
+    counting the attempt (only rows still held under ``lease_token``)."""
+    now = now or timezone.now()
+    return OutboundMessage.objects.filter(id__in=ids, status=MessageStatus.SENDING, lease_token=lease_token).update(
+        status=MessageStatus.SCHEDULED,
+        next_attempt_at=now,
+        lease_until=None,
+        lease_token=None,
+        attempts=F("attempts") - 1,
+        updated_at=now,
+    )
+
+
+# The run's clock (monotonic; replaced in tests to play a slow provider without sleeping).
+_clock = time.monotonic
+
+
+def messages_dispatch_due(
+    *,
+    now: dt.datetime | None = None,
+    max_batches: int = 10,
+    due_by: dt.datetime | None = None,
+    budget_seconds: float | None = None,
+) -> dict[str, int]:
+    """Claim and send due messages, batch after batch, until none is due or ``max_batches``.
+
+    A run cannot send a row outside its lease: every send is preceded by message_lease_renew, a
+    batch is sent within conf.batch_window_seconds() (half the lease) of its claim and the rows
+    not reached by then are released for the next run, and with ``budget_seconds`` no new batch
+    is claimed once the run has used that much time (the periodic task; see tasks.py for how its
+    time limit follows from these numbers). ``due_by``: send only what was due by then.
+    """
+    totals: dict[str, int] = {}
+    sent_today: set[int] = set()
+    backends = Backends()
+    started = _clock()
+    window = conf.batch_window_seconds()
+    try:
+        for _batch in range(max_batches):
+            if budget_seconds is not None and _clock() - started >= budget_seconds:
+                break
+            lease_token = uuid.uuid4()
+            claimed_at = _clock()
+            remaining = messages_claim(lease_token=lease_token, now=now, due_by=due_by)
+            if not remaining:
+                break
+            try:
+                while remaining and _clock() - claimed_at < window:
+                    message_id = remaining.pop(0)
+                    outcome = _dispatch_claimed(
+                        message_id=message_id,
+                        lease_token=lease_token,
+                        now=now,
+                        sent_today=sent_today,
+                        backends=backends,
+                    )
+                    totals[outcome] = totals.get(outcome, 0) + 1
+            finally:
+                # The batch ran out of its window (a slow provider) or the run was interrupted (the
+                # task's soft time limit): what was not started goes back, due at once.
+                if remaining:
+                    released = _release_quietly(ids=remaining, lease_token=lease_token, now=now)
+                    totals["released"] = totals.get("released", 0) + released
+    finally:
+        backends.close()
+    return totals
+
+
+def _dispatch_claimed(*, message_id: int, lease_token: uuid.UUID, now, sent_today, backends) -> str:
+    try:
+        return message_dispatch(
+            message_id=message_id, lease_token=lease_token, now=now, sent_today=sent_today, backends=backends
+        )
+    except SoftTimeLimitExceeded:
+        # The task is out of time: stop the run (the batch's unstarted rows are released; this row
+        # keeps its lease and is sent again with the same key once it expires).
+        raise
+    except Exception as exc:  # one bad row must not stop the batch; it is retried with backoff
+        logger.exception("dispatch of outbox row %s crashed", message_id)
+        return message_record_failure(
+            message_id=message_id,
+            lease_token=lease_token,
+            error=f"internal error: {type(exc).__name__}",
+            temporary=True,
+            now=now,
+        )
+
+
+def _release_quietly(*, ids: list[int], lease_token: uuid.UUID, now) -> int:
+    try:
+        return messages_release(ids=ids, lease_token=lease_token, now=now)
+    except Exception:  # the lease expires anyway; never hide the exception that got us here
+        logger.exception("could not release %s claimed outbox rows", len(ids))
+        return 0
+
+
+def message_dispatch(
+    *,
+    message_id: int,
+    lease_token: uuid.UUID,
+    now: dt.datetime | None = None,
+    sent_today: set[int] | None = None,
+    backends: Backends | None = None,
+) -> str:
+    """Send one row claimed under ``lease_token`` and record the outcome; returns the outcome name
+    ("lease_lost" when another worker holds the row now: nothing is sent or written).
+
+    Not one transaction on purpose: the provider call must not hold a database transaction.
+    The checks and the result are each written by their own atomic service, each conditional on
+    the lease token; the lease is renewed right before the send.
+    """
+    given_now = now
+    now = now or timezone.now()
+    message = (
+        OutboundMessage.objects.select_related("case__policy", "case__current_quote", "customer", "line", "step")
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None or message.status != MessageStatus.SENDING:
+        return "gone"
+    if message.lease_token != lease_token:
+        return "lease_lost"
+    owned = {"message_id": message_id, "lease_token": lease_token}
+    if message.attempts > conf.max_attempts():
+        # Claimed again and again without an answer (a worker dying mid-send each time).
+        return message_record_failure(**owned, error="no answer after the last attempt", temporary=False, now=now)
+    customer = message.customer
+    if message.kind == OutboundMessage.Kind.REMINDER and message.case.stage not in OPEN_STAGES:
+        message_skip(**owned, reason=OutboundMessage.SkipReason.CASE_CLOSED)
+        return "skipped"
+    if not customer.consents_to(message.channel if message.channel != "call" else "phone"):
+        message_skip(**owned, reason=OutboundMessage.SkipReason.OPTED_OUT)
+        return "skipped"
+    address = customer.email if message.channel == Channel.EMAIL else customer.phone
+    if not address:
+        message_skip(**owned, reason=OutboundMessage.SkipReason.NO_ADDRESS)
+        return "skipped"
+    zone = customer_zone(customer)
+    if message.channel == Channel.SMS:
+        quiet_end = quiet_hours_end(now=now, zone=zone)
+        if quiet_end is not None:
+            message_defer(**owned, until=quiet_end, reason=OutboundMessage.DeferReason.QUIET_HOURS)
+            return "deferred"
+    if not message.is_notice and _customer_had_message_today(message, now=now, zone=zone, sent_today=sent_today):
+        message_defer(**owned, until=next_morning(now=now, zone=zone), reason=OutboundMessage.DeferReason.DAILY_CAP)
+        return "deferred"
+    try:
+        subject, body = message_render(message=message)
+    except TemplateRenderError as exc:
+        message_record_failure(**owned, error=f"template: {exc}", temporary=False, now=now)
+        return "failed"
+    outgoing = Outgoing(
+        idempotency_key=message.idempotency_key, channel=message.channel, to=address, subject=subject, body=body
+    )
+    if not message_lease_renew(**owned, now=given_now):
+        logger.info("outbox row %s: lease taken over by another worker; not sending it", message_id)
+        return "lease_lost"
+    try:
+        backend = backends.get(message.channel) if backends is not None else get_backend(message.channel)
+        provider_id = backend.send(outgoing)
+    except TemporaryFailure as exc:
+        return message_record_failure(**owned, error=str(exc), temporary=True, now=now)
+    except PermanentFailure as exc:
+        return message_record_failure(**owned, error=str(exc), temporary=False, now=now)
+    recorded = message_record_sent(
+        **owned,
+        provider_message_id=provider_id,
+        address=address,
+        subject=subject,
+        body=body,
+        sent_at=given_now or timezone.now(),
+    )
+    if sent_today is not None:
+        sent_today.add(customer.pk)
+    return "sent" if recorded is not None else "lease_lost"
+
+
+def _customer_had_message_today(message, *, now, zone, sent_today) -> bool:
+    if sent_today is not None and message.customer_id in sent_today:
+        return True
+    local_midnight = dt.datetime.combine(now.astimezone(zone).date(), dt.time.min, tzinfo=zone)
+    return (
+        OutboundMessage.objects.filter(
+            customer_id=message.customer_id,
+            channel__in=MESSAGE_CHANNELS,
+            status=MessageStatus.SENT,
+            sent_at__gte=local_midnight,
+        )
+        .exclude(pk=message.pk)
+        .exists()
+    )
+
+
+@transaction.atomic
+def message_skip(*, message_id: int, lease_token: uuid.UUID, reason: str) -> int:
+    """Skip a row this worker claimed (and still holds) with the reason."""
+    return OutboundMessage.objects.filter(pk=message_id, status=MessageStatus.SENDING, lease_token=lease_token).update(
+        status=MessageStatus.SKIPPED, skip_reason=reason, lease_until=None, lease_token=None, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def message_defer(*, message_id: int, lease_token: uuid.UUID, until: dt.datetime, reason: str) -> int:
+    """Put a claimed row back for later without counting the attempt (deferred, not dropped)."""
+    return OutboundMessage.objects.filter(pk=message_id, status=MessageStatus.SENDING, lease_token=lease_token).update(
+        status=MessageStatus.SCHEDULED,
+        scheduled_for=until,
+        next_attempt_at=until,
+        defer_reason=reason,
+        lease_until=None,
+        lease_token=None,
+        attempts=F("attempts") - 1,
+        updated_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def message_record_sent(
+    *,
+    message_id: int,
+    lease_token: uuid.UUID,
+    provider_message_id: str,
+    address: str,
+    subject: str,
+    body: str,
+    sent_at: dt.datetime,
+) -> OutboundMessage | None:
+    """Mark the row sent, keep what was sent, and for the notice write its immutable proof.
+
+    Only while the row is still held under ``lease_token``; None when it is not (the send outlived
+    the lease and another worker took the row over: logged, as the provider got it twice)."""
+    message = (
+        OutboundMessage.objects.select_for_update(of=("self",))
+        .select_related("line", "step")
+        .filter(pk=message_id, lease_token=lease_token)
+        .first()
+    )
+    if message is None:
+        logger.error("outbox row %s was sent after its lease was taken over by another worker", message_id)
+        return None
+    if message.status == MessageStatus.SENT:
+        return message
+    message.status = MessageStatus.SENT
+    message.sent_at = sent_at
+    message.provider_message_id = provider_message_id[:200]
+    message.address = address
+    message.subject = subject[:200]
+    message.body = body
+    message.content_hash = content_hash(subject, body)
+    message.error = ""
+    message.lease_until = None
+    message.lease_token = None
+    message.updated_at = sent_at
+    message.save()
+    if message.is_notice and not NoticeProof.objects.filter(case_id=message.case_id).exists():
+        case_due = RenewalCase.objects.values_list("due_date", flat=True).get(pk=message.case_id)
+        NoticeProof.objects.create(
+            case_id=message.case_id,
+            message=message,
+            sent_at=sent_at,
+            channel=message.channel,
+            address=address,
+            content_hash=message.content_hash,
+            deadline=message.line.notice_deadline(case_due),
+        )
+    record_case_event(
+        case_id=message.case_id,
+        payload={
+            "message_id": message.pk,
+            "kind": message.kind,
+            "channel": message.channel,
+            "step": message.step.label if message.step_id else "",
+            "status": MessageStatus.SENT,
+            "notice": message.is_notice,
+        },
+        at=sent_at,
+    )
+    return message
+
+
+@transaction.atomic
+def message_record_failure(
+    *, message_id: int, lease_token: uuid.UUID, error: str, temporary: bool, now: dt.datetime | None = None
+) -> str:
+    """A temporary failure is retried with exponential backoff (the due time is in the row);
+    after the last attempt, or on a permanent failure, the row is failed with the reason.
+    Only while the row is still sending under ``lease_token`` ("gone" otherwise)."""
+    now = now or timezone.now()
+    message = (
+        OutboundMessage.objects.select_for_update(of=("self",))
+        .select_related("step")
+        .filter(pk=message_id, lease_token=lease_token)
+        .first()
+    )
+    if message is None or message.status != MessageStatus.SENDING:
+        return "gone"
+    message.error = error[:2000]
+    message.lease_until = None
+    message.lease_token = None
+    message.updated_at = now
+    if temporary and message.attempts < conf.max_attempts():
+        delay = conf.retry_base_seconds() * 2 ** max(message.attempts - 1, 0)
+        message.status = MessageStatus.SCHEDULED
+        message.next_attempt_at = now + dt.timedelta(seconds=delay)
+        message.save()
+        return "retry"
+    message.status = MessageStatus.FAILED
+    message.save()
+    record_case_event(
+        case_id=message.case_id,
+        payload={
+            "message_id": message.pk,
+            "kind": message.kind,
+            "channel": message.channel,
+            "step": message.step.label if message.step_id else "",
+            "status": MessageStatus.FAILED,
+            "error": message.error,
+        },
+    )
+    return "failed"

@@ -1,0 +1,232 @@
+"""Planning the outbox: one set-based INSERT of every due step, and the rows a case's close skips.
+
+Idempotent through the outbox's unique constraint on (case, step, channel) and ON CONFLICT DO
+NOTHING: planning twice plans nothing new.
+"""
+
+import datetime as dt
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from customers.models import Customer
+from notifications.models import Channel, OutboundMessage, ReminderStep
+from notifications.services._shared import CUSTOMER_CHANNEL_COLUMNS
+from renewals.models import OPEN_STAGES, RenewalCase
+
+MessageStatus = OutboundMessage.Status
+# A non-notice step is still planned this many days after its date (planning outages, late opens);
+# older steps are left out rather than sent all at once. Notices are planned until expiry.
+STALE_DAYS = 3
+
+
+# The planning run's sweep looks at cases closed this many days back (see _skip_rows_of_closed_cases).
+SWEEP_DAYS = 7
+
+
+def _plan_step_sql(channel: str) -> str:
+    """One step's INSERT … SELECT (the SQLite demo; PostgreSQL plans all steps in one statement)."""
+    consent, address = CUSTOMER_CHANNEL_COLUMNS[channel]
+    step_date = "date(c.due_date, %(offset_modifier)s)"
+    stages = ", ".join(f"'{stage}'" for stage in OPEN_STAGES)
+    reason = (
+        f"CASE WHEN NOT cu.{consent} THEN 'opted_out' "
+        f"WHEN COALESCE(cu.{address}, '') = '' THEN 'no_address' ELSE '' END"
+    )
+    return f"""
+        INSERT INTO notifications_outboundmessage (
+            kind, case_id, customer_id, line_id, step_id, channel, is_notice, status, skip_reason,
+            defer_reason, due_date, scheduled_for, next_attempt_at, attempts, provider_message_id,
+            error, address, content_hash, subject, body, link, delivery_status, created_at, updated_at
+        )
+        SELECT 'reminder', p.case_id, p.customer_id, p.line_id, %(step_id)s, %(channel)s, %(is_notice)s,
+               CASE WHEN p.reason = '' THEN 'scheduled' ELSE 'skipped' END, p.reason,
+               '', p.step_date, %(now)s, %(now)s, 0, '', '', p.address, '', '', '', '', '', %(now)s, %(now)s
+        FROM (
+            SELECT c.id AS case_id, c.customer_id, c.line_id, {step_date} AS step_date,
+                   COALESCE(cu.{address}, '') AS address, {reason} AS reason
+            FROM renewals_renewalcase c
+            JOIN customers_customer cu ON cu.id = c.customer_id
+            WHERE c.line_id = %(line_id)s
+              AND c.stage IN ({stages})
+              AND c.due_date >= %(due_from)s AND c.due_date <= %(due_to)s
+        ) p
+        WHERE TRUE
+        ON CONFLICT DO NOTHING
+    """
+
+
+_INSERT_COLUMNS = """
+    INSERT INTO notifications_outboundmessage (
+        kind, case_id, customer_id, line_id, step_id, channel, is_notice, status, skip_reason,
+        defer_reason, due_date, scheduled_for, next_attempt_at, attempts, provider_message_id,
+        error, address, content_hash, subject, body, link, delivery_status, created_at, updated_at
+    )
+"""
+
+
+def _plan_all_steps_sql_postgres(step_count: int) -> str:
+    """One INSERT … SELECT for every step window at once (PostgreSQL): one pass over the open
+    cases and one hash of the customers, instead of one per step."""
+    stages = ", ".join(f"'{stage}'" for stage in OPEN_STAGES)
+    windows = ", ".join(
+        ["(%s::bigint, %s::bigint, %s::varchar, %s::boolean, %s::int, %s::date, %s::date)"] * step_count
+    )
+    return f"""
+        {_INSERT_COLUMNS}
+        SELECT 'reminder', p.case_id, p.customer_id, p.line_id, p.step_id, p.channel, p.is_notice,
+               CASE WHEN p.reason = '' THEN 'scheduled' ELSE 'skipped' END, p.reason,
+               '', p.step_date, %s, %s, 0, '', '', p.address, '', '', '', '', '', %s, %s
+        FROM (
+            SELECT q.*, CASE WHEN NOT q.consent THEN 'opted_out' WHEN q.address = '' THEN 'no_address' ELSE '' END
+                        AS reason
+            FROM (
+                SELECT c.id AS case_id, c.customer_id, c.line_id, s.step_id, s.channel, s.is_notice,
+                       c.due_date + s.offset_days AS step_date,
+                       COALESCE(CASE WHEN s.channel = 'email' THEN cu.email ELSE cu.phone END, '') AS address,
+                       CASE s.channel WHEN 'email' THEN cu.consent_email WHEN 'sms' THEN cu.consent_sms
+                                      ELSE cu.consent_phone END AS consent
+                FROM (VALUES {windows}) AS s(step_id, line_id, channel, is_notice, offset_days, due_from, due_to)
+                JOIN renewals_renewalcase c
+                  ON c.line_id = s.line_id AND c.due_date >= s.due_from AND c.due_date <= s.due_to
+                JOIN customers_customer cu ON cu.id = c.customer_id
+                WHERE c.stage IN ({stages})
+            ) q
+        ) p
+        ON CONFLICT DO NOTHING
+    """
+
+
+def _step_windows(*, on_date: dt.date, catch_up_days: int) -> list[tuple]:
+    """(step, earliest due date, latest due date) of every active step: a case is due for a step
+    when its expiry falls in that range."""
+    windows = []
+    for step in ReminderStep.objects.filter(active=True, line__active=True).order_by("id"):
+        latest_due = on_date - dt.timedelta(days=step.offset_days)
+        if step.is_notice:
+            # The notice is owed until expiry however late the case was opened.
+            earliest_due = max(on_date + dt.timedelta(days=1), latest_due - dt.timedelta(days=366))
+        else:
+            earliest_due = latest_due - dt.timedelta(days=catch_up_days)
+            if step.offset_days < 0:
+                # A missed pre-expiry reminder ("expires in N days") is not sent once the policy expired.
+                earliest_due = max(earliest_due, on_date + dt.timedelta(days=1))
+        if earliest_due <= latest_due:
+            windows.append((step, earliest_due, latest_due))
+    return windows
+
+
+def reminders_plan(*, on_date: dt.date, now: dt.datetime | None = None, catch_up_days: int = STALE_DAYS) -> int:
+    """Insert the outbox rows of every active step due on ``on_date`` for open cases; returns
+    how many rows were added. Idempotent: a second run adds nothing (the unique constraint and
+    ON CONFLICT DO NOTHING). Rows without consent or address are inserted as skipped with the
+    reason (visible on the case). Unsent reminder rows of recently closed cases are skipped.
+    ``catch_up_days``: how far back a missed non-notice step is still planned (raise after an outage).
+    """
+    now = now or timezone.now()
+    planned = 0
+    with transaction.atomic():
+        _skip_rows_of_closed_cases(now=now)
+        windows = _step_windows(on_date=on_date, catch_up_days=catch_up_days)
+        if not windows:
+            return 0
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                params = []
+                for step, earliest_due, latest_due in windows:
+                    params += [step.pk, step.line_id, step.channel, step.is_notice, step.offset_days]
+                    params += [earliest_due, latest_due]
+                # The four timestamps come first in the statement text, the step windows after them.
+                cursor.execute(_plan_all_steps_sql_postgres(len(windows)), [now, now, now, now] + params)
+                return max(cursor.rowcount, 0)
+            for step, earliest_due, latest_due in windows:
+                cursor.execute(
+                    _plan_step_sql(step.channel),
+                    {
+                        "step_id": step.pk,
+                        "channel": step.channel,
+                        "is_notice": step.is_notice,
+                        "now": now,
+                        "offset": step.offset_days,
+                        "line_id": step.line_id,
+                        "offset_modifier": f"{step.offset_days:+d} days",
+                        "due_from": earliest_due,
+                        "due_to": latest_due,
+                    },
+                )
+                planned += max(cursor.rowcount, 0)
+    return planned
+
+
+def _skip_rows_of_closed_cases(*, now: dt.datetime) -> int:
+    """Safety net behind the case_closed receiver (a signal lost to a crash between commit and
+    receiver): unsent reminders of cases closed in the last SWEEP_DAYS are skipped. Bounded by the
+    closed_at index, so it stays cheap however large the outbox grows."""
+    recently_closed = RenewalCase.objects.filter(closed_at__gte=now - dt.timedelta(days=SWEEP_DAYS)).exclude(
+        stage__in=OPEN_STAGES
+    )
+    return OutboundMessage.objects.filter(
+        kind=OutboundMessage.Kind.REMINDER, status=MessageStatus.SCHEDULED, case__in=recently_closed.values("id")
+    ).update(status=MessageStatus.SKIPPED, skip_reason=OutboundMessage.SkipReason.CASE_CLOSED, updated_at=now)
+
+
+@transaction.atomic
+def case_messages_skip(*, case_id: int, reason: str = OutboundMessage.SkipReason.CASE_CLOSED) -> int:
+    """Skip the case's unsent reminder rows (scheduled, or sending whose lease will expire)."""
+    return OutboundMessage.objects.filter(
+        case_id=case_id, kind=OutboundMessage.Kind.REMINDER, status__in=OutboundMessage.UNSENT_STATUSES
+    ).update(status=MessageStatus.SKIPPED, skip_reason=reason, lease_until=None, updated_at=timezone.now())
+
+
+@transaction.atomic
+def case_messages_unskip(*, case_id: int) -> int:
+    """After a reopen: reminder rows skipped because the case closed, and not stale, are due again."""
+    now = timezone.now()
+    return OutboundMessage.objects.filter(
+        case_id=case_id,
+        kind=OutboundMessage.Kind.REMINDER,
+        status=MessageStatus.SKIPPED,
+        skip_reason=OutboundMessage.SkipReason.CASE_CLOSED,
+        due_date__gte=timezone.localdate() - dt.timedelta(days=STALE_DAYS),
+    ).update(status=MessageStatus.SCHEDULED, skip_reason="", next_attempt_at=now, updated_at=now)
+
+
+@transaction.atomic
+def survey_message_plan(*, case_id: int, invitation_id: int, link: str, send_after: dt.datetime) -> OutboundMessage:
+    """Plan the survey invitation's message (idempotent per case): email when the customer can
+    get email, else SMS; skipped with the reason when neither is allowed or known."""
+    case = RenewalCase.objects.select_related("customer").get(pk=case_id)
+    customer = case.customer
+    channel, address, reason = _survey_channel(customer)
+    message, _created = OutboundMessage.objects.get_or_create(
+        case_id=case_id,
+        kind=OutboundMessage.Kind.SURVEY,
+        defaults={
+            "customer_id": customer.pk,
+            "line_id": case.line_id,
+            "channel": channel,
+            "status": MessageStatus.SKIPPED if reason else MessageStatus.SCHEDULED,
+            "skip_reason": reason,
+            "due_date": timezone.localdate(send_after),
+            "scheduled_for": send_after,
+            "next_attempt_at": send_after,
+            "address": address,
+            "link": link,
+            "survey_invitation_id": invitation_id,
+        },
+    )
+    return message
+
+
+def _survey_channel(customer: Customer) -> tuple[str, str, str]:
+    if customer.marketing_opt_out:
+        return Channel.EMAIL, customer.email, OutboundMessage.SkipReason.OPTED_OUT
+    for channel, consent, address in (
+        (Channel.EMAIL, customer.consent_email, customer.email),
+        (Channel.SMS, customer.consent_sms, customer.phone),
+    ):
+        if consent and address:
+            return channel, address, ""
+    if not (customer.consent_email or customer.consent_sms):
+        return Channel.EMAIL, customer.email, OutboundMessage.SkipReason.OPTED_OUT
+    return Channel.EMAIL, "", OutboundMessage.SkipReason.NO_ADDRESS
