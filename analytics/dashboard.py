@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -17,6 +18,9 @@ from .models import LOWER_IS_BETTER, PERCENT_KPIS, Kpi
 from .params import Filters, Period, dashboard_query
 
 NO_DATA = "—"
+# The drill-down pages every figure links to (URL names).
+DRILL_CASES = "analytics:drill-cases"
+DRILL_COMPLAINTS = "analytics:drill-complaints"
 
 
 def fmt(kpi: str, value) -> str:
@@ -76,8 +80,8 @@ class Tile:
 
 
 def tiles(period: Period, filters: Filters, current: dict, previous: dict, targets: dict) -> list[Tile]:
-    def link(path, **extra):
-        return f"{path}?{dashboard_query(period, filters, **extra)}"
+    def link(url_name, **extra):
+        return f"{reverse(url_name)}?{dashboard_query(period, filters, **extra)}"
 
     pending_note = _("%(decided)s decided · %(pending)s pending") % {
         "decided": f"{current['decided']:,}",
@@ -91,14 +95,14 @@ def tiles(period: Period, filters: Filters, current: dict, previous: dict, targe
             current["renewal_rate"],
             previous["renewal_rate"],
             pending_note,
-            link("/analytics/cases/", outcome="decided"),
+            link(DRILL_CASES, outcome="decided"),
         ),
         (
             Kpi.PREMIUM_RETENTION,
             current["premium_retention"],
             previous["premium_retention"],
             _("successor ÷ expiring premium of decided cases"),
-            link("/analytics/cases/", outcome="renewed"),
+            link(DRILL_CASES, outcome="renewed"),
         ),
         (
             Kpi.CONTACTED_SHARE,
@@ -106,14 +110,14 @@ def tiles(period: Period, filters: Filters, current: dict, previous: dict, targe
             previous["contacted_share"],
             ngettext("%(n)s case in the cohort", "%(n)s cases in the cohort", current["cohort"])
             % {"n": f"{current['cohort']:,}"},
-            link("/analytics/cases/", outcome="contacted"),
+            link(DRILL_CASES, outcome="contacted"),
         ),
         (
             Kpi.MEDIAN_DAYS_TO_CONTACT,
             current["median_days_to_contact"],
             previous["median_days_to_contact"],
             _("days from open to first contact"),
-            link("/analytics/cases/", outcome="contacted"),
+            link(DRILL_CASES, outcome="contacted"),
         ),
         (
             Kpi.NPS,
@@ -133,28 +137,28 @@ def tiles(period: Period, filters: Filters, current: dict, previous: dict, targe
                 current["complaints"],
             )
             % {"n": f"{current['complaints']:,}", "p": f"{current['policies_in_force']:,}"},
-            link("/analytics/complaints/"),
+            link(DRILL_COMPLAINTS),
         ),
         (
             Kpi.MEDIAN_DAYS_TO_RESOLVE,
             current["median_days_to_resolve"],
             previous["median_days_to_resolve"],
             _("complaints resolved in the period"),
-            link("/analytics/complaints/"),
+            link(DRILL_COMPLAINTS),
         ),
         (
             Kpi.RESOLVED_WITHIN_SLA,
             current["resolved_within_sla_share"],
             previous["resolved_within_sla_share"],
             _("resolved by the SLA due time"),
-            link("/analytics/complaints/"),
+            link(DRILL_COMPLAINTS),
         ),
         (
             Kpi.UPHELD_SHARE,
             current["upheld_share"],
             previous["upheld_share"],
             _("of complaints resolved with a verdict"),
-            link("/analytics/complaints/"),
+            link(DRILL_COMPLAINTS),
         ),
         (
             Kpi.RENEWAL_PREMIUM_SHARE,
@@ -171,7 +175,7 @@ def tiles(period: Period, filters: Filters, current: dict, previous: dict, targe
                 "%(n)s decided high-value/VIP case", "%(n)s decided high-value/VIP cases", current["high_value_decided"]
             )
             % {"n": f"{current['high_value_decided']:,}"},
-            link("/analytics/cases/", outcome="decided"),
+            link(DRILL_CASES, outcome="decided"),
         ),
     ]
     result = []
@@ -214,15 +218,15 @@ def build(period: Period, filters: Filters) -> dict:
     reason_labels = selectors.lost_reason_labels()
     query = dashboard_query(period, filters)
 
-    def drill(path, **extra):
-        return f"{path}?{dashboard_query(period, filters, **extra)}"
+    def drill(url_name, **extra):
+        return f"{reverse(url_name)}?{dashboard_query(period, filters, **extra)}"
 
     funnel_rows = [
         {
             "step": str(_("Cohort")),
             "cases": current["cohort"],
             "share": 1.0 if current["cohort"] else None,
-            "url": drill("/analytics/cases/", outcome="cohort"),
+            "url": drill(DRILL_CASES, outcome="cohort"),
         },
     ]
     for step, label in (("contacted", _("Contacted")), ("quoted", _("Quoted")), ("renewed", _("Renewed"))):
@@ -232,7 +236,7 @@ def build(period: Period, filters: Filters) -> dict:
                 "step": str(label),
                 "cases": round(share * current["cohort"]) if share is not None else 0,
                 "share": share,
-                "url": drill("/analytics/cases/", outcome=step),
+                "url": drill(DRILL_CASES, outcome=step),
             }
         )
     lost_rows = [
@@ -241,7 +245,7 @@ def build(period: Period, filters: Filters) -> dict:
             "code": code,
             "cases": round(share * current["lost"]),
             "share": share,
-            "url": drill("/analytics/cases/", outcome="lost", reason=code),
+            "url": drill(DRILL_CASES, outcome="lost", reason=code),
         }
         for code, share in current["lost_reasons"].items()
     ]
@@ -250,15 +254,13 @@ def build(period: Period, filters: Filters) -> dict:
     complaint_points = reader.complaint_trend(window)
     categories = reader.complaint_categories(period, selectors.complaint_category_choices())
     for row in categories:
-        row["url"] = drill("/analytics/complaints/", category=row["code"])
+        row["url"] = drill(DRILL_COMPLAINTS, category=row["code"])
     regions = selectors.region_table(period, filters)
     for row in regions:
-        row["url"] = f"/analytics/cases/?{dashboard_query(period, filters, region=row['region'], outcome='decided')}"
+        row["url"] = drill(DRILL_CASES, region=row["region"], outcome="decided")
     board = selectors.specialist_leaderboard(period, filters)
     for row in board:
-        row["url"] = (
-            f"/analytics/cases/?{dashboard_query(period, filters, specialist=row['username'], outcome='decided')}"
-        )
+        row["url"] = drill(DRILL_CASES, specialist=row["username"], outcome="decided")
 
     charts = {
         "trend": {

@@ -19,6 +19,8 @@ MONEY = {"max_digits": 18, "decimal_places": 2, "default": Decimal("0")}
 
 # The filter dimensions beyond ``line``, in the order used to spell a grain.
 GRAIN_DIMENSIONS = ("region", "segment", "channel", "assignee")
+# The rollup column of each dimension.
+DIMENSION_COLUMNS = {"region": "region", "segment": "segment", "channel": "channel", "assignee": "assignee_id"}
 
 
 class RollupDimensions(models.Model):

@@ -10,10 +10,11 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, ErrorCode
 from customers.models import Customer
 from renewals.models import LineOfInsurance, Policy
 
+from .errors import AnalyticsErrorCode
 from .models import GRAIN_DIMENSIONS
 
 PERIOD_KINDS = ("month", "quarter", "year", "custom")
@@ -115,15 +116,19 @@ def period_from_api(params) -> Period:
     for name in ("start", "end"):
         text = params.get(name)
         if not text:
-            raise ApplicationError(_("This parameter is required (YYYY-MM-DD)."), field=name, code="required")
+            raise ApplicationError(_("This parameter is required (YYYY-MM-DD)."), field=name, code=ErrorCode.REQUIRED)
         try:
             days[name] = dt.date.fromisoformat(text)
         except ValueError:
-            raise ApplicationError(_("Not a date (YYYY-MM-DD)."), field=name, code="invalid_date") from None
+            raise ApplicationError(
+                _("Not a date (YYYY-MM-DD)."), field=name, code=AnalyticsErrorCode.INVALID_DATE
+            ) from None
     if days["end"] < days["start"]:
-        raise ApplicationError(_("The end is before the start."), field="end", code="end_before_start")
+        raise ApplicationError(_("The end is before the start."), field="end", code=AnalyticsErrorCode.END_BEFORE_START)
     if (days["end"] - days["start"]).days > 3660:
-        raise ApplicationError(_("The range is longer than ten years."), field="end", code="range_too_long")
+        raise ApplicationError(
+            _("The range is longer than ten years."), field="end", code=AnalyticsErrorCode.RANGE_TOO_LONG
+        )
     return Period(days["start"], days["end"], "custom")
 
 
@@ -194,7 +199,7 @@ def filters_from_query(params, *, strict: bool) -> Filters:
 
     def bad(name):
         if strict:
-            raise ApplicationError(_("Unknown code."), field=name, code="unknown_code")
+            raise ApplicationError(_("Unknown code."), field=name, code=AnalyticsErrorCode.UNKNOWN_CODE)
 
     values = {}
     code = (params.get("line") or "").strip()

@@ -20,12 +20,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, ErrorCode
 from customers.models import Complaint, SurveyResponse
 from renewals.models import Policy, RenewalCase
 
 from . import sources
+from .errors import AnalyticsErrorCode
 from .models import (
+    DIMENSION_COLUMNS,
     GRAIN_DIMENSIONS,
     PERCENT_KPIS,
     CaseDaysRollup,
@@ -43,7 +45,6 @@ from .params import add_months
 logger = logging.getLogger(__name__)
 
 FULL_GRAIN = "+".join(GRAIN_DIMENSIONS)
-DIMENSION_COLUMNS = {"region": "region", "segment": "segment", "channel": "channel", "assignee": "assignee_id"}
 # Rows changed less than this before the last refresh are looked at again: a transaction that
 # started earlier may commit after the refresh read the table.
 WATERMARK_OVERLAP = dt.timedelta(minutes=15)
@@ -382,17 +383,17 @@ def _parse_target(kpi: str, raw) -> Decimal | None:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise ApplicationError(_("Enter a number."), field=kpi, code="invalid") from None
+        raise ApplicationError(_("Enter a number."), field=kpi, code=ErrorCode.INVALID) from None
     if not value.is_finite():
-        raise ApplicationError(_("Enter a number."), field=kpi, code="invalid")
+        raise ApplicationError(_("Enter a number."), field=kpi, code=ErrorCode.INVALID)
     if kpi in PERCENT_KPIS:
         if not 0 <= value <= 100:
-            raise ApplicationError(_("Enter a percentage between 0 and 100."), field=kpi, code="out_of_range")
+            raise ApplicationError(_("Enter a percentage between 0 and 100."), field=kpi, code=ErrorCode.OUT_OF_RANGE)
         return (value / 100).quantize(Decimal("0.0001"))
     if kpi == Kpi.NPS and not -100 <= value <= 100:
-        raise ApplicationError(_("NPS lies between −100 and 100."), field=kpi, code="out_of_range")
+        raise ApplicationError(_("NPS lies between −100 and 100."), field=kpi, code=ErrorCode.OUT_OF_RANGE)
     if value < 0:
-        raise ApplicationError(_("Enter a number of zero or more."), field=kpi, code="out_of_range")
+        raise ApplicationError(_("Enter a number of zero or more."), field=kpi, code=ErrorCode.OUT_OF_RANGE)
     return value.quantize(Decimal("0.0001"))
 
 
@@ -405,7 +406,7 @@ def kpi_targets_set(*, targets: dict[str, str | Decimal | None], actor) -> dict[
     parsed = {}
     for kpi, raw in targets.items():
         if kpi not in Kpi.values:
-            raise ApplicationError(_("Unknown KPI."), field=kpi, code="unknown_kpi")
+            raise ApplicationError(_("Unknown KPI."), field=kpi, code=AnalyticsErrorCode.UNKNOWN_KPI)
         parsed[kpi] = _parse_target(kpi, raw)
     now = timezone.now()
     for kpi, value in parsed.items():

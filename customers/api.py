@@ -8,11 +8,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from core.api import UtcDateTimeFilter
-from core.roles import HasRole, Role
+from core.roles import STAFF_ROLES, HasRole
 from customers import services
 from customers.models import Complaint, ComplaintCategory, Customer, SurveyResponse
-
-ALL_ROLES = (Role.SPECIALIST, Role.MANAGER, Role.SUPPORT)
+from customers.workflow import COMPLAINT_EDITORS
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -48,7 +47,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Customer.objects.all()
     serializer_class = CustomerSerializer
     permission_classes = [IsAuthenticated, HasRole]
-    allowed_roles = ALL_ROLES
+    allowed_roles = STAFF_ROLES
     lookup_value_converter = "int"
     filterset_class = CustomerFilter
     ordering_fields = ["id", "external_ref"]
@@ -56,8 +55,6 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 # --- complaints --------------------------------------------------------------------------
-
-EDITORS = (Role.SUPPORT, Role.MANAGER)
 
 
 def related_id_field(help_text: str):
@@ -129,8 +126,8 @@ class ComplaintViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Complaint.objects.select_related("category")
     serializer_class = ComplaintSerializer
     permission_classes = [IsAuthenticated, HasRole]
-    allowed_roles = ALL_ROLES
-    write_roles = EDITORS
+    allowed_roles = STAFF_ROLES
+    write_roles = COMPLAINT_EDITORS
     lookup_value_converter = "int"
     filterset_class = ComplaintFilter
     ordering_fields = ["id", "received_at", "sla_due_at"]
@@ -234,8 +231,8 @@ class SurveyResponseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
     queryset = SurveyResponse.objects.all()
     serializer_class = SurveyResponseSerializer
     permission_classes = [IsAuthenticated, HasRole]
-    allowed_roles = ALL_ROLES
-    write_roles = EDITORS
+    allowed_roles = STAFF_ROLES
+    write_roles = COMPLAINT_EDITORS
     lookup_value_converter = "int"
     filterset_class = SurveyResponseFilter
     ordering_fields = ["id", "responded_at"]

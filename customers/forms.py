@@ -5,8 +5,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.roles import Role
 from customers.models import Complaint, ComplaintCategory, ComplaintSla, SurveyResponse
+from customers.workflow import COMPLAINT_EDITORS
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -42,7 +42,7 @@ def staff_choices():
     """Support staff and managers, who may own complaints."""
     return (
         get_user_model()
-        .objects.filter(is_active=True, groups__name__in=[Role.SUPPORT, Role.MANAGER])
+        .objects.filter(is_active=True, groups__name__in=COMPLAINT_EDITORS)
         .distinct()
         .order_by("username")
     )

@@ -29,6 +29,9 @@ class Customer(models.Model):
         EN = "en", _("English")
         ZH_HANS = "zh-hans", _("Simplified Chinese")
 
+    # The segments counted as high value (high-value retention on the dashboard, queue filters).
+    HIGH_VALUE_SEGMENTS = (Segment.HIGH_VALUE, Segment.VIP)
+
     external_ref = models.CharField(_("external reference"), max_length=64, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.INDIVIDUAL)
     name = models.CharField(_("name"), max_length=200)

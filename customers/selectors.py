@@ -4,13 +4,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, F, Prefetch, QuerySet, Value, When
 from django.db.models.functions import Least
 from django.utils import timezone
 
 from customers.models import (
     Complaint,
-    ComplaintCategory,
     ComplaintEvent,
     ComplaintSla,
     Customer,
@@ -222,10 +221,6 @@ def complaints_escalated(*, limit: int = 20) -> list[Complaint]:
     )
 
 
-def active_categories() -> QuerySet:
-    return ComplaintCategory.objects.filter(active=True)
-
-
 # --- surveys -----------------------------------------------------------------------------
 
 
@@ -256,7 +251,3 @@ def follow_ups_open_count() -> int:
 
 def customer_for_survey(*, invitation_id: int) -> SurveyInvitation | None:
     return SurveyInvitation.objects.select_related("customer", "response").filter(pk=invitation_id).first()
-
-
-def open_complaint_filter() -> Q:
-    return Q(status__in=Complaint.OPEN_STATUSES)

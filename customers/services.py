@@ -13,9 +13,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import ApplicationError
-from core.roles import Role, has_role
+from core.errors import ApplicationError, ErrorCode
+from core.roles import has_role
 from customers import signals
+from customers.errors import CustomersErrorCode
 from customers.models import (
     Complaint,
     ComplaintCategory,
@@ -29,11 +30,11 @@ from customers.models import (
 )
 from customers.phones import phone_digits
 from customers.selectors import sla_days
+from customers.workflow import COMPLAINT_EDITORS, complaint_can_reopen, complaint_can_transition
 
 # Complaints escalated per transaction by the periodic job: ids + one event row each, a few
 # hundred KB at most, and row locks held only for one short batch.
 ESCALATION_BATCH_SIZE = 500
-S = Complaint.Status
 
 
 def _now() -> datetime:
@@ -42,7 +43,7 @@ def _now() -> datetime:
 
 def _require_aware(value: datetime, field: str) -> datetime:
     if timezone.is_naive(value):
-        raise ApplicationError(_("A time zone is required."), field=field, code="naive_datetime")
+        raise ApplicationError(_("A time zone is required."), field=field, code=CustomersErrorCode.NAIVE_DATETIME)
     return value
 
 
@@ -75,6 +76,29 @@ def customer_update_contact(
         customer.preferred_language = preferred_language
     customer.save()
     return customer
+
+
+# Consent column per contact channel (Customer.Channel).
+_CONSENT_FIELDS = {
+    Customer.Channel.EMAIL: "consent_email",
+    Customer.Channel.SMS: "consent_sms",
+    Customer.Channel.PHONE: "consent_phone",
+}
+
+
+@transaction.atomic
+def customer_consent_set(*, customer_id: int, channel: str, allowed: bool) -> bool:
+    """Allow or stop contact on one channel; the one place a customer's consent is written.
+    Returns whether it changed (False when it already was ``allowed``)."""
+    field = _CONSENT_FIELDS.get(channel)
+    if field is None:
+        raise ApplicationError(_("Unknown channel."), field="channel")
+    customer = Customer.objects.select_for_update().get(pk=customer_id)
+    if getattr(customer, field) == allowed:
+        return False
+    setattr(customer, field, allowed)
+    customer.save(update_fields=[field, "updated_at"])
+    return True
 
 
 # --- complaints --------------------------------------------------------------------------
@@ -114,18 +138,20 @@ def complaint_log(
     now = _now()
     received_at = _require_aware(received_at, "received_at") if received_at else now
     if received_at > now:
-        raise ApplicationError(_("The time received cannot be in the future."), field="received_at", code="future")
+        raise ApplicationError(
+            _("The time received cannot be in the future."), field="received_at", code=CustomersErrorCode.FUTURE
+        )
     if received_via not in Complaint.ReceivedVia.values:
         raise ApplicationError(_("Choose how the complaint was received."), field="received_via")
     if severity not in Complaint.Severity.values:
         raise ApplicationError(_("Choose a severity."), field="severity")
     description = (description or "").strip()
     if not description:
-        raise ApplicationError(_("Describe the complaint."), field="description", code="required")
+        raise ApplicationError(_("Describe the complaint."), field="description", code=ErrorCode.REQUIRED)
     if not ComplaintCategory.objects.filter(pk=category_id, active=True).exists():
         raise ApplicationError(_("Choose an active category."), field="category")
     if not Customer.objects.filter(pk=customer_id).exists():
-        raise ApplicationError(_("Choose a customer."), field="customer", code="not_found")
+        raise ApplicationError(_("Choose a customer."), field="customer", code=ErrorCode.NOT_FOUND)
     if policy_id is not None and not _customer_has("policies", customer_id=customer_id, object_id=policy_id):
         raise ApplicationError(_("This policy belongs to another customer."), field="policy")
     if case_id is not None and not _customer_has("renewal_cases", customer_id=customer_id, object_id=case_id):
@@ -145,19 +171,25 @@ def complaint_log(
         assignee_id=assignee_id,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    _event(complaint, ComplaintEvent.Kind.LOGGED, complaint.created_by, new=S.NEW, at=now)
+    _event(complaint, ComplaintEvent.Kind.LOGGED, complaint.created_by, new=Complaint.Status.NEW, at=now)
     signals.complaint_logged.send(sender=Complaint, complaint=complaint)
     return complaint
 
 
-def _transition(complaint_id: int, actor, *, allowed: set, new_status: str, kind: str, note: str = "", **changes):
+def _transition(
+    complaint_id: int, actor, *, new_status: str, kind: str, note: str = "", reopen: bool = False, **changes
+):
+    """Move the locked complaint to ``new_status`` if the workflow allows it (``reopen``: the
+    way back from resolved or closed), write the timeline event and send the signal."""
     complaint = Complaint.objects.select_for_update().get(pk=complaint_id)
     old_status = complaint.status
-    if old_status not in allowed:
+    allowed = complaint_can_reopen(old_status) if reopen else complaint_can_transition(old_status, new_status)
+    if not allowed:
+        labels = {"old": Complaint.Status(old_status).label, "new": Complaint.Status(new_status).label}
         raise ApplicationError(
-            _("A %(old)s complaint cannot become %(new)s.") % {"old": S(old_status).label, "new": S(new_status).label},
+            _("A %(old)s complaint cannot become %(new)s.") % labels,
             field="status",
-            code="invalid_transition",
+            code=CustomersErrorCode.INVALID_TRANSITION,
             status=409,
         )
     for name, value in changes.items():
@@ -176,8 +208,7 @@ def complaint_acknowledge(*, complaint_id: int, actor, note: str = "") -> Compla
     return _transition(
         complaint_id,
         actor,
-        allowed={S.NEW},
-        new_status=S.ACKNOWLEDGED,
+        new_status=Complaint.Status.ACKNOWLEDGED,
         kind=ComplaintEvent.Kind.ACKNOWLEDGED,
         note=note,
         acknowledged_at=_now(),
@@ -191,8 +222,7 @@ def complaint_start(*, complaint_id: int, actor, note: str = "") -> Complaint:
     return _transition(
         complaint_id,
         actor,
-        allowed={S.NEW, S.ACKNOWLEDGED},
-        new_status=S.IN_PROGRESS,
+        new_status=Complaint.Status.IN_PROGRESS,
         kind=ComplaintEvent.Kind.STARTED,
         note=note,
         acknowledged_at=complaint.acknowledged_at or _now(),
@@ -207,18 +237,17 @@ def complaint_resolve(
     resolution = (resolution or "").strip()
     root_cause = (root_cause or "").strip()
     if not resolution:
-        raise ApplicationError(_("Write the resolution."), field="resolution", code="required")
+        raise ApplicationError(_("Write the resolution."), field="resolution", code=ErrorCode.REQUIRED)
     if upheld is None:
-        raise ApplicationError(_("Say whether the complaint was upheld."), field="upheld", code="required")
+        raise ApplicationError(_("Say whether the complaint was upheld."), field="upheld", code=ErrorCode.REQUIRED)
     if not root_cause:
-        raise ApplicationError(_("Name the root cause."), field="root_cause", code="required")
+        raise ApplicationError(_("Name the root cause."), field="root_cause", code=ErrorCode.REQUIRED)
     complaint = Complaint.objects.select_for_update().only("acknowledged_at").get(pk=complaint_id)
     now = _now()
     return _transition(
         complaint_id,
         actor,
-        allowed={S.NEW, S.ACKNOWLEDGED, S.IN_PROGRESS},
-        new_status=S.RESOLVED,
+        new_status=Complaint.Status.RESOLVED,
         kind=ComplaintEvent.Kind.RESOLVED,
         note=note or resolution,
         resolution=resolution,
@@ -234,8 +263,7 @@ def complaint_close(*, complaint_id: int, actor, note: str = "") -> Complaint:
     return _transition(
         complaint_id,
         actor,
-        allowed={S.RESOLVED},
-        new_status=S.CLOSED,
+        new_status=Complaint.Status.CLOSED,
         kind=ComplaintEvent.Kind.CLOSED,
         note=note,
         closed_at=_now(),
@@ -249,9 +277,9 @@ def complaint_reopen(*, complaint_id: int, actor, note: str = "") -> Complaint:
     return _transition(
         complaint_id,
         actor,
-        allowed={S.RESOLVED, S.CLOSED},
-        new_status=S.IN_PROGRESS,
+        new_status=Complaint.Status.IN_PROGRESS,
         kind=ComplaintEvent.Kind.REOPENED,
+        reopen=True,
         note=note,
         resolved_at=None,
         closed_at=None,
@@ -267,7 +295,7 @@ def complaint_assign(*, complaint_id: int, assignee_id: int | None, actor) -> Co
     assignee = None
     if assignee_id is not None:
         assignee = get_user_model().objects.filter(pk=assignee_id, is_active=True).first()
-        if assignee is None or not has_role(assignee, Role.SUPPORT, Role.MANAGER):
+        if assignee is None or not has_role(assignee, *COMPLAINT_EDITORS):
             raise ApplicationError(_("Complaints go to support staff or managers."), field="assignee")
     complaint = Complaint.objects.select_for_update().get(pk=complaint_id)
     complaint.assignee = assignee
@@ -289,7 +317,8 @@ def complaints_escalate_breached(*, now: datetime | None = None, batch_size: int
     same complaint twice. Returns how many complaints were escalated.
     """
     now = now or _now()
-    breached = Q(status__in=Complaint.OPEN_STATUSES, sla_due_at__lte=now) | Q(status=S.NEW, acknowledge_due_at__lte=now)
+    breached = Q(status__in=Complaint.OPEN_STATUSES, sla_due_at__lte=now)
+    breached |= Q(status=Complaint.Status.NEW, acknowledge_due_at__lte=now)
     total = 0
     while True:
         with transaction.atomic():
@@ -353,7 +382,7 @@ def complaint_category_save(
     if not code or not code.replace("_", "").replace("-", "").isalnum():
         raise ApplicationError(_("Use letters, digits, - and _ for the code."), field="code")
     if not name:
-        raise ApplicationError(_("Give the category a name."), field="name", code="required")
+        raise ApplicationError(_("Give the category a name."), field="name", code=ErrorCode.REQUIRED)
     category, _created = ComplaintCategory.objects.update_or_create(
         code=code,
         defaults={
@@ -410,14 +439,18 @@ def survey_response_record(
         raise ApplicationError(_("Unknown channel."), field="channel")
     responded_at = _require_aware(responded_at, "responded_at") if responded_at else now
     if responded_at > now:
-        raise ApplicationError(_("The answer cannot be given in the future."), field="responded_at", code="future")
+        raise ApplicationError(
+            _("The answer cannot be given in the future."), field="responded_at", code=CustomersErrorCode.FUTURE
+        )
     if case_id is not None and not _customer_has("renewal_cases", customer_id=customer_id, object_id=case_id):
         raise ApplicationError(_("This case belongs to another customer."), field="case")
     invitation = None
     if invitation_id is not None:
         invitation = SurveyInvitation.objects.select_for_update().filter(pk=invitation_id).first()
         if invitation is None or invitation.customer_id != customer_id:
-            raise ApplicationError(_("This survey invitation does not exist."), field="invitation", code="not_found")
+            raise ApplicationError(
+                _("This survey invitation does not exist."), field="invitation", code=ErrorCode.NOT_FOUND
+            )
     elif case_id is not None:
         invitation = (
             SurveyInvitation.objects.select_for_update().filter(case_id=case_id, customer_id=customer_id).first()
@@ -427,7 +460,10 @@ def survey_response_record(
     if invitation is not None:
         if invitation.response_id is not None:
             raise ApplicationError(
-                _("This survey has already been answered."), field="score", code="already_answered", status=409
+                _("This survey has already been answered."),
+                field="score",
+                code=CustomersErrorCode.ALREADY_ANSWERED,
+                status=409,
             )
         case_id = case_id or invitation.case_id
     response = SurveyResponse.objects.create(
@@ -454,10 +490,12 @@ def survey_follow_up_complete(*, follow_up_id: int, actor, outcome: str) -> Surv
     """Support called the detractor back: record what came of it; this closes the loop."""
     outcome = (outcome or "").strip()
     if not outcome:
-        raise ApplicationError(_("Record the outcome of the call."), field="outcome", code="required")
+        raise ApplicationError(_("Record the outcome of the call."), field="outcome", code=ErrorCode.REQUIRED)
     follow_up = SurveyFollowUp.objects.select_for_update().get(pk=follow_up_id)
     if follow_up.status == SurveyFollowUp.Status.DONE:
-        raise ApplicationError(_("This follow-up is already done."), field="outcome", code="already_done", status=409)
+        raise ApplicationError(
+            _("This follow-up is already done."), field="outcome", code=CustomersErrorCode.ALREADY_DONE, status=409
+        )
     follow_up.status = SurveyFollowUp.Status.DONE
     follow_up.outcome = outcome
     follow_up.done_at = _now()

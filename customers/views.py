@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
-from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -16,9 +15,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import ApplicationError
-from core.net import client_ip
-from core.roles import Role, has_role, role_required
+from core.ratelimit import public_link_limited
+from core.roles import STAFF_ROLES, Role, has_role, role_required
 from customers import links, selectors, services
+from customers.errors import CustomersErrorCode
 from customers.forms import (
     AssignForm,
     CategoryForm,
@@ -33,18 +33,9 @@ from customers.forms import (
     VoiceSettingsForm,
 )
 from customers.models import Complaint, ComplaintCategory, Customer, SurveyFollowUp, SurveyResponse
+from customers.workflow import COMPLAINT_EDITORS, complaint_can_reopen, complaint_can_transition
 
 logger = logging.getLogger(__name__)
-
-ALL_ROLES = (Role.SPECIALIST, Role.MANAGER, Role.SUPPORT)
-EDITORS = (Role.SUPPORT, Role.MANAGER)
-
-
-def _public_link_rate() -> tuple[int, int]:
-    """(requests, window seconds) from THROTTLE_PUBLIC_LINKS (DRF rate syntax, default "30/min")."""
-    rate = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get("public_links") or "30/min"
-    count, period = rate.split("/")
-    return int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
 
 
 def _duration_text(seconds: int) -> str:
@@ -77,7 +68,7 @@ def _decorate(complaints, near_hours: int, now=None):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@role_required(*ALL_ROLES)
+@role_required(*STAFF_ROLES)
 def customer_search(request):
     """Names and phone numbers are POSTed, never sent in the query string (access logs, history).
 
@@ -87,7 +78,7 @@ def customer_search(request):
     if request.htmx and not q:
         return HttpResponse("")  # an emptied box closes the drop-down (.quick-search-results:empty)
     results = selectors.customer_search(q=q) if q else []
-    context = {"q": q, "results": results, "can_log": has_role(request.user, *EDITORS)}
+    context = {"q": q, "results": results, "can_log": has_role(request.user, *COMPLAINT_EDITORS)}
     if request.htmx:
         return render(request, "customers/_search_results.html", context)
     return render(request, "customers/search.html", context)
@@ -104,7 +95,7 @@ def _page_number(request) -> int:
 
 
 @require_GET
-@role_required(*EDITORS)
+@role_required(*COMPLAINT_EDITORS)
 def complaint_queue(request):
     form = QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -145,7 +136,7 @@ def _customer_or_none(value):
         return None
 
 
-@role_required(*EDITORS)
+@role_required(*COMPLAINT_EDITORS)
 def complaint_new(request):
     customer = _customer_or_none(request.POST.get("customer") or request.GET.get("customer"))
     form = ComplaintLogForm(request.POST or None, customer=customer)
@@ -173,7 +164,7 @@ def complaint_new(request):
 
 
 @require_POST
-@role_required(*EDITORS)
+@role_required(*COMPLAINT_EDITORS)
 def complaint_customer_picker(request):
     q = request.POST.get("q", "").strip()
     return render(
@@ -188,7 +179,7 @@ def complaint_customer_picker(request):
 
 
 @require_GET
-@role_required(*EDITORS)
+@role_required(*COMPLAINT_EDITORS)
 def complaint_detail(request, pk: int):
     try:
         complaint = selectors.complaint_detail(complaint_id=pk)
@@ -204,11 +195,11 @@ def _detail_context(complaint, **forms_):
         "resolve_form": ResolveForm(prefix="resolve"),
         "assign_form": AssignForm(initial={"assignee": complaint.assignee_id}, prefix="assign"),
         "note_form": NoteForm(),
-        "can_acknowledge": complaint.status == Complaint.Status.NEW,
-        "can_start": complaint.status in (Complaint.Status.NEW, Complaint.Status.ACKNOWLEDGED),
-        "can_resolve": complaint.status in Complaint.OPEN_STATUSES,
-        "can_close": complaint.status == Complaint.Status.RESOLVED,
-        "can_reopen": complaint.status in (Complaint.Status.RESOLVED, Complaint.Status.CLOSED),
+        "can_acknowledge": complaint_can_transition(complaint.status, Complaint.Status.ACKNOWLEDGED),
+        "can_start": complaint_can_transition(complaint.status, Complaint.Status.IN_PROGRESS),
+        "can_resolve": complaint_can_transition(complaint.status, Complaint.Status.RESOLVED),
+        "can_close": complaint_can_transition(complaint.status, Complaint.Status.CLOSED),
+        "can_reopen": complaint_can_reopen(complaint.status),
     }
     context.update(forms_)
     return context
@@ -223,7 +214,7 @@ SIMPLE_ACTIONS = {
 
 
 @require_POST
-@role_required(*EDITORS)
+@role_required(*COMPLAINT_EDITORS)
 def complaint_action(request, pk: int, action: str):
     get_object_or_404(Complaint.objects.only("pk"), pk=pk)
     try:
@@ -325,7 +316,7 @@ def complaint_settings(request):
 
 
 @require_GET
-@role_required(*EDITORS)
+@role_required(*COMPLAINT_EDITORS)
 def follow_up_list(request):
     status = request.GET.get("status", SurveyFollowUp.Status.OPEN)
     items = selectors.follow_ups(status=status)
@@ -337,7 +328,7 @@ def follow_up_list(request):
 
 
 @require_POST
-@role_required(*EDITORS)
+@role_required(*COMPLAINT_EDITORS)
 def follow_up_done(request, pk: int):
     get_object_or_404(SurveyFollowUp.objects.only("pk"), pk=pk)
     form = FollowUpDoneForm(request.POST)
@@ -355,7 +346,7 @@ def follow_up_done(request, pk: int):
     return redirect("customers:follow-ups")
 
 
-@role_required(*EDITORS)
+@role_required(*COMPLAINT_EDITORS)
 def survey_answer_record(request):
     """Support enters an NPS answer given by phone, with the time it was given."""
     customer = _customer_or_none(request.POST.get("customer") or request.GET.get("customer"))
@@ -383,7 +374,7 @@ def survey_answer_record(request):
 
 
 @require_GET
-@role_required(*EDITORS)
+@role_required(*COMPLAINT_EDITORS)
 def survey_list(request):
     return render(
         request,
@@ -396,7 +387,7 @@ def survey_list(request):
 
 
 @require_GET
-@role_required(*ALL_ROLES)
+@role_required(*STAFF_ROLES)
 def panel_customer(request, customer_id: int):
     complaints = selectors.complaints_for_customer(customer_id=customer_id)
     _decorate(complaints, selectors.voice_settings().sla_near_hours)
@@ -407,13 +398,13 @@ def panel_customer(request, customer_id: int):
             "customer_id": customer_id,
             "complaints": complaints,
             "responses": selectors.survey_responses_for_customer(customer_id=customer_id),
-            "can_edit": has_role(request.user, *EDITORS),
+            "can_edit": has_role(request.user, *COMPLAINT_EDITORS),
         },
     )
 
 
 @require_GET
-@role_required(*ALL_ROLES)
+@role_required(*STAFF_ROLES)
 def panel_escalated(request):
     shown = 20
     complaints = selectors.complaints_escalated(limit=shown + 1)
@@ -424,23 +415,12 @@ def panel_escalated(request):
         {
             "complaints": complaints[:shown],
             "more": len(complaints) > shown,
-            "can_edit": has_role(request.user, *EDITORS),
+            "can_edit": has_role(request.user, *COMPLAINT_EDITORS),
         },
     )
 
 
 # --- the public survey page --------------------------------------------------------------
-
-
-def _rate_limited(request) -> bool:
-    """Fixed window per client address, counted in the shared cache (Redis)."""
-    limit, window = _public_link_rate()
-    key = f"survey-link:{client_ip(request)}:{int(timezone.now().timestamp() // window)}"
-    cache.add(key, 0, timeout=window * 2)
-    try:
-        return cache.incr(key) > limit
-    except ValueError:  # evicted between add and incr
-        return False
 
 
 def _survey_problem(request, title, message, status):
@@ -452,7 +432,7 @@ def _survey_problem(request, title, message, status):
 def survey_page(request, token: str):
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
-    if _rate_limited(request):
+    if public_link_limited(request, "survey"):
         return _survey_problem(request, _("Please wait a moment"), _("Too many requests. Try again in a minute."), 429)
     try:
         invitation_id = links.survey_invitation_id(token)
@@ -495,7 +475,7 @@ def _survey_answer(request, invitation, token):
                 invitation_id=invitation.pk,
             )
         except ApplicationError as error:
-            if error.code != "already_answered":
+            if error.code != CustomersErrorCode.ALREADY_ANSWERED:
                 form.add_error(None, error.message)
                 return render(request, "customers/survey.html", {"form": form, "scores": range(11)}, status=400)
         return redirect("customers:survey", token=token)
