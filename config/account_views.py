@@ -1,7 +1,11 @@
-"""The profile page (API token shown and rotated) and the API's token endpoint."""
+"""The profile page (API token shown and rotated), the throttled password reset and the API's token endpoint."""
 
+import hashlib
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate
+from django.contrib.auth import views as auth_views
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +19,8 @@ from rest_framework.views import APIView
 
 from core.api import ErrorSerializer
 from core.api_base import AuthThrottle
+from core.net import client_ip
+from core.ratelimit import rate_limited
 from core.roles import role_names
 
 
@@ -38,6 +44,27 @@ def profile(request):
         "accounts/profile.html",
         {"token": token, "roles": sorted(role_names(request.user))},
     )
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset by e-mail, throttled per client address and per e-mail address.
+
+    Whatever is typed, the answer is the same "check your e-mail" page: it never says whether an
+    address belongs to a user. Past the rate, a client address is refused with 429; an e-mail
+    address that was asked for too often simply receives nothing more for a while.
+    """
+
+    def post(self, request, *args, **kwargs):
+        if rate_limited(bucket="password_reset_ip", key=client_ip(request), rate=settings.THROTTLE_PASSWORD_RESET):
+            return render(request, "registration/password_reset_throttled.html", status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        address = form.cleaned_data["email"].strip().lower()
+        key = hashlib.sha256(address.encode()).hexdigest()  # no e-mail addresses in cache keys
+        if rate_limited(bucket="password_reset_email", key=key, rate=settings.THROTTLE_PASSWORD_RESET):
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class CredentialsSerializer(serializers.Serializer):

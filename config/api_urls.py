@@ -1,15 +1,26 @@
 """The /api/v1/ router: every app's viewsets are registered here."""
 
 from django.urls import path
-from rest_framework.routers import DefaultRouter
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.routers import APIRootView, DefaultRouter
 
 from config.account_views import ObtainToken
+from core.roles import IsStaffMember
 from customers import api as customers_api
 from notifications import api as notifications_api
 from renewals import api as renewals_api
 
 # Typed path converters (<int:pk>, <slug:code>) so the schema says what the URLs accept; no ".json" suffix routes.
+
+
+class RootView(APIRootView):
+    """The list of resources, for the desk's staff only (like every other API path)."""
+
+    permission_classes = [IsAuthenticated, IsStaffMember]
+
+
 router = DefaultRouter(use_regex_path=False)
+router.APIRootView = RootView
 router.include_format_suffixes = False
 router.register("customers", customers_api.CustomerViewSet, basename="customer")
 router.register("policies", renewals_api.PolicyViewSet, basename="policy")

@@ -49,15 +49,19 @@ INSTALLED_APPS = [
     "renewals",
     "notifications",
     "analytics",
+    "demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.middleware.HeadAsGetMiddleware",
+    "core.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "core.middleware.InputRulesMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -162,6 +166,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLE_ADMIN = False
+# Lockouts key on the same client address as every other rate limit: behind TRUSTED_PROXY_COUNT
+# proxies that is the client's, not the proxy's (else five bad passwords lock a manager out for all).
+AXES_CLIENT_IP_CALLABLE = "core.net.login_client_ip"
 
 # Internationalisation: English and Simplified Chinese, picked from the browser.
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
@@ -226,6 +233,11 @@ REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
 REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", default=60)
 REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=300)
 REMINDER_DISPATCH_BATCH = env.int("REMINDER_DISPATCH_BATCH", default=200)
+# The periodic dispatch run claims no new batch after this long (it runs every minute; the tasks'
+# time limits are derived from it, see notifications/tasks.py). Not an environment variable.
+REMINDER_DISPATCH_BUDGET_SECONDS = 120
+# Timeout of one SMS gateway request (one send must stay well inside the lease).
+SMS_GATEWAY_TIMEOUT_SECONDS = 10
 SMS_QUIET_START_HOUR = env.int("SMS_QUIET_START_HOUR", default=21)
 SMS_QUIET_END_HOUR = env.int("SMS_QUIET_END_HOUR", default=8)
 
@@ -247,6 +259,8 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SECURE_HTTPS)
+# A load balancer's health check speaks plain HTTP to the app; /healthz answers it there too.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SECURE_HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = SECURE_HTTPS
@@ -296,11 +310,15 @@ REST_FRAMEWORK = {
         "public_links": env.str("THROTTLE_PUBLIC_LINKS", default="30/min"),
     },
 }
+# Password reset requests per client address, and per e-mail address (core.ratelimit).
+THROTTLE_PASSWORD_RESET = env.str("THROTTLE_PASSWORD_RESET", default="5/h")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Renewal Desk API",
     "DESCRIPTION": "Policies, renewal cases, complaints, surveys, messages and KPIs.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is for the desk's staff and their scripts (session or token), not for visitors.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated", "core.roles.IsStaffMember"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -1,5 +1,7 @@
 """Request helpers shared by the apps: the client's address behind proxies and safe redirects."""
 
+import ipaddress
+
 from django.conf import settings
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -22,6 +24,17 @@ def client_ip(request) -> str:
         return remote
     # Fewer entries than proxies: the request skipped a proxy; the leftmost entry is the best we have.
     return forwarded[-min(trusted, len(forwarded))]
+
+
+def login_client_ip(request) -> str | None:
+    """``client_ip`` for the login lockout (django-axes), which stores an address column: None when
+    the request carries no usable address (a test client's ``force_login``)."""
+    address = client_ip(request)
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return address
 
 
 def safe_next(request, target: str | None, default: str) -> str:

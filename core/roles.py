@@ -15,6 +15,10 @@ class Role(models.TextChoices):
     SUPPORT = "support", _("Support")
 
 
+# Everyone who works at the desk; a logged-in user in none of these groups sees nothing.
+STAFF_ROLES = (Role.SPECIALIST, Role.MANAGER, Role.SUPPORT)
+
+
 def role_names(user) -> frozenset[str]:
     """The user's role names, cached on the user object for the request (one query)."""
     if not getattr(user, "is_authenticated", False):
@@ -79,3 +83,10 @@ class HasRole(BasePermission):
         if write_roles is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
             return has_role(request.user, *write_roles)
         return True
+
+
+class IsStaffMember(BasePermission):
+    """DRF permission: the user holds one of the desk's roles (API root, schema)."""
+
+    def has_permission(self, request, view):
+        return has_role(request.user, *STAFF_ROLES)

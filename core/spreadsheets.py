@@ -4,6 +4,8 @@ Names, regions and notes come from customers and the core system; a cell such as
 ``=HYPERLINK(...)`` would otherwise run when a manager opens the file (CSV/formula injection).
 """
 
+import unicodedata
+
 import pandas as pd
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -11,7 +13,9 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 def safe_cell(value):
     """Prefix formula-looking text with an apostrophe; numbers, dates and other values pass."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    # NFKC folds the full-width forms (＝ ＋ － ＠) that Chinese input methods type, and that
+    # spreadsheet programs read as the ASCII ones.
+    if isinstance(value, str) and unicodedata.normalize("NFKC", value[:1]).startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 

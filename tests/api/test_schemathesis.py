@@ -40,15 +40,18 @@ def _node_id_for_schemathesis(request):
 
 
 @pytest.fixture
-def api_schema(live_server, django_db_serialized_rollback, transactional_db):
-    return schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json")
-
-
-@pytest.fixture
 def manager_token(django_db_serialized_rollback, transactional_db):
     user = make_user("fuzz-manager", "manager")
     RenewalCaseFactory(assignee=user)  # something for detail routes and actions to find
     return Token.objects.create(user=user).key
+
+
+@pytest.fixture
+def api_schema(live_server, manager_token):
+    # The schema is served to the desk's staff only, so it is fetched with the same token.
+    return schemathesis.openapi.from_url(
+        f"{live_server.url}/api/schema/?format=json", headers={"Authorization": f"Token {manager_token}"}
+    )
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
