@@ -8,7 +8,12 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         from notifications import receivers
-        from renewals import signals
+        from renewals import panels, signals
 
         signals.case_closed.connect(receivers.on_case_closed, dispatch_uid="notifications.case_closed")
         signals.case_reopened.connect(receivers.on_case_reopened, dispatch_uid="notifications.case_reopened")
+        signals.line_saved.connect(receivers.on_line_saved, dispatch_uid="notifications.line_saved")
+        # The reminder log and the call to-dos on the renewals pages (htmx fragments served here).
+        panels.register_case_panel("messages", "notifications:case_messages", order=10)
+        panels.register_customer_panel("messages", "notifications:customer_messages", order=20)
+        panels.register_queue_panel("calls", "notifications:call_tasks", title=_("Calls to make"))

@@ -15,12 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import ApplicationError
-from core.roles import HasRole, Role, has_role
+from core.roles import STAFF_ROLES, HasRole, Role, has_role
 from renewals import services
 from renewals.imports import policies_import
-from renewals.models import LineOfInsurance, LostReason, Policy, RenewalCase, Stage
-
-ALL_ROLES = (Role.SPECIALIST, Role.MANAGER, Role.SUPPORT)
+from renewals.models import ContactChannel, LineOfInsurance, LostReason, Policy, RenewalCase, Stage
 
 
 class LineSerializer(serializers.ModelSerializer):
@@ -37,7 +35,7 @@ class LineViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = LineOfInsurance.objects.all()
     serializer_class = LineSerializer
     permission_classes = [IsAuthenticated, HasRole]
-    allowed_roles = ALL_ROLES
+    allowed_roles = STAFF_ROLES
     lookup_field = "code"
     lookup_value_converter = "slug"
     filterset_fields = ["active"]
@@ -86,7 +84,7 @@ class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Policy.objects.select_related("line", "previous_policy")
     serializer_class = PolicySerializer
     permission_classes = [IsAuthenticated, HasRole]
-    allowed_roles = ALL_ROLES
+    allowed_roles = STAFF_ROLES
     lookup_value_converter = "int"
     filterset_class = PolicyFilter
     ordering_fields = ["id", "number", "end_date"]
@@ -190,7 +188,7 @@ class _Versioned(serializers.Serializer):
 
 
 class ContactSerializer(_Versioned):
-    channel = serializers.ChoiceField(choices=list(services.CONTACT_CHANNELS))
+    channel = serializers.ChoiceField(choices=ContactChannel.values)
     reached = serializers.BooleanField()
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
     next_action_date = serializers.DateField(required=False, allow_null=True, default=None)
@@ -200,12 +198,6 @@ class QuoteDiscountSerializer(_Versioned):
     discount_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, default="0"
     )
-
-
-class QuoteStepSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    factor = serializers.CharField()
-    amount = serializers.CharField()
 
 
 class QuoteSerializer(serializers.Serializer):
@@ -277,7 +269,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = RenewalCase.objects.select_related("policy", "line", "assignee", "lost_reason", "successor_policy")
     serializer_class = CaseSerializer
     permission_classes = [IsAuthenticated, HasRole]
-    allowed_roles = ALL_ROLES
+    allowed_roles = STAFF_ROLES
     write_roles = (Role.SPECIALIST, Role.MANAGER)
     lookup_value_converter = "int"
     filterset_class = CaseFilter

@@ -1,19 +1,12 @@
 """HTML forms of the renewals app: they parse input; the services decide."""
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from renewals.models import OPEN_STAGES, LineOfInsurance, LostReason, Referral
-from renewals.services import CONTACT_CHANNELS
-
-CONTACT_CHANNEL_LABELS = {
-    "phone": _("Phone call"),
-    "email": _("Email"),
-    "visit": _("Visit"),
-    "message": _("Message"),
-}
+from renewals.models import OPEN_STAGES, ContactChannel, LineOfInsurance, LostReason, Referral
 
 
 class DateInput(forms.DateInput):
@@ -55,7 +48,7 @@ class QueueFilterForm(forms.Form):
 
 
 class ContactForm(VersionForm):
-    channel = forms.ChoiceField(label=_("Channel"), choices=[(c, CONTACT_CHANNEL_LABELS[c]) for c in CONTACT_CHANNELS])
+    channel = forms.ChoiceField(label=_("Channel"), choices=ContactChannel.choices)
     reached = forms.BooleanField(label=_("Reached the customer"), required=False, initial=True)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     next_action_date = forms.DateField(label=_("Next action on"), required=False, widget=DateInput)
@@ -114,6 +107,40 @@ class DecisionForm(forms.Form):
     comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)
 
 
+class StepTableWidget(forms.Widget):
+    """A factor table posted as two parallel lists, ``<name>_threshold`` and ``<name>_factor``."""
+
+    def value_from_datadict(self, data, files, name):
+        return list(zip(data.getlist(f"{name}_threshold"), data.getlist(f"{name}_factor"), strict=False))
+
+    def value_omitted_from_data(self, data, files, name):
+        return False
+
+
+class StepTableField(forms.Field):
+    """(threshold, factor) steps of a pricing table; a row with both cells empty is no row."""
+
+    widget = StepTableWidget
+    default_error_messages = {"invalid": _("Each step needs a whole-number threshold and a decimal factor.")}
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value) -> list[tuple[int, Decimal]]:
+        rows = []
+        for threshold, factor in value or []:
+            if not threshold.strip() and not factor.strip():
+                continue
+            try:
+                row = (int(threshold), Decimal(factor))
+            except (ValueError, InvalidOperation):
+                raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+            if not row[1].is_finite():
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+            rows.append(row)
+        return rows
+
+
 class LineForm(forms.ModelForm):
     class Meta:
         model = LineOfInsurance
@@ -142,6 +169,53 @@ class LostReasonForm(forms.ModelForm):
 class NewLostReasonForm(LostReasonForm):
     class Meta(LostReasonForm.Meta):
         fields = ["code", *LostReasonForm.Meta.fields]
+
+
+class PricingForm(forms.Form):
+    """One line's pricing card: the base rate change and the two step tables."""
+
+    line_id = forms.ModelChoiceField(queryset=LineOfInsurance.objects.all())
+    base_rate_change_percent = forms.DecimalField(required=False)
+    claims = StepTableField()
+    loyalty = StepTableField()
+
+    def clean_base_rate_change_percent(self):
+        value = self.cleaned_data["base_rate_change_percent"]
+        return Decimal("0") if value is None else value
+
+
+class DiscountAuthorityForm(forms.Form):
+    """The discount authority grid: one cell ``a_<user id>_<line id>`` per specialist and line.
+    An empty cell leaves that authority as it is; the service checks each value."""
+
+    def __init__(self, *args, specialists=(), lines=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cells: dict[str, tuple[int, int]] = {}
+        for user in specialists:
+            for line in lines:
+                name = f"a_{user.pk}_{line.pk}"
+                self.fields[name] = forms.CharField(required=False)
+                self.cells[name] = (user.pk, line.pk)
+
+    def rows(self) -> list[dict]:
+        """The filled cells, as ``discount_authorities_set`` takes them."""
+        return [
+            {"user_id": user_id, "line_id": line_id, "max_discount_percent": self.cleaned_data[name]}
+            for name, (user_id, line_id) in self.cells.items()
+            if self.cleaned_data[name]
+        ]
+
+
+class SpecialistProfileForm(forms.Form):
+    """One specialist's skills and availability on the specialists page."""
+
+    user_id = forms.IntegerField()
+    lines = forms.ModelMultipleChoiceField(queryset=LineOfInsurance.objects.all(), required=False)
+    regions = forms.CharField(required=False)
+    away = forms.BooleanField(required=False)
+
+    def clean_regions(self) -> list[str]:
+        return self.cleaned_data["regions"].split(",")
 
 
 def style_form(form):

@@ -307,6 +307,15 @@ class Quote(models.Model):
         return self.approval_status in (self.Approval.NOT_REQUIRED, self.Approval.APPROVED)
 
 
+class ContactChannel(models.TextChoices):
+    """How a specialist reached (or tried to reach) the customer; stored in the contact event's payload."""
+
+    PHONE = "phone", _("Phone call")
+    EMAIL = "email", _("Email")
+    VISIT = "visit", _("Visit")
+    MESSAGE = "message", _("Message")
+
+
 class CaseEvent(models.Model):
     """The case timeline: every transition and action, with who and when."""
 

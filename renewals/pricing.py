@@ -6,9 +6,12 @@ adds up exactly to the quoted premium.
 """
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from core.errors import ApplicationError, ErrorCode
 
 CENT = Decimal("0.01")
 FACTOR_PLACES = Decimal("0.0001")
@@ -27,6 +30,25 @@ STEP_LABELS = {
 def money(value) -> Decimal:
     """Half-up rounding to cents."""
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def parse_discount(value) -> Decimal:
+    """A discount as typed (empty means 0): a number from 0 to 100 with at most two decimals."""
+    try:
+        discount = Decimal(str(value if value not in (None, "") else "0"))
+    except (InvalidOperation, ValueError):
+        raise ApplicationError(
+            gettext("Enter the discount as a number."), field="discount_percent", code=ErrorCode.INVALID
+        ) from None
+    if not discount.is_finite() or discount < 0 or discount > 100:
+        raise ApplicationError(
+            gettext("The discount must be between 0 and 100%."), field="discount_percent", code=ErrorCode.OUT_OF_RANGE
+        )
+    if discount != discount.quantize(CENT):
+        raise ApplicationError(
+            gettext("Use at most two decimals for the discount."), field="discount_percent", code=ErrorCode.INVALID
+        )
+    return discount
 
 
 def step_factor(table: list[tuple[int, Decimal]], value: int) -> Decimal:

@@ -1,19 +1,28 @@
 """Reads for the renewals app: query building lives here so each page's query count is decided in one place."""
 
+import datetime as dt
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 
 from core.roles import Role, has_role
+from customers.models import Customer
 from renewals import pricing
 from renewals.models import (
+    CaseEvent,
     ClaimsFactor,
     DiscountAuthority,
+    LineOfInsurance,
+    LostReason,
     LoyaltyFactor,
     Policy,
     PricingRule,
+    Quote,
+    Referral,
     RenewalCase,
+    SettingsChange,
     SpecialistProfile,
 )
 
@@ -149,8 +158,6 @@ def specialists_with_workload() -> list[dict]:
 
 def specialists_list():
     """Active specialists for pickers (one query)."""
-    from django.contrib.auth import get_user_model
-
     return list(
         get_user_model()
         .objects.filter(is_active=True, groups__name=Role.SPECIALIST.value)
@@ -179,10 +186,6 @@ TRIGRAM_MIN_LENGTH = 3
 
 def queue_filter(*, user, filters: dict, today) -> tuple:
     """(queryset of open cases after every filter but stage, stage filter Q) for the queue."""
-    import datetime as dt
-
-    from customers.models import Customer
-
     qs = _queue_owner(user=user, filters=filters)
     if filters.get("line"):
         qs = qs.filter(line__code=filters["line"])
@@ -221,8 +224,6 @@ def forget_queue_counts(*owners) -> None:
 
 
 def _stage_counts(qs) -> dict[str, int]:
-    from django.db.models import Count
-
     return {row["stage"]: row["n"] for row in qs.values("stage").annotate(n=Count("id")).order_by()}
 
 
@@ -289,8 +290,6 @@ TIMELINE_LIMIT = 100
 
 
 def case_timeline(*, case_id: int) -> list:
-    from renewals.models import CaseEvent
-
     return list(
         CaseEvent.objects.filter(case_id=case_id)
         .select_related("actor")
@@ -299,8 +298,6 @@ def case_timeline(*, case_id: int) -> list:
 
 
 def case_quotes(*, case_id: int) -> list:
-    from renewals.models import Quote
-
     return list(
         Quote.objects.filter(case_id=case_id)
         .select_related("created_by", "decided_by")
@@ -309,8 +306,6 @@ def case_quotes(*, case_id: int) -> list:
 
 
 def case_referrals(*, case_id: int) -> list:
-    from renewals.models import Referral
-
     return list(
         Referral.objects.filter(case_id=case_id)
         .select_related("created_by", "resolved_by")
@@ -322,8 +317,6 @@ LOST_REASONS_CACHE_KEY = "renewals:lost-reasons"
 
 
 def lost_reasons() -> list:
-    from renewals.models import LostReason
-
     reasons = cache.get(LOST_REASONS_CACHE_KEY)
     if reasons is None:
         reasons = list(LostReason.objects.filter(active=True))
@@ -332,10 +325,6 @@ def lost_reasons() -> list:
 
 
 def pending_approvals(*, limit: int = 100) -> list:
-    from django.db.models import F
-
-    from renewals.models import Quote
-
     return list(
         Quote.objects.filter(approval_status=Quote.Approval.PENDING, case__current_quote=F("id"))
         .select_related("case", "case__customer", "case__line", "case__policy", "created_by")
@@ -347,8 +336,6 @@ CUSTOMER_LIST_LIMIT = 50
 
 
 def customer_page(*, customer_id: int) -> dict:
-    from customers.models import Customer
-
     customer = Customer.objects.get(pk=customer_id)
     policies = list(
         Policy.objects.filter(customer_id=customer_id)
@@ -361,3 +348,64 @@ def customer_page(*, customer_id: int) -> dict:
         .order_by("-due_date", "-id")[:CUSTOMER_LIST_LIMIT]
     )
     return {"customer": customer, "policies": policies, "cases": cases}
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings pages (managers)
+# ---------------------------------------------------------------------------------------------
+def lines(*, active_only: bool = False) -> list:
+    queryset = LineOfInsurance.objects.all()
+    return list(queryset.filter(active=True) if active_only else queryset)
+
+
+def line_or_none(line_id):
+    """The line a settings row names by its hidden id; None for the "add" form or a bogus id."""
+    if not str(line_id or "").isdigit():
+        return None
+    return LineOfInsurance.objects.filter(pk=line_id).first()
+
+
+def lost_reasons_all() -> list:
+    """Every reason, retired ones too (the settings page edits them all)."""
+    return list(LostReason.objects.all())
+
+
+def lost_reason_or_none(reason_id):
+    if not str(reason_id or "").isdigit():
+        return None
+    return LostReason.objects.filter(pk=reason_id).first()
+
+
+# Empty rows under each factor table, for adding a step.
+SPARE_PRICING_ROWS = 2
+
+
+def pricing_settings() -> list[dict]:
+    """Per line: its base rate change and both factor tables (four queries, whatever the lines)."""
+    rules = {r.line_id: r for r in PricingRule.objects.all()}
+    claims, loyalty = {}, {}
+    for row in ClaimsFactor.objects.all():
+        claims.setdefault(row.line_id, []).append(row)
+    for row in LoyaltyFactor.objects.all():
+        loyalty.setdefault(row.line_id, []).append(row)
+    return [
+        {
+            "line": line,
+            "base": rules[line.pk].base_rate_change_percent if line.pk in rules else Decimal("0"),
+            "claims": claims.get(line.pk, []),
+            "loyalty": loyalty.get(line.pk, []),
+            "spare": range(SPARE_PRICING_ROWS),
+        }
+        for line in lines()
+    ]
+
+
+def discount_authority_grid(*, specialists: list, lines: list) -> list[tuple]:
+    """(specialist, [(line, max discount or "")]) rows of the discount authority page (one query)."""
+    current = {(a.user_id, a.line_id): a.max_discount_percent for a in DiscountAuthority.objects.all()}
+    return [(user, [(line, current.get((user.pk, line.pk), "")) for line in lines]) for user in specialists]
+
+
+def settings_changes(*, limit: int) -> list:
+    """The newest entries of the settings audit log."""
+    return list(SettingsChange.objects.select_related("actor")[:limit])

@@ -42,11 +42,10 @@ def get_item(mapping, key):
 def code_label(value, kind: str) -> str:
     """The translated label of a code stored in a timeline payload or the audit log."""
     from renewals import selectors
-    from renewals.forms import CONTACT_CHANNEL_LABELS
-    from renewals.models import Referral
+    from renewals.models import ContactChannel, Referral
 
     if kind == "channel":
-        return CONTACT_CHANNEL_LABELS.get(value, value)
+        return dict(ContactChannel.choices).get(value, value)
     if kind == "message_channel":
         return MESSAGE_CHANNEL_LABELS.get(value, value)
     if kind == "referral":

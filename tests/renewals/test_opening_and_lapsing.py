@@ -58,19 +58,6 @@ def test_inactive_renewed_or_long_expired_policies_are_skipped():
     assert RenewalCase.objects.get().policy == in_grace
 
 
-def test_signal_lists_the_opened_cases():
-    PolicyFactory.create_batch(2, end_date=dt.date(2026, 12, 1))
-    seen = []
-    signals.cases_opened.connect(
-        lambda sender, case_ids, **kw: seen.extend(case_ids), weak=False, dispatch_uid="t-open"
-    )
-    try:
-        services.cases_open_due(on_date=TODAY)
-    finally:
-        signals.cases_opened.disconnect(dispatch_uid="t-open")
-    assert sorted(seen) == sorted(RenewalCase.objects.values_list("pk", flat=True))
-
-
 def test_new_cases_go_to_least_loaded_specialist_by_premium(specialist, other_specialist):
     # given the first specialist already carries 10,000 of open premium
     RenewalCaseFactory(assignee=specialist, expiring_premium=D("10000.00"))

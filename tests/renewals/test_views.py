@@ -364,7 +364,13 @@ def test_pricing_authority_reasons_and_specialists_are_edited_and_audited(client
     assert DiscountAuthority.objects.get(user=specialist, line=auto).max_discount_percent == D("7.50")
     client.post(
         "/settings/reasons/",
-        {"code": "moved_abroad", "name": "Moved abroad", "kind": "lost", "active": "on", "sort_order": 60},
+        {
+            "new-code": "moved_abroad",
+            "new-name": "Moved abroad",
+            "new-kind": "lost",
+            "new-active": "on",
+            "new-sort_order": 60,
+        },
     )
     assert LostReason.objects.filter(code="moved_abroad", active=True).exists()
     client.post(
@@ -379,6 +385,22 @@ def test_pricing_authority_reasons_and_specialists_are_edited_and_audited(client
         "lost_reason",
         "specialist",
     }
+
+
+def test_a_bad_discount_authority_cell_saves_no_cell(client_for, manager, specialist, other_specialist):
+    auto, health = line("auto"), line("health")
+    response = client_for(manager).post(
+        "/settings/authority/",
+        {
+            f"a_{specialist.pk}_{auto.pk}": "6",
+            f"a_{specialist.pk}_{health.pk}": "",
+            f"a_{other_specialist.pk}_{auto.pk}": "abc",
+            f"a_{other_specialist.pk}_{health.pk}": "3",
+        },
+        follow=True,
+    )
+    assert "Enter the discount as a number." in response.content.decode()
+    assert not DiscountAuthority.objects.exists() and not SettingsChange.objects.exists()
 
 
 def test_handover_from_settings_moves_cases(client_for, manager, specialist, other_specialist):

@@ -1,0 +1,233 @@
+"""The case page, its live quote preview and the actions posted from it."""
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from core.errors import ApplicationError, ConflictError, ErrorCode, PermissionDeniedError
+from core.roles import STAFF_ROLES, Role, has_role, role_required
+from renewals import forms, panels, pricing, selectors, services
+from renewals.models import ContactChannel, LostReason, Referral, RenewalCase
+from renewals.views._common import form_errors, is_manager
+
+
+def _case_or_404(pk: int) -> RenewalCase:
+    try:
+        return selectors.case_detail(case_id=pk)
+    except RenewalCase.DoesNotExist:
+        raise Http404 from None
+
+
+def _can_act(user, case: RenewalCase) -> bool:
+    return is_manager(user) or (has_role(user, Role.SPECIALIST) and case.assignee_id == user.pk)
+
+
+@require_GET
+@role_required(*STAFF_ROLES)
+def case_page(request, pk: int):
+    case = _case_or_404(pk)
+    today = timezone.localdate()
+    chain = selectors.policy_chain(policy_id=case.policy_id)
+    manager = is_manager(request.user)
+    can_act = _can_act(request.user, case) and case.is_open
+    reasons = selectors.lost_reasons()
+    discount = case.current_quote.discount_percent if case.current_quote else Decimal("0")
+    preview = None
+    if can_act:
+        preview = selectors.quote_preview(
+            case=case, discount_percent=discount, actor=request.user, tenure_years=len(chain)
+        )
+    notice_deadline = case.notice_deadline
+    context = {
+        "case": case,
+        "customer": case.customer,
+        "chain": chain,
+        "timeline": selectors.case_timeline(case_id=case.pk),
+        "quotes": selectors.case_quotes(case_id=case.pk),
+        "referrals": selectors.case_referrals(case_id=case.pk),
+        "is_manager": manager,
+        "can_act": can_act,
+        "preview": preview,
+        "discount": discount,
+        "today": today,
+        "days_to_expiry": (case.due_date - today).days,
+        "notice_deadline": notice_deadline,
+        "days_to_notice": (notice_deadline - today).days,
+        # Plain lists, not bound form widgets: widget templates cost more than the rest of the page.
+        "channels": ContactChannel.choices,
+        "referral_targets": Referral.To.choices,
+        "closing_forms": [
+            ("lost", "lost", _("Lost"), _("Mark lost"), [r for r in reasons if r.kind == LostReason.Kind.LOST]),
+            (
+                "not-offered",
+                "notoffered",
+                _("Not offered"),
+                _("Mark not offered"),
+                [r for r in reasons if r.kind == LostReason.Kind.NOT_OFFERED],
+            ),
+        ],
+        "specialists": selectors.specialists_list() if manager else [],
+        "panels": panels.case_panels(case),
+    }
+    return render(request, "renewals/case.html", context)
+
+
+@require_GET
+@role_required(Role.SPECIALIST, Role.MANAGER)
+def quote_preview(request, pk: int):
+    case = _case_or_404(pk)
+    if not _can_act(request.user, case):
+        raise PermissionDenied
+    raw = request.GET.get("quote-discount_percent", request.GET.get("discount_percent", "0")) or "0"
+    error = None
+    preview = None
+    try:
+        discount = pricing.parse_discount(raw)
+        preview = selectors.quote_preview(case=case, discount_percent=discount, actor=request.user)
+    except ApplicationError as exc:
+        error = exc.message
+    return render(request, "renewals/_quote_breakdown.html", {"preview": preview, "error": error, "case": case})
+
+
+# --- actions: each parses its form and calls one service; the answer is a flash message ------
+def _version(data) -> int | None:
+    value = data.get("version")
+    return int(value) if value not in (None, "") else None
+
+
+def _run_contact(request, case_id):
+    form = forms.ContactForm(request.POST, prefix="contact")
+    if not form.is_valid():
+        raise ApplicationError(_("Check the contact form: %(errors)s") % {"errors": form_errors(form)})
+    data = form.cleaned_data
+    services.case_log_contact(
+        case_id=case_id,
+        actor=request.user,
+        channel=data["channel"],
+        reached=data["reached"],
+        note=data["note"],
+        next_action_date=data["next_action_date"],
+        expected_version=_version(data),
+    )
+    return _("Contact logged.")
+
+
+def _run_quote(request, case_id):
+    form = forms.QuoteForm(request.POST, prefix="quote")
+    if not form.is_valid():
+        raise ApplicationError(_("Check the discount: %(errors)s") % {"errors": form_errors(form)})
+    quote = services.quote_prepare(
+        case_id=case_id,
+        actor=request.user,
+        discount_percent=form.cleaned_data["discount_percent"],
+        expected_version=_version(form.cleaned_data),
+    )
+    if quote.approval_status == quote.Approval.PENDING:
+        return _("Quote saved. The discount is above your authority and waits for a manager's approval.")
+    return _("Quote saved.")
+
+
+def _run_renew(request, case_id):
+    form = forms.VersionForm(request.POST)
+    form.is_valid()
+    case = services.case_mark_renewed(case_id=case_id, actor=request.user, expected_version=_version(form.cleaned_data))
+    return _("Renewed: successor policy %(number)s created.") % {"number": case.successor_policy.number}
+
+
+def _run_reason(kind, prefix, service):
+    def run(request, case_id):
+        form = forms.ReasonForm(request.POST, kind=kind, prefix=prefix)
+        if not form.is_valid():
+            raise ApplicationError(_("Choose a reason from the list."), field="reason_code")
+        data = form.cleaned_data
+        service(
+            case_id=case_id,
+            actor=request.user,
+            reason_code=data["reason_code"],
+            note=data["note"],
+            expected_version=_version(data),
+        )
+        return _("Case closed.")
+
+    return run
+
+
+def _run_refer(request, case_id):
+    form = forms.ReferForm(request.POST, prefix="refer")
+    if not form.is_valid():
+        raise ApplicationError(_("Check the referral: %(errors)s") % {"errors": form_errors(form)})
+    services.case_refer(case_id=case_id, actor=request.user, to=form.cleaned_data["to"], note=form.cleaned_data["note"])
+    return _("Referral sent.")
+
+
+def _run_assign(request, case_id):
+    form = forms.AssignForm(request.POST, specialists=selectors.specialists_list(), prefix="assign")
+    if not form.is_valid():
+        raise ApplicationError(_("Choose a specialist."), field="assignee")
+    services.case_assign(
+        case_id=case_id,
+        assignee_id=int(form.cleaned_data["assignee"]),
+        actor=request.user,
+        expected_version=_version(form.cleaned_data),
+    )
+    return _("Case reassigned.")
+
+
+def _run_reopen(request, case_id):
+    services.case_reopen(case_id=case_id, actor=request.user)
+    return _("Case reopened.")
+
+
+CASE_ACTIONS = {
+    "contact": _run_contact,
+    "quote": _run_quote,
+    "renew": _run_renew,
+    "lost": _run_reason(LostReason.Kind.LOST, "lost", services.case_mark_lost),
+    "not-offered": _run_reason(LostReason.Kind.NOT_OFFERED, "notoffered", services.case_mark_not_offered),
+    "refer": _run_refer,
+    "assign": _run_assign,
+    "reopen": _run_reopen,
+}
+
+
+@require_POST
+@role_required(Role.SPECIALIST, Role.MANAGER)
+def case_action(request, pk: int, action: str):
+    handler = CASE_ACTIONS.get(action)
+    if handler is None:
+        raise Http404
+    try:
+        messages.success(request, handler(request, pk))
+    except PermissionDeniedError:
+        raise PermissionDenied from None
+    except ConflictError as exc:
+        messages.error(request, exc.message, extra_tags="conflict")
+    except ApplicationError as exc:
+        if exc.code == ErrorCode.NOT_FOUND:
+            raise Http404 from None
+        messages.error(request, exc.message)
+    return HttpResponseRedirect(reverse("renewals:case", args=[pk]))
+
+
+@require_POST
+@role_required(Role.SPECIALIST, Role.MANAGER)
+def referral_resolve(request, pk: int, referral_id: int):
+    form = forms.ResolveReferralForm(request.POST)
+    form.is_valid()
+    try:
+        services.referral_resolve(
+            referral_id=referral_id, actor=request.user, resolution=form.cleaned_data.get("resolution", "")
+        )
+        messages.success(request, _("Referral resolved."))
+    except PermissionDeniedError:
+        raise PermissionDenied from None
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return HttpResponseRedirect(reverse("renewals:case", args=[pk]))
