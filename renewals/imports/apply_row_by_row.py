@@ -5,6 +5,7 @@ database vendor. Runs inside the caller's transaction.
 """
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pandas as pd
@@ -110,4 +111,6 @@ def _python_value(field: str, text: str):
         return int(text)
     if field in ("consent_email", "consent_sms"):
         return text == "t"
+    if field == "attributes":
+        return json.loads(text)
     return text

@@ -48,6 +48,7 @@ STAGING_TYPES = {
     "preferred_language": "text",
     "consent_email": "boolean",
     "consent_sms": "boolean",
+    "attributes": "jsonb",
 }
 # Optional text columns: a blank cell is staged as NULL by COPY and written as "".
 TEXT_COLUMNS = {"phone", "phone_digits", "email", "region"}
@@ -59,6 +60,8 @@ def apply_set_based(good: pd.DataFrame, present: set[str], result: ImportResult,
     if "phone" in present:
         good = good.assign(phone_digits=phone_digits_series(good["phone"]))
         optional.add("phone_digits")
+    if "attributes" in good.columns:
+        optional.add("attributes")
     staged = ["row_no", "chain_level"] + [c for c in STAGING_TYPES if c in present or c in optional]
     with connection.cursor() as cursor:
         # Bulk-load tuning for this transaction only: sorts and hashes in memory; and do not wait

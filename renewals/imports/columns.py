@@ -92,4 +92,6 @@ POLICY_COLUMNS = {
     "sum_insured": "sum_insured",
     "channel": "channel",
     "claims_count": "claims_count",
+    # Not a file column: the extra columns as JSON, made by renewals.imports.attributes.
+    "attributes": "attributes",
 }

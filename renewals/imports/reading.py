@@ -6,12 +6,14 @@ from pathlib import Path
 import pandas as pd
 from django.utils.translation import gettext as _
 
+from renewals.imports.attributes import extra_columns
 from renewals.imports.columns import COLUMNS, REQUIRED
 from renewals.imports.errors import ImportErrorCode, ImportFileError
 
 
 def read_policy_file(source, *, filename: str) -> tuple[pd.DataFrame, set[str]]:
-    """The file's rows as stripped strings (known columns only) and the set of columns present.
+    """The file's rows as stripped strings and the set of known columns present. Other columns
+    are kept too (they become policy attributes, see :mod:`renewals.imports.attributes`).
 
     ``source`` is a path or a binary file object; ``filename`` decides CSV or XLSX.
     """
@@ -30,8 +32,9 @@ def read_policy_file(source, *, filename: str) -> tuple[pd.DataFrame, set[str]]:
             _("Missing required columns: %(columns)s.") % {"columns": ", ".join(missing)},
             code=ImportErrorCode.MISSING_COLUMNS,
         )
-    frame = frame[present].copy()
-    for column in present:
+    extras = list(extra_columns(frame.columns))
+    frame = frame[present + extras].copy()
+    for column in present + extras:
         frame[column] = frame[column].astype(str).str.strip()
     frame.index = pd.RangeIndex(2, len(frame) + 2)  # file row numbers: the header is row 1
     return frame, set(present)

@@ -34,6 +34,8 @@ class ImportResult:
     policies_unchanged: int = 0
     dry_run: bool = False
     errors: list[RowError] = field(default_factory=list)
+    # Extra columns seen for the first time, "name (kind)": kept as policy attributes, to review.
+    attributes_inferred: list[str] = field(default_factory=list)
 
     @property
     def applied_rows(self) -> int:
@@ -64,6 +66,11 @@ class ImportResult:
             text += " " + ngettext(
                 "%(n)d row with errors was not imported.", "%(n)d rows with errors were not imported.", self.error_rows
             ) % {"n": self.error_rows}
+        if self.attributes_inferred:
+            text += " " + _(
+                "New attributes inferred from extra columns: %(names)s. "
+                "Review them under Import attributes in the admin."
+            ) % {"names": ", ".join(self.attributes_inferred)}
         if self.dry_run:
             text = _("Dry run, nothing was saved.") + " " + text
         return text
@@ -86,6 +93,7 @@ class ImportResult:
                 "updated": self.policies_updated,
                 "unchanged": self.policies_unchanged,
             },
+            "attributes_inferred": self.attributes_inferred,
             "summary": self.summary(),
             "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in errors],
             "errors_truncated": len(errors) < len(self.errors),

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from renewals.imports.apply_row_by_row import apply_row_by_row
 from renewals.imports.apply_set_based import apply_set_based
+from renewals.imports.attributes import attributes_prepare
 from renewals.imports.reading import read_policy_file
 from renewals.imports.results import ImportResult, Progress, RowError
 from renewals.imports.validation import merge_errors, validate_rows
@@ -26,6 +27,8 @@ def policies_import(*, source, filename: str, dry_run: bool = False, progress: P
 
     with transaction.atomic():
         if len(good):
+            good, new_attributes = attributes_prepare(good)
+            result.attributes_inferred = [f"{a.name} ({a.get_kind_display()})" for a in new_attributes]
             late_errors = _apply(good, present, result, report)
             errors = merge_errors(errors, late_errors)
         if dry_run:

@@ -11,14 +11,14 @@ from tests.analytics.factories import at, make_case, make_complaint
 
 
 def _history(decided: int):
-    """Decided cases where customers with recent complaints left and the others renewed."""
+    """Decided cases where customers with complaints before the case opened left and the others renewed."""
     for i in range(decided):
         due = dt.date(2026, 6, 1) + dt.timedelta(days=i % 90)
         churned = i % 3 == 0
         stage = Stage.LOST if churned else Stage.RENEWED
         case = make_case(due=due, stage=stage, channel="online" if i % 2 else "agent")
         if churned or i % 17 == 0:
-            make_complaint(received=at(due - dt.timedelta(days=40)), customer=case.customer)
+            make_complaint(received=at(due - dt.timedelta(days=90)), customer=case.customer)
 
 
 @pytest.mark.django_db
@@ -26,12 +26,12 @@ def test_model_fits_on_decided_cases_and_scores_open_ones_with_reasons(client_fo
     # Given enough decided history and two open cases, one with a recent complaint
     _history(120)
     risky = make_case(due=dt.date(2026, 12, 20), stage=Stage.OPEN)
-    make_complaint(received=at(dt.date(2026, 11, 1)), customer=risky.customer)
+    make_complaint(received=at(dt.date(2026, 10, 1)), customer=risky.customer)
     calm = make_case(due=dt.date(2026, 12, 21), stage=Stage.CONTACTED, contact_after_days=1)
     # When the model is fitted
     run = churn_model_fit(as_of=dt.date(2026, 11, 26))
     # Then it reports its held-out AUC and scores every open case 0-100 with reasons
-    assert run.status == ChurnModelRun.Status.FITTED
+    assert run.status == ChurnModelRun.Status.FITTED, run.message
     assert run.test_cases == 30 and run.auc > 0.8
     assert run.scored_cases == 2
     risky.refresh_from_db()
