@@ -1,20 +1,44 @@
 """API for customers, complaints and survey responses (routed in config/api_urls.py)."""
 
 import django_filters
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from core.api import UtcDateTimeFilter
+from core.api import ApiFilterSet, ApiModelSerializer, UtcDateTimeFilter
+from core.dates import EARLIEST_ENTERED, too_early_message, too_late_message
+from core.errors import ErrorCode
 from core.roles import STAFF_ROLES, HasRole
 from customers import services
+from customers.limits import (
+    COMPLAINT_DESCRIPTION_MAX_LENGTH,
+    COMPLAINT_NOTE_MAX_LENGTH,
+    COMPLAINT_RESOLUTION_MAX_LENGTH,
+    COMPLAINT_ROOT_CAUSE_MAX_LENGTH,
+    SURVEY_COMMENT_MAX_LENGTH,
+)
 from customers.models import Complaint, ComplaintCategory, Customer, SurveyResponse
 from customers.workflow import COMPLAINT_EDITORS
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class EnteredDateTimeField(serializers.DateTimeField):
+    """A time someone entered. DRF fails with OverflowError (500) when the site's time zone pushes a
+    plain value past the calendar (0001-01-01T00:00 in Asia/Shanghai); answer the range error the
+    service gives instead (``core.dates``), on this field."""
+
+    def to_internal_value(self, value):
+        try:
+            return super().to_internal_value(value)
+        except OverflowError:
+            early = str(value).strip()[:4] < "5000"  # only year 1 or year 9999 can overflow
+            message = too_early_message(EARLIEST_ENTERED) if early else too_late_message(timezone.now())
+            raise serializers.ValidationError(message, code=ErrorCode.OUT_OF_RANGE) from None
+
+
+class CustomerSerializer(ApiModelSerializer):
     class Meta:
         model = Customer
         fields = [
@@ -30,11 +54,12 @@ class CustomerSerializer(serializers.ModelSerializer):
             "preferred_language",
             "consent_email",
             "consent_sms",
+            "time_zone",
         ]
         read_only_fields = fields
 
 
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(ApiFilterSet):
     class Meta:
         model = Customer
         fields = ["external_ref", "kind", "region", "segment", "preferred_channel", "preferred_language"]
@@ -63,7 +88,7 @@ def related_id_field(help_text: str):
     return serializers.IntegerField(min_value=1, required=False, allow_null=True, help_text=help_text)
 
 
-class ComplaintSerializer(serializers.ModelSerializer):
+class ComplaintSerializer(ApiModelSerializer):
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
@@ -93,23 +118,23 @@ class ComplaintCreateSerializer(serializers.Serializer):
     policy = related_id_field("a policy of this customer")
     case = related_id_field("a renewal case of this customer")
     received_via = serializers.ChoiceField(choices=Complaint.ReceivedVia.choices)
-    received_at = serializers.DateTimeField(required=False, allow_null=True, help_text="defaults to now")
+    received_at = EnteredDateTimeField(required=False, allow_null=True, help_text="defaults to now")
     category = serializers.SlugRelatedField(slug_field="code", queryset=ComplaintCategory.objects.filter(active=True))
     severity = serializers.ChoiceField(choices=Complaint.Severity.choices, default=Complaint.Severity.NORMAL)
-    description = serializers.CharField(max_length=10000)
+    description = serializers.CharField(max_length=COMPLAINT_DESCRIPTION_MAX_LENGTH)
 
 
 class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=COMPLAINT_NOTE_MAX_LENGTH)
 
 
 class ResolveSerializer(NoteSerializer):
-    resolution = serializers.CharField(max_length=10000)
+    resolution = serializers.CharField(max_length=COMPLAINT_RESOLUTION_MAX_LENGTH)
     upheld = serializers.BooleanField()
-    root_cause = serializers.CharField(max_length=200)
+    root_cause = serializers.CharField(max_length=COMPLAINT_ROOT_CAUSE_MAX_LENGTH)
 
 
-class ComplaintFilter(django_filters.FilterSet):
+class ComplaintFilter(ApiFilterSet):
     category = django_filters.CharFilter(field_name="category__code")
     received_after = UtcDateTimeFilter(field_name="received_at", lookup_expr="gte")
     received_before = UtcDateTimeFilter(field_name="received_at", lookup_expr="lte")
@@ -165,6 +190,16 @@ class ComplaintViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         services.complaint_acknowledge(complaint_id=complaint.pk, actor=request.user, note=data["note"])
         return self._answer(complaint.pk)
 
+    @extend_schema(request=NoteSerializer, responses={200: ComplaintSerializer})
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        """Work starts (in progress), as "Start work" on the complaint page; a new complaint is
+        acknowledged at the same time."""
+        complaint = self.get_object()
+        data = self._input(NoteSerializer)
+        services.complaint_start(complaint_id=complaint.pk, actor=request.user, note=data["note"])
+        return self._answer(complaint.pk)
+
     @extend_schema(request=ResolveSerializer, responses={200: ComplaintSerializer})
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
@@ -200,22 +235,22 @@ class ComplaintViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 # --- survey responses --------------------------------------------------------------------
 
 
-class SurveyResponseSerializer(serializers.ModelSerializer):
+class SurveyResponseSerializer(ApiModelSerializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
     case = serializers.IntegerField(
         source="case_id", min_value=1, required=False, allow_null=True, help_text="a renewal case of this customer"
     )
     score = serializers.IntegerField(min_value=0, max_value=10)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=SURVEY_COMMENT_MAX_LENGTH)
     channel = serializers.ChoiceField(choices=SurveyResponse.Channel.choices)
-    responded_at = serializers.DateTimeField(required=False, allow_null=True, help_text="defaults to now")
+    responded_at = EnteredDateTimeField(required=False, allow_null=True, help_text="defaults to now")
 
     class Meta:
         model = SurveyResponse
         fields = ["id", "customer", "case", "score", "comment", "channel", "responded_at"]
 
 
-class SurveyResponseFilter(django_filters.FilterSet):
+class SurveyResponseFilter(ApiFilterSet):
     responded_after = UtcDateTimeFilter(field_name="responded_at", lookup_expr="gte")
     responded_before = UtcDateTimeFilter(field_name="responded_at", lookup_expr="lte")
 

@@ -1,11 +1,22 @@
 """Forms parse input only; the rules live in customers.services."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Complaint, ComplaintCategory, ComplaintSla, SurveyResponse
+from core.dates import EARLIEST_ENTERED
+from customers import regions
+from customers.limits import (
+    COMPLAINT_DESCRIPTION_MAX_LENGTH,
+    COMPLAINT_NOTE_MAX_LENGTH,
+    COMPLAINT_RESOLUTION_MAX_LENGTH,
+    COMPLAINT_ROOT_CAUSE_MAX_LENGTH,
+    FOLLOW_UP_OUTCOME_MAX_LENGTH,
+    SURVEY_COMMENT_MAX_LENGTH,
+)
+from customers.models import Complaint, ComplaintCategory, ComplaintSla, Customer, SurveyResponse
 from customers.workflow import COMPLAINT_EDITORS
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -32,10 +43,14 @@ class BootstrapMixin:
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
+    """A time something happened: the browser offers nothing before EARLIEST_ENTERED (the service
+    refuses it whatever the browser sends)."""
+
     input_type = "datetime-local"
 
     def __init__(self, **kwargs):
         super().__init__(format=DATETIME_LOCAL, **kwargs)
+        self.attrs.setdefault("min", timezone.localtime(EARLIEST_ENTERED).strftime(DATETIME_LOCAL))
 
 
 def staff_choices():
@@ -75,7 +90,9 @@ class ComplaintLogForm(BootstrapMixin, forms.Form):
     severity = forms.ChoiceField(
         label=_("Severity"), choices=Complaint.Severity.choices, initial=Complaint.Severity.NORMAL
     )
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), max_length=COMPLAINT_DESCRIPTION_MAX_LENGTH
+    )
 
     def __init__(self, *args, customer=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,7 +115,9 @@ class ComplaintLogForm(BootstrapMixin, forms.Form):
 
 class ResolveForm(BootstrapMixin, forms.Form):
     resolution = forms.CharField(
-        label=_("Resolution given to the customer"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+        label=_("Resolution given to the customer"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=COMPLAINT_RESOLUTION_MAX_LENGTH,
     )
     upheld = forms.TypedChoiceField(
         label=_("Upheld?"),
@@ -106,11 +125,11 @@ class ResolveForm(BootstrapMixin, forms.Form):
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
     )
-    root_cause = forms.CharField(label=_("Root cause"), max_length=200)
+    root_cause = forms.CharField(label=_("Root cause"), max_length=COMPLAINT_ROOT_CAUSE_MAX_LENGTH)
 
 
 class NoteForm(BootstrapMixin, forms.Form):
-    note = forms.CharField(label=_("Note (optional)"), required=False, max_length=2000)
+    note = forms.CharField(label=_("Note (optional)"), required=False, max_length=COMPLAINT_NOTE_MAX_LENGTH)
 
 
 class AssignForm(BootstrapMixin, forms.Form):
@@ -146,6 +165,12 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
         ]
 
 
+class CategoryToggleForm(forms.Form):
+    """The active/inactive button of a category row (its id in ``category_id``)."""
+
+    category_id = forms.ModelChoiceField(queryset=ComplaintCategory.objects.all(), label=_("Category"))
+
+
 class SlaForm(BootstrapMixin, forms.ModelForm):
     class Meta:
         model = ComplaintSla
@@ -177,7 +202,12 @@ class PhoneAnswerForm(BootstrapMixin, forms.Form):
     score = forms.TypedChoiceField(
         label=_("Score (0 = not at all likely, 10 = extremely likely)"), choices=SCORE_CHOICES, coerce=int
     )
-    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=SURVEY_COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     responded_at = forms.DateTimeField(label=_("Answer given at"), widget=DateTimeLocalInput())
     channel = forms.ChoiceField(
         label=_("Channel"),
@@ -191,7 +221,11 @@ class PhoneAnswerForm(BootstrapMixin, forms.Form):
 
 
 class FollowUpDoneForm(BootstrapMixin, forms.Form):
-    outcome = forms.CharField(label=_("Outcome of the call"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    outcome = forms.CharField(
+        label=_("Outcome of the call"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=FOLLOW_UP_OUTCOME_MAX_LENGTH,
+    )
 
 
 class SurveyAnswerForm(forms.Form):
@@ -199,6 +233,41 @@ class SurveyAnswerForm(forms.Form):
     comment = forms.CharField(
         label=_("Anything you would like to tell us? (optional)"),
         required=False,
-        max_length=2000,
+        max_length=SURVEY_COMMENT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
     )
+
+
+class ContactForm(BootstrapMixin, forms.Form):
+    """A customer's contact details and consent, as staff change them on the customer page."""
+
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=Customer._meta.get_field("phone").max_length)
+    email = forms.EmailField(label=_("Email"), required=False)
+    consent_phone = forms.BooleanField(label=_("Calls allowed"), required=False)
+    consent_sms = forms.BooleanField(label=_("SMS allowed"), required=False)
+    consent_email = forms.BooleanField(label=_("Email allowed"), required=False)
+    marketing_opt_out = forms.BooleanField(label=_("Opted out of marketing"), required=False)
+    preferred_channel = forms.ChoiceField(label=_("Preferred channel"), choices=Customer.Channel.choices)
+    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=Customer.Language.choices)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), help_text=_("Quiet hours for text messages follow the customer's time zone.")
+    )
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "phone": customer.phone,
+                "email": customer.email,
+                "consent_phone": customer.consent_phone,
+                "consent_sms": customer.consent_sms,
+                "consent_email": customer.consent_email,
+                "marketing_opt_out": customer.marketing_opt_out,
+                "preferred_channel": customer.preferred_channel,
+                "preferred_language": customer.preferred_language,
+                # An empty zone is the region's (where known) or the site's: show which one that is.
+                "time_zone": customer.time_zone or regions.default_time_zone(customer.region) or settings.TIME_ZONE,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [(name, name) for name in sorted(regions.time_zone_names())]

@@ -1,13 +1,25 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import LocalizedNameMixin
+from customers import regions
+from customers.limits import COMPLAINT_ROOT_CAUSE_MAX_LENGTH
+
+
+def name_grams(field: str = "name") -> Func:
+    """Every one- and two-character piece of ``UPPER(field)`` as a text array, computed by the
+    immutable PL/pgSQL function ``customer_name_grams`` (migration 0005, PostgreSQL only).
+
+    Its GIN index answers "contains 小明" with ``@>`` for queries too short for trigrams.
+    """
+    return Func(F(field), function="customer_name_grams", output_field=ArrayField(models.TextField()))
 
 
 class Customer(models.Model):
@@ -67,10 +79,17 @@ class Customer(models.Model):
             GinIndex(OpClass("phone_digits", name="gin_trgm_ops"), name="customer_phone_trgm_idx"),
             GinIndex(OpClass(Upper("external_ref"), name="gin_trgm_ops"), name="customer_ref_trgm_idx"),
             models.Index(fields=["name"], opclasses=["varchar_pattern_ops"], name="customer_name_prefix_idx"),
+            # One- and two-character names anywhere in the name (王小明 for 小明), see name_grams.
+            GinIndex(name_grams(), name="customer_name_grams_idx"),
         ]
 
     def __str__(self):
         return f"{self.name} ({self.external_ref})"
+
+    @property
+    def region_label(self):
+        """The region's name in the active language (an unknown region as stored)."""
+        return regions.region_label(self.region)
 
     def consents_to(self, channel: str) -> bool:
         return {
@@ -135,7 +154,7 @@ class Complaint(models.Model):
     escalated_at = models.DateTimeField(null=True, blank=True)
     upheld = models.BooleanField(null=True, blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
-    root_cause = models.CharField(_("root cause"), max_length=200, blank=True)
+    root_cause = models.CharField(_("root cause"), max_length=COMPLAINT_ROOT_CAUSE_MAX_LENGTH, blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -161,11 +180,14 @@ class Complaint(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(sla_due_at__gte=models.F("received_at")), name="complaint_sla_after_received"
+                condition=Q(sla_due_at__gte=models.F("received_at")),
+                name="complaint_sla_after_received",
+                violation_error_message=_("“Resolve by” cannot be earlier than “received at”."),
             ),
             models.CheckConstraint(
                 condition=~Q(status__in=["resolved", "closed"]) | Q(resolved_at__isnull=False),
                 name="complaint_resolved_has_time",
+                violation_error_message=_("A resolved or closed complaint needs the time it was resolved."),
             ),
         ]
 
@@ -196,7 +218,13 @@ class SurveyResponse(models.Model):
         verbose_name = _("survey response")
         verbose_name_plural = _("survey responses")
         indexes = [models.Index(fields=["responded_at"], name="survey_responded_idx")]
-        constraints = [models.CheckConstraint(condition=Q(score__gte=0) & Q(score__lte=10), name="survey_score_0_10")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=10),
+                name="survey_score_0_10",
+                violation_error_message=_("“Score” is a whole number from 0 to 10."),
+            )
+        ]
 
     @property
     def is_promoter(self):
@@ -223,7 +251,9 @@ class ComplaintSla(models.Model):
         verbose_name_plural = _("complaint SLAs")
         constraints = [
             models.CheckConstraint(
-                condition=Q(resolve_days__gte=models.F("acknowledge_days")), name="complaint_sla_resolve_after_ack"
+                condition=Q(resolve_days__gte=models.F("acknowledge_days")),
+                name="complaint_sla_resolve_after_ack",
+                violation_error_message=_("“Days to resolve” cannot be fewer than “days to acknowledge”."),
             ),
         ]
 
@@ -244,7 +274,13 @@ class CustomerVoiceSettings(models.Model):
     class Meta:
         verbose_name = _("customer voice settings")
         verbose_name_plural = _("customer voice settings")
-        constraints = [models.CheckConstraint(condition=Q(pk=1), name="customer_voice_settings_single_row")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(pk=1),
+                name="customer_voice_settings_single_row",
+                violation_error_message=_("There is one row of customer voice settings."),
+            )
+        ]
 
 
 class ComplaintEvent(models.Model):
@@ -299,7 +335,10 @@ class SurveyInvitation(models.Model):
         verbose_name_plural = _("survey invitations")
         constraints = [
             models.UniqueConstraint(
-                fields=["case"], condition=Q(case__isnull=False), name="survey_invitation_one_per_case"
+                fields=["case"],
+                condition=Q(case__isnull=False),
+                name="survey_invitation_one_per_case",
+                violation_error_message=_("This “case” already has a survey invitation."),
             )
         ]
         indexes = [
@@ -338,5 +377,56 @@ class SurveyFollowUp(models.Model):
             models.CheckConstraint(
                 condition=Q(status="open") | (Q(done_at__isnull=False) & ~Q(outcome="")),
                 name="survey_followup_done_has_outcome",
+                violation_error_message=_("A done follow-up needs its “outcome” and the time it was done."),
             )
         ]
+
+
+class CustomerChange(models.Model):
+    """The audit trail of a customer's contact details and consent: one row per changed value,
+    with who changed it and when (written by ``customers.services.customer_update_contact``)."""
+
+    class Field(models.TextChoices):
+        PHONE = "phone", _("phone")
+        EMAIL = "email", _("email")
+        PREFERRED_CHANNEL = "preferred_channel", _("preferred channel")
+        PREFERRED_LANGUAGE = "preferred_language", _("preferred language")
+        CONSENT_EMAIL = "consent_email", _("email allowed")
+        CONSENT_SMS = "consent_sms", _("SMS allowed")
+        CONSENT_PHONE = "consent_phone", _("calls allowed")
+        MARKETING_OPT_OUT = "marketing_opt_out", _("marketing opt-out")
+        TIME_ZONE = "time_zone", _("time zone")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField(_("field"), max_length=32, choices=Field.choices)
+    # Values as text; booleans as "true"/"false" (see CustomerChange.display).
+    old_value = models.CharField(_("old value"), max_length=254, blank=True)
+    new_value = models.CharField(_("new value"), max_length=254, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer change")
+        verbose_name_plural = _("customer changes")
+        indexes = [models.Index(fields=["customer", "-changed_at"], name="customer_change_history_idx")]
+
+    BOOLEAN_TEXT = {True: "true", False: "false"}
+
+    @classmethod
+    def as_text(cls, value) -> str:
+        return cls.BOOLEAN_TEXT[value] if isinstance(value, bool) else str(value)
+
+    @staticmethod
+    def display(value: str):
+        """A stored value as the history shows it: yes/no for booleans, "—" for empty."""
+        return {"true": _("yes"), "false": _("no"), "": "—"}.get(value, value)
+
+    @property
+    def old_display(self):
+        return self.display(self.old_value)
+
+    @property
+    def new_display(self):
+        return self.display(self.new_value)

@@ -4,21 +4,27 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, F, Prefetch, QuerySet, Value, When
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection
+from django.db.models import Case, F, Func, Prefetch, QuerySet, TextField, Value, When
 from django.db.models.functions import Least
 from django.utils import timezone
 
+from core.roles import Role, has_role
 from customers.models import (
     Complaint,
     ComplaintEvent,
     ComplaintSla,
     Customer,
+    CustomerChange,
     CustomerVoiceSettings,
     SurveyFollowUp,
     SurveyInvitation,
     SurveyResponse,
+    name_grams,
 )
 from customers.phones import phone_digits
+from customers.workflow import CONTACT_EDITORS
 
 # Used when a severity has no row in the SLA table (calendar days: acknowledge, resolve).
 DEFAULT_SLA_DAYS = {
@@ -64,10 +70,16 @@ def sla_table() -> list[ComplaintSla]:
 # --- quick customer search -------------------------------------------------------------
 
 
+def name_grams_of(q: str) -> Func:
+    """The pieces of the search term, cut by the same SQL function as the indexed names."""
+    return Func(Value(q), function="customer_name_grams", output_field=ArrayField(TextField()))
+
+
 def customer_search(*, q: str, limit: int = SEARCH_LIMIT) -> list[Customer]:
     """Customers matching ``q`` by name, phone, policy number or external reference.
 
-    Each branch is a small indexed query (trigram GIN on PostgreSQL, see the Customer indexes),
+    Each branch is a small indexed query (trigram and name-piece GIN on PostgreSQL, see the
+    Customer indexes),
     so the search stays fast at 500,000 customers: no OR across joins, no counts, at most
     ``limit`` rows each. Exact reference and policy-number hits come first, then the rest by name.
     """
@@ -96,9 +108,12 @@ def customer_search(*, q: str, limit: int = SEARCH_LIMIT) -> list[Customer]:
         take(Customer.objects.filter(name__icontains=q))
         if len(found) < limit:
             take(Customer.objects.filter(external_ref__icontains=q))
+    elif connection.vendor == "postgresql":
+        # One or two characters (many Chinese given names) are too short for trigrams: the GIN index
+        # on the name's one- and two-character pieces finds them anywhere (小明 in 王小明).
+        take(Customer.objects.alias(grams=name_grams()).filter(grams__contains=name_grams_of(q)))
     else:
-        # Two characters (many Chinese names) are too short for trigrams: prefix match.
-        take(Customer.objects.filter(name__startswith=q))
+        take(Customer.objects.filter(name__icontains=q))
     ids = list(found)[:limit]
     by_id = Customer.objects.in_bulk(ids)
     exact = [by_id[pk] for pk in exact_ids if pk in by_id]
@@ -251,3 +266,24 @@ def follow_ups_open_count() -> int:
 
 def customer_for_survey(*, invitation_id: int) -> SurveyInvitation | None:
     return SurveyInvitation.objects.select_related("customer", "response").filter(pk=invitation_id).first()
+
+
+# --- contact details ---------------------------------------------------------------------
+
+
+def customer_contact_editable_by(*, user, customer: Customer) -> bool:
+    """Support staff and managers change any customer's contact details; a specialist only those
+    of a customer with a renewal case assigned to them (specialists act only on their cases)."""
+    if has_role(user, *CONTACT_EDITORS):
+        return True
+    # The customer's own reverse relation reaches renewals' cases (customers never imports renewals).
+    return has_role(user, Role.SPECIALIST) and customer.renewal_cases.filter(assignee=user).exists()
+
+
+def customer_changes(*, customer_id: int, limit: int = 20) -> list[CustomerChange]:
+    """The latest contact and consent changes of a customer, newest first."""
+    return list(
+        CustomerChange.objects.filter(customer_id=customer_id)
+        .select_related("changed_by")
+        .order_by("-changed_at", "-id")[:limit]
+    )

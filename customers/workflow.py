@@ -32,3 +32,8 @@ def complaint_can_transition(from_status: str, to_status: str) -> bool:
 
 def complaint_can_reopen(status: str) -> bool:
     return status in COMPLAINT_REOPENABLE
+
+
+# Who changes any customer's contact details and consent; a specialist may change those of the
+# customers whose renewal cases they work (customers.selectors.customer_contact_editable_by).
+CONTACT_EDITORS = (Role.SUPPORT, Role.MANAGER)
