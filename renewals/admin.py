@@ -5,6 +5,7 @@ from renewals.models import (
     CaseEvent,
     ClaimsFactor,
     DiscountAuthority,
+    ImportAttribute,
     LineOfInsurance,
     LostReason,
     LoyaltyFactor,
@@ -113,3 +114,13 @@ class SettingsChangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ImportAttribute)
+class ImportAttributeAdmin(admin.ModelAdmin):
+    """Managers review the attributes the import inferred: their type, label and use by the churn model."""
+
+    list_display = ["name", "label", "kind", "inferred", "active", "created_at"]
+    list_filter = ["kind", "inferred", "active"]
+    list_editable = ["label", "kind", "active"]
+    search_fields = ["name", "label"]

@@ -9,19 +9,21 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import ApiFilterSet, ApiModelSerializer
 from core.errors import ApplicationError
 from core.roles import STAFF_ROLES, HasRole, Role, has_role
 from renewals import services
 from renewals.imports import policies_import
+from renewals.limits import NOTE_MAX_LENGTH
 from renewals.models import ContactChannel, LineOfInsurance, LostReason, Policy, RenewalCase, Stage
 
 
-class LineSerializer(serializers.ModelSerializer):
+class LineSerializer(ApiModelSerializer):
     class Meta:
         model = LineOfInsurance
         fields = ["code", "name", "renewal_window_days", "grace_days", "notice_lead_days", "term_months"]
@@ -43,7 +45,7 @@ class LineViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = ["code"]
 
 
-class PolicySerializer(serializers.ModelSerializer):
+class PolicySerializer(ApiModelSerializer):
     line = serializers.SlugRelatedField(slug_field="code", read_only=True)
     previous_policy = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
 
@@ -67,7 +69,7 @@ class PolicySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PolicyFilter(django_filters.FilterSet):
+class PolicyFilter(ApiFilterSet):
     line = django_filters.CharFilter(field_name="line__code")
     end_after = django_filters.DateFilter(field_name="end_date", lookup_expr="gte")
     end_before = django_filters.DateFilter(field_name="end_date", lookup_expr="lte")
@@ -127,7 +129,7 @@ class ImportView(APIView):
 
     permission_classes = [IsAuthenticated, HasRole]
     allowed_roles = (Role.MANAGER,)
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]  # a file upload: multipart only (a urlencoded form cannot carry it)
 
     @extend_schema(request=ImportUploadSerializer, responses={200: ImportResultSerializer}, tags=["imports"])
     def post(self, request):
@@ -141,7 +143,7 @@ class ImportView(APIView):
 # --- renewal cases -----------------------------------------------------------------------
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(ApiModelSerializer):
     policy = serializers.SlugRelatedField(slug_field="number", read_only=True)
     line = serializers.SlugRelatedField(slug_field="code", read_only=True)
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
@@ -168,7 +170,7 @@ class CaseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CaseFilter(django_filters.FilterSet):
+class CaseFilter(ApiFilterSet):
     stage = django_filters.ChoiceFilter(choices=Stage.choices)
     line = django_filters.CharFilter(field_name="line__code")
     assignee = django_filters.CharFilter(field_name="assignee__username", help_text="username")
@@ -190,7 +192,7 @@ class _Versioned(serializers.Serializer):
 class ContactSerializer(_Versioned):
     channel = serializers.ChoiceField(choices=ContactChannel.values)
     reached = serializers.BooleanField()
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
     next_action_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
@@ -230,14 +232,14 @@ class LoseSerializer(_Versioned):
     reason = serializers.SlugRelatedField(
         slug_field="code", queryset=LostReason.objects.filter(kind=LostReason.Kind.LOST, active=True)
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
 
 
 class NotOfferedSerializer(_Versioned):
     reason = serializers.SlugRelatedField(
         slug_field="code", queryset=LostReason.objects.filter(kind=LostReason.Kind.NOT_OFFERED, active=True)
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
 
 
 class AssignSerializer(_Versioned):
@@ -343,28 +345,22 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def lose(self, request, pk=None):
         """Close as lost, with a reason code (see the lost reasons of kind "lost")."""
-        case = self._case_for_action()
-        data = self._input(LoseSerializer)
-        with api_fields():
-            services.case_mark_lost(
-                case_id=case.pk,
-                actor=request.user,
-                reason_code=data["reason"].code,
-                note=data["note"],
-                expected_version=data.get("version"),
-            )
-        return self._answer_case(case.pk)
+        return self._close_with_reason(LoseSerializer, services.case_mark_lost)
 
     @extend_schema(request=NotOfferedSerializer, responses={200: CaseSerializer})
     @action(detail=True, methods=["post"], url_path="not-offered")
     def not_offered(self, request, pk=None):
         """Close as not offered (the insurer declines to renew), with a reason code."""
+        return self._close_with_reason(NotOfferedSerializer, services.case_mark_not_offered)
+
+    def _close_with_reason(self, serializer_class, close):
+        """Lost and not offered: the same input (reason code, note, version), a different service."""
         case = self._case_for_action()
-        data = self._input(NotOfferedSerializer)
+        data = self._input(serializer_class)
         with api_fields():
-            services.case_mark_not_offered(
+            close(
                 case_id=case.pk,
-                actor=request.user,
+                actor=self.request.user,
                 reason_code=data["reason"].code,
                 note=data["note"],
                 expected_version=data.get("version"),

@@ -24,4 +24,5 @@ class RenewalsConfig(AppConfig):
         # The customers app sits below renewals and may not import it, so its complaints panel is
         # registered here, where renewals already depends on customers.
         panels.register_case_panel("complaints", "customers:panel-customer", args=_case_customer, order=20)
+        panels.register_customer_panel("contact", "customers:panel-contact", order=5)
         panels.register_customer_panel("complaints", "customers:panel-customer", order=10)

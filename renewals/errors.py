@@ -23,6 +23,7 @@ class RenewalsErrorCode(models.TextChoices):
     NO_QUOTE = "no_quote"
     QUOTE_NOT_APPROVED = "quote_not_approved"
     BELOW_QUOTE = "below_quote"
+    NOT_QUOTED = "not_quoted"
     NOT_PENDING = "not_pending"
     SUPERSEDED = "superseded"
     # Assignment and settings

@@ -6,7 +6,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from renewals.limits import COMMENT_MAX_LENGTH, NOTE_MAX_LENGTH
 from renewals.models import OPEN_STAGES, ContactChannel, LineOfInsurance, LostReason, Referral
+
+# The largest id PostgreSQL's bigint holds.
+MAX_ID = 2**63 - 1
 
 
 class DateInput(forms.DateInput):
@@ -14,7 +18,7 @@ class DateInput(forms.DateInput):
 
 
 class VersionForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(label=_("Version"), widget=forms.HiddenInput, required=False)
 
 
 class QueueFilterForm(forms.Form):
@@ -50,7 +54,9 @@ class QueueFilterForm(forms.Form):
 class ContactForm(VersionForm):
     channel = forms.ChoiceField(label=_("Channel"), choices=ContactChannel.choices)
     reached = forms.BooleanField(label=_("Reached the customer"), required=False, initial=True)
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
     next_action_date = forms.DateField(label=_("Next action on"), required=False, widget=DateInput)
 
 
@@ -64,9 +70,19 @@ class QuoteForm(VersionForm):
     )
 
 
+class RenewForm(VersionForm):
+    """Renewing from the case page: the accepted quote's premium unless a manager types another."""
+
+    premium = forms.DecimalField(
+        label=_("Premium"), required=False, min_value=Decimal("0"), max_digits=14, decimal_places=2
+    )
+
+
 class ReasonForm(VersionForm):
     reason_code = forms.ChoiceField(label=_("Reason"))
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, kind=LostReason.Kind.LOST, reasons=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -78,11 +94,13 @@ class ReasonForm(VersionForm):
 
 class ReferForm(forms.Form):
     to = forms.ChoiceField(label=_("Refer to"), choices=Referral.To.choices)
-    note = forms.CharField(label=_("What do you need?"), widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("What do you need?"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ResolveReferralForm(forms.Form):
-    resolution = forms.CharField(label=_("Answer"), required=False, max_length=2000)
+    resolution = forms.CharField(label=_("Answer"), required=False, max_length=COMMENT_MAX_LENGTH)
 
 
 class AssignForm(VersionForm):
@@ -95,7 +113,7 @@ class AssignForm(VersionForm):
 
 class BulkReassignForm(forms.Form):
     assignee = forms.ChoiceField(label=_("Reassign selected to"))
-    case_ids = forms.CharField(required=False)
+    case_ids = forms.CharField(label=_("Cases"), required=False)
 
     def __init__(self, *args, specialists=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,8 +121,8 @@ class BulkReassignForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
-    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)
+    decision = forms.ChoiceField(label=_("Decision"), choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=COMMENT_MAX_LENGTH)
 
 
 class StepTableWidget(forms.Widget):
@@ -174,10 +192,10 @@ class NewLostReasonForm(LostReasonForm):
 class PricingForm(forms.Form):
     """One line's pricing card: the base rate change and the two step tables."""
 
-    line_id = forms.ModelChoiceField(queryset=LineOfInsurance.objects.all())
-    base_rate_change_percent = forms.DecimalField(required=False)
-    claims = StepTableField()
-    loyalty = StepTableField()
+    line_id = forms.ModelChoiceField(label=_("Line"), queryset=LineOfInsurance.objects.all())
+    base_rate_change_percent = forms.DecimalField(label=_("Base rate change (%)"), required=False)
+    claims = StepTableField(label=_("Claims factors"))
+    loyalty = StepTableField(label=_("Loyalty factors"))
 
     def clean_base_rate_change_percent(self):
         value = self.cleaned_data["base_rate_change_percent"]
@@ -206,13 +224,25 @@ class DiscountAuthorityForm(forms.Form):
         ]
 
 
+class IdChoicesField(forms.ModelMultipleChoiceField):
+    """Rows chosen by id; a value that is not a whole number within bigint is refused before any query."""
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk)
+            if not text.isascii() or not text.isdigit() or int(text) > MAX_ID:
+                message = self.error_messages["invalid_pk_value"]
+                raise ValidationError(message, code="invalid_pk_value", params={"pk": pk})
+        return super()._check_values(value)
+
+
 class SpecialistProfileForm(forms.Form):
     """One specialist's skills and availability on the specialists page."""
 
-    user_id = forms.IntegerField()
-    lines = forms.ModelMultipleChoiceField(queryset=LineOfInsurance.objects.all(), required=False)
-    regions = forms.CharField(required=False)
-    away = forms.BooleanField(required=False)
+    user_id = forms.IntegerField(label=_("Specialist"), min_value=1, max_value=MAX_ID)
+    lines = IdChoicesField(label=_("Lines"), queryset=LineOfInsurance.objects.all(), required=False)
+    regions = forms.CharField(label=_("Regions"), required=False)
+    away = forms.BooleanField(label=_("Away"), required=False)
 
     def clean_regions(self) -> list[str]:
         return self.cleaned_data["regions"].split(",")

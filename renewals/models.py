@@ -30,7 +30,7 @@ class LineOfInsurance(LocalizedNameMixin):
     )
     term_months = models.PositiveSmallIntegerField(_("default term (months)"), default=12)
     active = models.BooleanField(_("active"), default=True)
-    sort_order = models.PositiveSmallIntegerField(default=0)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
     class Meta:
         ordering = ["sort_order", "code"]
@@ -38,9 +38,15 @@ class LineOfInsurance(LocalizedNameMixin):
         verbose_name_plural = _("lines of insurance")
         constraints = [
             models.CheckConstraint(
-                condition=Q(notice_lead_days__lte=F("renewal_window_days")), name="line_notice_inside_window"
+                condition=Q(notice_lead_days__lte=F("renewal_window_days")),
+                name="line_notice_inside_window",
+                violation_error_message=_("Statutory notice lead (days): must not be longer than the renewal window."),
             ),
-            models.CheckConstraint(condition=Q(term_months__gte=1), name="line_term_positive"),
+            models.CheckConstraint(
+                condition=Q(term_months__gte=1),
+                name="line_term_positive",
+                violation_error_message=_("Default term (months): must be at least 1."),
+            ),
         ]
 
     def notice_deadline(self, due_date: dt.date) -> dt.date:
@@ -58,7 +64,7 @@ class LostReason(LocalizedNameMixin):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     kind = models.CharField(_("used for"), max_length=16, choices=Kind.choices, default=Kind.LOST)
     active = models.BooleanField(_("active"), default=True)
-    sort_order = models.PositiveSmallIntegerField(default=0)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
     class Meta:
         ordering = ["kind", "sort_order", "code"]
@@ -97,6 +103,8 @@ class Policy(models.Model):
         verbose_name=_("previous policy"),
     )
     claims_count = models.PositiveSmallIntegerField(_("claims in term"), default=0)
+    # Extra import columns, typed by ImportAttribute (name -> number, text, true/false or ISO date).
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -104,9 +112,21 @@ class Policy(models.Model):
         verbose_name = _("policy")
         verbose_name_plural = _("policies")
         constraints = [
-            models.CheckConstraint(condition=Q(end_date__gt=F("start_date")), name="policy_end_after_start"),
-            models.CheckConstraint(condition=Q(premium__gte=0), name="policy_premium_not_negative"),
-            models.CheckConstraint(condition=Q(sum_insured__gte=0), name="policy_sum_insured_not_negative"),
+            models.CheckConstraint(
+                condition=Q(end_date__gt=F("start_date")),
+                name="policy_end_after_start",
+                violation_error_message=_("End date: must be after the start date."),
+            ),
+            models.CheckConstraint(
+                condition=Q(premium__gte=0),
+                name="policy_premium_not_negative",
+                violation_error_message=_("Premium: must not be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(sum_insured__gte=0),
+                name="policy_sum_insured_not_negative",
+                violation_error_message=_("Sum insured: must not be negative."),
+            ),
         ]
         indexes = [
             # The renewal-window scan: active policies by expiry, per line.
@@ -292,9 +312,15 @@ class Quote(models.Model):
         verbose_name = _("quote")
         verbose_name_plural = _("quotes")
         constraints = [
-            models.CheckConstraint(condition=Q(premium__gte=0), name="quote_premium_not_negative"),
             models.CheckConstraint(
-                condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100), name="quote_discount_0_100"
+                condition=Q(premium__gte=0),
+                name="quote_premium_not_negative",
+                violation_error_message=_("Premium: must not be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
+                name="quote_discount_0_100",
+                violation_error_message=_("Discount (%): must be between 0 and 100."),
             ),
         ]
         indexes = [
@@ -329,6 +355,7 @@ class CaseEvent(models.Model):
         APPROVED = "approved", _("Discount approved")
         REJECTED = "rejected", _("Discount rejected")
         RENEWED = "renewed", _("Renewed")
+        PREMIUM_OVERRIDE = "premium_override", _("Premium overridden")
         LOST = "lost", _("Lost")
         NOT_OFFERED = "not_offered", _("Not offered")
         LAPSED = "lapsed", _("Lapsed")
@@ -373,7 +400,9 @@ class PricingRule(models.Model):
         verbose_name_plural = _("pricing rules")
         constraints = [
             models.CheckConstraint(
-                condition=Q(base_rate_change_percent__gt=-100), name="pricing_base_rate_above_minus_100"
+                condition=Q(base_rate_change_percent__gt=-100),
+                name="pricing_base_rate_above_minus_100",
+                violation_error_message=_("Base rate change (%): must be above -100."),
             )
         ]
 
@@ -394,7 +423,11 @@ class ClaimsFactor(models.Model):
         verbose_name_plural = _("claims factors")
         constraints = [
             models.UniqueConstraint(fields=["line", "min_claims"], name="claims_factor_unique_step"),
-            models.CheckConstraint(condition=Q(factor__gt=0), name="claims_factor_positive"),
+            models.CheckConstraint(
+                condition=Q(factor__gt=0),
+                name="claims_factor_positive",
+                violation_error_message=_("Factor: must be above zero."),
+            ),
         ]
 
 
@@ -411,7 +444,11 @@ class LoyaltyFactor(models.Model):
         verbose_name_plural = _("loyalty factors")
         constraints = [
             models.UniqueConstraint(fields=["line", "min_years"], name="loyalty_factor_unique_step"),
-            models.CheckConstraint(condition=Q(factor__gt=0), name="loyalty_factor_positive"),
+            models.CheckConstraint(
+                condition=Q(factor__gt=0),
+                name="loyalty_factor_positive",
+                violation_error_message=_("Factor: must be above zero."),
+            ),
         ]
 
 
@@ -430,6 +467,7 @@ class DiscountAuthority(models.Model):
             models.CheckConstraint(
                 condition=Q(max_discount_percent__gte=0) & Q(max_discount_percent__lte=100),
                 name="discount_authority_0_100",
+                violation_error_message=_("Maximum discount (%): must be between 0 and 100."),
             ),
         ]
 
@@ -477,6 +515,33 @@ class Referral(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+
+class ImportAttribute(models.Model):
+    """An extra column of the policy import, kept in ``Policy.attributes``: its type is inferred
+    from the first file that carries it (``inferred``) and reviewed by a manager in the admin;
+    only ``active`` attributes feed the churn model."""
+
+    class Kind(models.TextChoices):
+        NUMBER = "number", _("Number")
+        CATEGORY = "category", _("Category")
+        BOOLEAN = "boolean", _("True/false")
+        DATE = "date", _("Date")
+
+    name = models.SlugField(_("column"), max_length=64, unique=True)
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    inferred = models.BooleanField(_("inferred"), default=True, help_text=_("Typed by the import, not yet reviewed."))
+    active = models.BooleanField(_("used by the churn model"), default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("import attribute")
+        verbose_name_plural = _("import attributes")
+
+    def __str__(self):
+        return self.label or self.name
 
 
 class SettingsChange(models.Model):

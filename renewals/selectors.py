@@ -124,6 +124,8 @@ def quote_preview(*, case: RenewalCase, discount_percent, actor=None, tenure_yea
 # Queue, case page, customer page: a fixed number of queries each, whatever the book's size.
 # ---------------------------------------------------------------------------------------------
 QUEUE_PAGE_SIZE = 25
+# The deepest queue page anyone is served (2.5 M rows in): past it, and past bigint, the page is refused.
+QUEUE_MAX_PAGE = 100_000
 HIGH_VALUE_SEGMENTS = ("high_value", "vip")
 
 
@@ -231,7 +233,7 @@ def queue_page(*, user, filters: dict, today, page: int = 1) -> dict:
     """One page of the queue (no full count: one row more tells whether a next page exists)
     plus the counts per stage under the same filters. Three queries."""
     qs, stage_q = queue_filter(user=user, filters=filters, today=today)
-    page = max(1, int(page or 1))
+    page = min(max(1, int(page or 1)), QUEUE_MAX_PAGE)
     offset = (page - 1) * QUEUE_PAGE_SIZE
     rows = list(
         qs.filter(stage_q)
@@ -278,6 +280,14 @@ def queue_page(*, user, filters: dict, today, page: int = 1) -> dict:
         "stage_counts": counts,
         "total_open": sum(counts.values()),
     }
+
+
+def case_exists(*, case_id: int) -> bool:
+    return RenewalCase.objects.filter(pk=case_id).exists()
+
+
+def case_referral_exists(*, case_id: int, referral_id: int) -> bool:
+    return Referral.objects.filter(pk=referral_id, case_id=case_id).exists()
 
 
 def case_detail(*, case_id: int) -> RenewalCase:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, ErrorCode, PermissionDeniedError
 from core.roles import Role, has_role
+from core.templatetags.money import format_money
 from renewals import selectors, signals
 from renewals.errors import RenewalsErrorCode
 from renewals.models import CaseEvent, ContactChannel, LostReason, Policy, Quote, Referral, RenewalCase, Stage
@@ -212,6 +213,40 @@ def quote_reject(*, quote_id: int, actor, comment: str) -> Quote:
     return quote
 
 
+# A manager's override stays within these shares of the accepted quote's premium (a renewal always
+# has a quote, so the expiring premium is never the base).
+OVERRIDE_MIN_SHARE = Decimal("0.5")
+OVERRIDE_MAX_SHARE = Decimal("2")
+
+
+def renewal_premium(*, quote: Quote, premium: Decimal | None, actor) -> Decimal:
+    """The one rule for a renewal's premium: the accepted quote's, unless a manager overrides it within
+    ``OVERRIDE_MIN_SHARE``..``OVERRIDE_MAX_SHARE`` of it. Anyone else (a specialist, the customer's
+    link) asking for another premium is refused: another premium is a new quote."""
+    final_premium = money(premium) if premium is not None else quote.premium
+    if final_premium == quote.premium:
+        return final_premium
+    if actor is None or not has_role(actor, Role.MANAGER):
+        raise PermissionDeniedError(
+            _(
+                "You renew at the accepted quote's premium (%(premium)s). For another premium prepare a new "
+                "quote; a discount above your authority goes to a manager for approval."
+            )
+            % {"premium": format_money(quote.premium)},
+            field="premium",
+            code=RenewalsErrorCode.BELOW_QUOTE if final_premium < quote.premium else RenewalsErrorCode.NOT_QUOTED,
+        )
+    low, high = money(quote.premium * OVERRIDE_MIN_SHARE), money(quote.premium * OVERRIDE_MAX_SHARE)
+    if not low <= final_premium <= high:
+        raise ApplicationError(
+            _("A manager's premium must lie between %(low)s and %(high)s (50%% to 200%% of the accepted quote).")
+            % {"low": format_money(low), "high": format_money(high)},
+            field="premium",
+            code=ErrorCode.OUT_OF_RANGE,
+        )
+    return final_premium
+
+
 def _successor_number(policy: Policy, start: dt.date) -> str:
     return f"R{start.year}-{policy.pk:09d}"
 
@@ -236,16 +271,7 @@ def case_mark_renewed(
             field="quote",
             code=RenewalsErrorCode.QUOTE_NOT_APPROVED,
         )
-    final_premium = money(premium) if premium is not None else quote.premium
-    if final_premium < 0:
-        raise ApplicationError(_("The premium cannot be negative."), field="premium", code=ErrorCode.INVALID)
-    if final_premium < quote.premium and not (actor is None or has_role(actor, Role.MANAGER)):
-        # A lower premium is a discount: it goes through a quote (and approval), never round it.
-        raise PermissionDeniedError(
-            _("Only a manager can renew below the accepted quote; prepare a new quote with the discount instead."),
-            field="premium",
-            code=RenewalsErrorCode.BELOW_QUOTE,
-        )
+    final_premium = renewal_premium(quote=quote, premium=premium, actor=actor)
     old = case.policy
     start = old.end_date + dt.timedelta(days=1)
     end = start + relativedelta(months=case.line.term_months) - dt.timedelta(days=1)
@@ -274,6 +300,14 @@ def case_mark_renewed(
         next_action_date=None,
     )
     case.successor_policy = successor
+    if final_premium != quote.premium:
+        # Audited apart from the renewal so the override shows on the timeline and can be searched.
+        _event(
+            case,
+            CaseEvent.Kind.PREMIUM_OVERRIDE,
+            actor,
+            {"quote_id": quote.pk, "quoted_premium": str(quote.premium), "premium": str(final_premium)},
+        )
     _event(
         case,
         CaseEvent.Kind.RENEWED,

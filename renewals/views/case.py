@@ -135,9 +135,15 @@ def _run_quote(request, case_id):
 
 
 def _run_renew(request, case_id):
-    form = forms.VersionForm(request.POST)
-    form.is_valid()
-    case = services.case_mark_renewed(case_id=case_id, actor=request.user, expected_version=_version(form.cleaned_data))
+    form = forms.RenewForm(request.POST, prefix="renew")
+    if not form.is_valid():
+        raise ApplicationError(_("Check the premium: %(errors)s") % {"errors": form_errors(form)}, field="premium")
+    case = services.case_mark_renewed(
+        case_id=case_id,
+        actor=request.user,
+        premium=form.cleaned_data["premium"],
+        expected_version=_version(form.cleaned_data),
+    )
     return _("Renewed: successor policy %(number)s created.") % {"number": case.successor_policy.number}
 
 
@@ -145,7 +151,9 @@ def _run_reason(kind, prefix, service):
     def run(request, case_id):
         form = forms.ReasonForm(request.POST, kind=kind, prefix=prefix)
         if not form.is_valid():
-            raise ApplicationError(_("Choose a reason from the list."), field="reason_code")
+            if "reason_code" in form.errors:
+                raise ApplicationError(_("Choose a reason from the list."), field="reason_code")
+            raise ApplicationError(form_errors(form), field="note")
         data = form.cleaned_data
         service(
             case_id=case_id,
@@ -201,7 +209,7 @@ CASE_ACTIONS = {
 @role_required(Role.SPECIALIST, Role.MANAGER)
 def case_action(request, pk: int, action: str):
     handler = CASE_ACTIONS.get(action)
-    if handler is None:
+    if handler is None or not selectors.case_exists(case_id=pk):
         raise Http404
     try:
         messages.success(request, handler(request, pk))
@@ -219,8 +227,12 @@ def case_action(request, pk: int, action: str):
 @require_POST
 @role_required(Role.SPECIALIST, Role.MANAGER)
 def referral_resolve(request, pk: int, referral_id: int):
+    if not selectors.case_referral_exists(case_id=pk, referral_id=referral_id):
+        raise Http404
     form = forms.ResolveReferralForm(request.POST)
-    form.is_valid()
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+        return HttpResponseRedirect(reverse("renewals:case", args=[pk]))
     try:
         services.referral_resolve(
             referral_id=referral_id, actor=request.user, resolution=form.cleaned_data.get("resolution", "")

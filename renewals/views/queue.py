@@ -1,6 +1,7 @@
 """My queue / team queue, bulk reassignment and the approvals queue."""
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,7 +13,7 @@ from core.errors import ApplicationError
 from core.roles import Role, role_required
 from renewals import forms, panels, selectors, services
 from renewals.models import OPEN_STAGES
-from renewals.views._common import is_manager, next_url
+from renewals.views._common import is_manager, next_url, page_number
 
 QUEUE_FILTERS = ("stage", "line", "due", "assignee")
 
@@ -25,11 +26,10 @@ def queue(request):
     specialists = selectors.specialists_list() if manager else []
     form = forms.QueueFilterForm(request.GET or None, lines=lines, specialists=specialists, is_manager=manager)
     filters = form.cleaned_data if form.is_valid() else {}
-    try:
-        page = int(request.GET.get("page", "1"))
-    except ValueError:
-        page = 1
+    page = page_number(request, selectors.QUEUE_MAX_PAGE)
     result = selectors.queue_page(user=request.user, filters=filters, today=timezone.localdate(), page=page)
+    if page > 1 and not result["cases"]:
+        raise Http404(_("There is no such page."))
     query = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
     stages = [(s.value, s.label, result["stage_counts"].get(s.value, 0)) for s in OPEN_STAGES]
     # Plain (value, label) lists rendered by hand: widget templates cost more than the rows.

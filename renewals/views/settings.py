@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import ApplicationError
 from core.roles import Role, role_required
 from renewals import forms, selectors, services
-from renewals.views._common import form_errors
+from renewals.views._common import form_errors, refuse, row_or_refusal
 
 # Entries of the audit log on the overview and on the audit page.
 RECENT_CHANGES = 20
@@ -28,7 +28,9 @@ def settings_index(request):
 def settings_lines(request):
     if request.method == "POST":
         # Each line's row posts its hidden ``line_id``; the "add a line" form has none.
-        instance = selectors.line_or_none(request.POST.get("line_id"))
+        instance, refusal = row_or_refusal(request, "line_id", selectors.line_or_none, _("No such line."))
+        if refusal:
+            return refusal
         form = (forms.LineForm if instance else forms.NewLineForm)(request.POST, instance=instance)
         if not form.is_valid():
             messages.error(request, form_errors(form))
@@ -60,6 +62,9 @@ PRICING_TABLES = ("claims", "loyalty")
 @role_required(Role.MANAGER)
 def settings_pricing(request):
     if request.method == "POST":
+        line, refusal = row_or_refusal(request, "line_id", selectors.line_or_none, _("No such line."))
+        if refusal or line is None:
+            return refusal or refuse(request, _("No such line."), back=request.path)
         form = forms.PricingForm(request.POST)
         if not form.is_valid():
             table_errors = [e for name in PRICING_TABLES for e in form.errors.get(name, [])]
@@ -102,7 +107,9 @@ def settings_authority(request):
 def settings_reasons(request):
     if request.method == "POST":
         # Each reason's row posts its hidden ``reason_id``; the "add a reason" form is prefixed "new".
-        instance = selectors.lost_reason_or_none(request.POST.get("reason_id"))
+        instance, refusal = row_or_refusal(request, "reason_id", selectors.lost_reason_or_none, _("No such reason."))
+        if refusal:
+            return refusal
         if instance:
             form = forms.LostReasonForm(request.POST, instance=instance)
         else:
@@ -141,7 +148,11 @@ def settings_specialists(request):
     if request.method == "POST":
         form = forms.SpecialistProfileForm(request.POST)
         if not form.is_valid():
-            messages.error(request, _("Choose a specialist.") if "user_id" in form.errors else form_errors(form))
+            if "user_id" in form.errors:
+                return refuse(request, _("Choose a specialist."), back=request.path)
+            if "lines" in form.errors:
+                return refuse(request, _("Choose lines from the list."), back=request.path)
+            messages.error(request, form_errors(form))
             return redirect("renewals:settings-specialists")
         data = form.cleaned_data
         try:

@@ -5,9 +5,11 @@ from decimal import Decimal
 import pytest
 
 from customers.models import Complaint, SurveyResponse
-from renewals.models import Policy, RenewalCase
+from renewals import services
+from renewals.limits import NOTE_MAX_LENGTH
+from renewals.models import CaseEvent, Policy, RenewalCase
 from tests.customers.factories import CustomerFactory, log_complaint
-from tests.renewals.factories import RenewalCaseFactory
+from tests.renewals.factories import PolicyFactory, RenewalCaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -231,3 +233,50 @@ def test_writes_are_throttled(api, specialist, my_case, settings):
         }
     assert codes == [200, 200, 200, 429]
     assert api(specialist).get("/api/v1/cases/").status_code == 200  # reads are not throttled
+
+
+# --- renewing at a premium (the rule: renewals.services.renewal_premium) -------------------------
+@pytest.fixture
+def quoted_case(specialist):
+    case = RenewalCaseFactory(assignee=specialist, policy=PolicyFactory(premium=Decimal("3000.00")))
+    services.quote_prepare(case_id=case.pk, actor=specialist)
+    return RenewalCase.objects.select_related("current_quote").get(pk=case.pk)
+
+
+def renewal_written(case):
+    return Policy.objects.filter(previous_policy=case.policy).exists() or (
+        RenewalCase.objects.get(pk=case.pk).version != case.version
+    )
+
+
+def test_api_refuses_a_specialist_premium_away_from_the_quote(api, specialist, quoted_case):
+    response = api(specialist).post(
+        f"/api/v1/cases/{quoted_case.pk}/renew/", {"premium": "999999999999.99"}, format="json"
+    )
+    assert response.status_code == 403
+    assert "premium" in response.json()["errors"]
+    assert not renewal_written(quoted_case)
+
+
+def test_api_manager_override_within_bounds_is_audited(api, manager, quoted_case):
+    response = api(manager).post(f"/api/v1/cases/{quoted_case.pk}/renew/", {"premium": "3500.00"}, format="json")
+    assert response.status_code == 200
+    assert Policy.objects.get(previous_policy=quoted_case.policy).premium == Decimal("3500.00")
+    assert CaseEvent.objects.filter(case=quoted_case, kind="premium_override", actor=manager).exists()
+
+
+def test_api_manager_override_out_of_bounds_answers_400(api, manager, quoted_case):
+    response = api(manager).post(f"/api/v1/cases/{quoted_case.pk}/renew/", {"premium": "99999.00"}, format="json")
+    assert response.status_code == 400
+    assert "premium" in response.json()["errors"]
+    assert not renewal_written(quoted_case)
+
+
+def test_the_api_uses_the_same_note_limit(api, specialist, my_case):
+    response = api(specialist).post(
+        f"/api/v1/cases/{my_case.pk}/contact/",
+        {"channel": "phone", "reached": True, "note": "x" * (NOTE_MAX_LENGTH + 1)},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "note" in response.json()["errors"]

@@ -1,0 +1,7 @@
+"""Length limits of the free text people type into a case: one constant per field, used by the HTML
+forms and the API serializers alike (the services store what these let through)."""
+
+# Contact notes, lost / not-offered notes and referral requests: a long phone call's summary.
+NOTE_MAX_LENGTH = 4000
+# A manager's approval comment and a referral's answer.
+COMMENT_MAX_LENGTH = 2000
