@@ -1,5 +1,6 @@
 """GET /api/v1/kpis/: the KPI figures of DESIGN §2 for a period and filters (managers only)."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -7,10 +8,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import ApplicationError, ErrorCode
 from core.roles import HasRole, Role
 
 from . import selectors
-from .params import filters_from_query, period_from_api
+from .params import Period, filters_from_query, period_from_api
 
 _rate = serializers.FloatField(allow_null=True, min_value=0, max_value=1)
 
@@ -43,6 +45,40 @@ class KpiSerializer(serializers.Serializer):
     renewal_premium_share = _rate
 
 
+class KpiComparisonSerializer(KpiSerializer):
+    """The same figures for a comparison period, with its first and last day."""
+
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class KpiWithComparisonSerializer(KpiSerializer):
+    comparison = inline_serializer(
+        "KpiComparisons",
+        {"previous_period": KpiComparisonSerializer(), "year_on_year": KpiComparisonSerializer()},
+        required=False,
+        help_text="only with compare=true: the previous period of the same length and the same days a year earlier",
+    )
+
+
+COMPARE_VALUES = {"true": True, "1": True, "false": False, "0": False, "": False}
+
+
+def _compare(params) -> bool:
+    text = (params.get("compare") or "").strip().lower()
+    if text not in COMPARE_VALUES:
+        raise ApplicationError(_("Use true or false."), field="compare", code=ErrorCode.INVALID)
+    return COMPARE_VALUES[text]
+
+
+def _comparison_block(period: Period, filters) -> dict:
+    return {
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        **selectors.kpi_figures(period, filters),
+    }
+
+
 def _parameter(name, description, required=False, type_=str):
     return OpenApiParameter(name, type_, OpenApiParameter.QUERY, required=required, description=description)
 
@@ -55,22 +91,35 @@ class KpiView(APIView):
         summary="KPI figures for a period",
         description=(
             "Cohort = cases whose policy expires between start and end (inclusive); complaints, NPS answers "
-            "and starting policies are counted by their own dates in the period. Unknown codes or bad dates "
-            "answer 400 naming the parameter. Managers only."
+            "and starting policies are counted by their own dates in the period. Days lie between 2000-01-01 "
+            "and five years from today. Unknown codes or bad dates answer 400 naming the parameter. "
+            "`from`/`to` (the dashboard's names) are accepted for `start`/`end`. Managers only."
         ),
         parameters=[
             _parameter("start", "first day, YYYY-MM-DD", True, OpenApiTypes.DATE),
             _parameter("end", "last day (inclusive), YYYY-MM-DD", True, OpenApiTypes.DATE),
+            _parameter(
+                "compare",
+                "true: add `comparison` with the previous period of the same length and the same days a year earlier",
+                type_=OpenApiTypes.BOOL,
+            ),
             _parameter("line", "line of insurance code (auto, health, property, …)"),
             _parameter("region", "customer region"),
             _parameter("segment", "standard | high_value | vip"),
             _parameter("channel", "sales channel: direct | agent | broker | online"),
             _parameter("specialist", "username of the assigned specialist"),
         ],
-        responses={200: KpiSerializer},
+        responses={200: KpiWithComparisonSerializer},
         tags=["kpis"],
     )
     def get(self, request):
         period = period_from_api(request.query_params)
         filters = filters_from_query(request.query_params, strict=True)
-        return Response(selectors.kpi_figures(period, filters))
+        compare = _compare(request.query_params)
+        figures = selectors.kpi_figures(period, filters)
+        if compare:
+            figures["comparison"] = {
+                "previous_period": _comparison_block(period.previous(), filters),
+                "year_on_year": _comparison_block(period.year_on_year(), filters),
+            }
+        return Response(figures)

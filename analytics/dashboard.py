@@ -13,11 +13,16 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.templatetags.money import format_money
+
 from . import selectors
 from .models import LOWER_IS_BETTER, PERCENT_KPIS, Kpi
 from .params import Filters, Period, dashboard_query
 
 NO_DATA = "—"
+# The tiles that also compare with the same period a year earlier (issue 12): the customer's
+# voice is seasonal, so last month is a poor yardstick for it.
+YEAR_ON_YEAR_KPIS = (Kpi.NPS, Kpi.COMPLAINT_RATE)
 # The drill-down pages every figure links to (URL names).
 DRILL_CASES = "analytics:drill-cases"
 DRILL_COMPLAINTS = "analytics:drill-complaints"
@@ -36,7 +41,7 @@ def fmt(kpi: str, value) -> str:
     if kpi == Kpi.COMPLAINT_RATE:
         return f"{value:.2f}"
     if isinstance(value, Decimal):
-        return f"{value:,.2f}"
+        return format_money(value)
     if isinstance(value, int):
         return f"{value:,}"
     return f"{value:.2f}"
@@ -77,9 +82,27 @@ class Tile:
     target_direction: str
     drill_url: str
     raw: float | None
+    # Year on year (only the YEAR_ON_YEAR_KPIS): the figure a year earlier and the change since.
+    year_on_year: str = ""
+    year_on_year_change: str = ""
+    year_on_year_direction: str = "flat"
+    year_on_year_sign: int = 0
+    year_on_year_label: str = ""
 
 
-def tiles(period: Period, filters: Filters, current: dict, previous: dict, targets: dict) -> list[Tile]:
+def _sign(delta) -> int:
+    return 0 if delta is None or abs(delta) < 1e-9 else (1 if delta > 0 else -1)
+
+
+def tiles(
+    period: Period,
+    filters: Filters,
+    current: dict,
+    previous: dict,
+    targets: dict,
+    year_before: dict | None = None,
+    year_before_label: str = "",
+) -> list[Tile]:
     def link(url_name, **extra):
         return f"{reverse(url_name)}?{dashboard_query(period, filters, **extra)}"
 
@@ -183,23 +206,30 @@ def tiles(period: Period, filters: Filters, current: dict, previous: dict, targe
         delta = None if value is None or before is None else value - before
         target = targets.get(kpi)
         gap = None if value is None or target is None else value - target
-        result.append(
-            Tile(
-                kpi=kpi,
-                label=Kpi(kpi).label,
-                value=fmt(kpi, value),
-                note=note,
-                previous=fmt(kpi, before),
-                change=fmt_change(kpi, delta),
-                change_direction=direction(kpi, delta),
-                change_sign=0 if delta is None or abs(delta) < 1e-9 else (1 if delta > 0 else -1),
-                target=fmt(kpi, target) if target is not None else "",
-                target_gap=fmt_change(kpi, gap),
-                target_direction=direction(kpi, gap),
-                drill_url=url,
-                raw=value,
-            )
+        tile = Tile(
+            kpi=kpi,
+            label=Kpi(kpi).label,
+            value=fmt(kpi, value),
+            note=note,
+            previous=fmt(kpi, before),
+            change=fmt_change(kpi, delta),
+            change_direction=direction(kpi, delta),
+            change_sign=_sign(delta),
+            target=fmt(kpi, target) if target is not None else "",
+            target_gap=fmt_change(kpi, gap),
+            target_direction=direction(kpi, gap),
+            drill_url=url,
+            raw=value,
         )
+        if year_before is not None and kpi in YEAR_ON_YEAR_KPIS:
+            earlier = year_before[kpi]
+            yoy = None if value is None or earlier is None else value - earlier
+            tile.year_on_year = fmt(kpi, earlier)
+            tile.year_on_year_change = fmt_change(kpi, yoy)
+            tile.year_on_year_direction = direction(kpi, yoy)
+            tile.year_on_year_sign = _sign(yoy)
+            tile.year_on_year_label = year_before_label
+        result.append(tile)
     return result
 
 
@@ -210,9 +240,18 @@ def _pct(value):
 def build(period: Period, filters: Filters) -> dict:
     """Everything the dashboard shows for ``period`` and ``filters``."""
     previous_period = period.previous()
+    year_before_period = period.year_on_year()
     reader = selectors.dashboard_reader(period, filters)
-    current = reader.dashboard_figures(period)
-    previous = reader.dashboard_figures(previous_period)
+
+    def figures_of(some_period: Period) -> dict:
+        # The rollups hold whole months; a range of days is counted from the raw rows.
+        if some_period.month_aligned:
+            return reader.dashboard_figures(some_period)
+        return selectors.dashboard_figures_raw(some_period, filters)
+
+    current = figures_of(period)
+    previous = figures_of(previous_period)
+    year_before = figures_of(year_before_period)
     window = selectors.last_months(period)
     targets = selectors.kpi_targets()
     reason_labels = selectors.lost_reason_labels()
@@ -252,7 +291,10 @@ def build(period: Period, filters: Filters) -> dict:
     trend = reader.renewal_rate_trend(window, selectors.line_choices())
     nps_points = reader.nps_trend(window)
     complaint_points = reader.complaint_trend(window)
-    categories = reader.complaint_categories(period, selectors.complaint_category_choices())
+    if period.month_aligned:
+        categories = reader.complaint_categories(period, selectors.complaint_category_choices())
+    else:
+        categories = selectors.complaint_categories_raw(period, filters, selectors.complaint_category_choices())
     for row in categories:
         row["url"] = drill(DRILL_COMPLAINTS, category=row["code"])
     regions = selectors.region_table(period, filters)
@@ -303,7 +345,9 @@ def build(period: Period, filters: Filters) -> dict:
         "query": query,
         "figures": current,
         "previous": previous,
-        "tiles": tiles(period, filters, current, previous, targets),
+        "year_before_period": year_before_period,
+        "year_before": year_before,
+        "tiles": tiles(period, filters, current, previous, targets, year_before, year_before_period.label),
         "trend": trend,
         "trend_rows": [
             {"month": month, "values": [series["values"][i] for series in trend["series"]]}
@@ -344,6 +388,7 @@ def export_rows(table: str, data: dict) -> list[dict]:
                 "label": str(t.label),
                 "value": t.raw,
                 "previous": data["previous"].get(t.kpi),
+                "year_on_year": data["year_before"].get(t.kpi) if t.kpi in YEAR_ON_YEAR_KPIS else None,
                 "shown": t.value,
                 "target": t.target,
             }

@@ -12,3 +12,4 @@ class AnalyticsErrorCode(models.TextChoices):
     RANGE_TOO_LONG = "range_too_long"
     UNKNOWN_CODE = "unknown_code"
     UNKNOWN_KPI = "unknown_kpi"
+    UNKNOWN_PERIOD = "unknown_period"

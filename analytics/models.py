@@ -228,6 +228,8 @@ class ChurnModelRun(models.Model):
     scored_cases = models.PositiveIntegerField(default=0)
     # Feature name → coefficient, for the model page.
     coefficients = models.JSONField(default=dict)
+    # The time split (cutoff date) and the reliability bins of the held-out period, for the model page.
+    diagnostics = models.JSONField(default=dict, blank=True)
     message = models.TextField(blank=True)
 
     class Meta:

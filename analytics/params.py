@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.dates import EARLIEST_ENTERED
 from core.errors import ApplicationError, ErrorCode
 from customers.models import Customer
 from renewals.models import LineOfInsurance, Policy
@@ -18,6 +19,14 @@ from .errors import AnalyticsErrorCode
 from .models import GRAIN_DIMENSIONS
 
 PERIOD_KINDS = ("month", "quarter", "year", "custom")
+# The sane calendar range of every period a person or a script asks for: no book starts before
+# 2000, and nothing is planned more than five years ahead. Derived periods (previous, a year
+# earlier, the 12-month series) then stay far from Python's year 1 and 9999.
+EARLIEST_DAY = EARLIEST_ENTERED.date()
+YEARS_AHEAD = 5
+# The longest custom range: 60 months on the page (its charts), ten years in the API.
+PAGE_MAX_MONTHS = 60
+API_MAX_DAYS = 3660
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -32,6 +41,48 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def month_end(day: dt.date) -> dt.date:
     return add_months(day, 1) - dt.timedelta(days=1)
+
+
+def year_earlier(day: dt.date) -> dt.date:
+    """The same day a year earlier (29 February becomes the 28th)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def latest_day() -> dt.date:
+    """The last day a period may reach: today (site time zone) plus ``YEARS_AHEAD`` years."""
+    today = timezone.localdate()
+    try:
+        return today.replace(year=today.year + YEARS_AHEAD)
+    except ValueError:
+        return today.replace(year=today.year + YEARS_AHEAD, day=28)
+
+
+def check_day(day: dt.date, field: str) -> dt.date:
+    """The one sane-range rule of the page, its exports and the API: ApplicationError naming ``field``."""
+    last = latest_day()
+    if not EARLIEST_DAY <= day <= last:
+        raise ApplicationError(
+            _("Choose a date between %(first)s and %(last)s.") % {"first": EARLIEST_DAY, "last": last},
+            field=field,
+            code=ErrorCode.OUT_OF_RANGE,
+        )
+    return day
+
+
+def check_month(month: dt.date, field: str) -> dt.date:
+    """``check_day`` for a month picker: the month must lie between 2000-01 and the last month."""
+    last = latest_day()
+    if not EARLIEST_DAY <= month <= last:
+        raise ApplicationError(
+            _("Choose a month between %(first)s and %(last)s.")
+            % {"first": f"{EARLIEST_DAY:%Y-%m}", "last": f"{last:%Y-%m}"},
+            field=field,
+            code=ErrorCode.OUT_OF_RANGE,
+        )
+    return month
 
 
 @dataclass(frozen=True)
@@ -55,7 +106,7 @@ class Period:
         return result
 
     def previous(self) -> Period:
-        """The period of the same length just before (a month before a month, and so on)."""
+        """The period of the same length just before (a month before a month, 11 days before 11 days)."""
         if self.month_aligned:
             count = len(self.months)
             start = add_months(self.start, -count)
@@ -63,6 +114,12 @@ class Period:
         length = self.end - self.start
         end = self.start - dt.timedelta(days=1)
         return Period(end - length, end, self.kind)
+
+    def year_on_year(self) -> Period:
+        """The same period a year earlier (the same months for a month-aligned period)."""
+        if self.month_aligned:
+            return Period(add_months(self.start, -12), month_end(add_months(self.end, -12)), self.kind)
+        return Period(year_earlier(self.start), year_earlier(self.end), self.kind)
 
     @property
     def label(self) -> str:
@@ -88,48 +145,114 @@ def period_for(kind: str, anchor: dt.date) -> Period:
     return Period(start, month_end(start), "month")
 
 
-def _parse_month(text: str | None) -> dt.date | None:
+def _parse_month(text: str, field: str) -> dt.date:
     try:
-        return dt.datetime.strptime(text or "", "%Y-%m").date()
+        return dt.datetime.strptime(text, "%Y-%m").date()
     except ValueError:
-        return None
+        raise ApplicationError(_("Not a month (YYYY-MM)."), field=field, code=AnalyticsErrorCode.INVALID_DATE) from None
 
 
-def period_from_query(params) -> Period:
-    """The dashboard's period: ``period`` (month|quarter|year|custom) with ``month`` (YYYY-MM), or
-    ``from``/``to`` (YYYY-MM) for a custom range of whole months. Bad input falls back to the
-    current month: the picker never shows an error page."""
-    today = timezone.localdate()
-    kind = params.get("period") if params.get("period") in PERIOD_KINDS else "month"
+def _parse_day(text: str, field: str, *, month_end_if_month: bool = False) -> dt.date:
+    """A day (YYYY-MM-DD) checked against the sane range; the page also takes a whole month
+    (YYYY-MM: its first day, or its last with ``month_end_if_month``)."""
+    try:
+        day = dt.datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        try:
+            month = dt.datetime.strptime(text, "%Y-%m").date()
+        except ValueError:
+            raise ApplicationError(
+                _("Not a date (YYYY-MM-DD)."), field=field, code=AnalyticsErrorCode.INVALID_DATE
+            ) from None
+        check_month(month, field)
+        day = month_end(month) if month_end_if_month else month
+    return check_day(day, field)
+
+
+def uses_default_month(params) -> bool:
+    """Whether the query leaves the month to the page (no ``month`` and not a custom range)."""
+    return params.get("period") != "custom" and not (params.get("month") or "").strip()
+
+
+def period_from_query(params, *, default_month=None) -> Period:
+    """The pages' period: ``period`` (month|quarter|year|custom) with ``month`` (YYYY-MM), or
+    ``from``/``to`` (YYYY-MM-DD, or YYYY-MM for whole months) for a custom range.
+
+    Without a month, the period contains ``default_month()`` (the dashboard's latest month with
+    decided cases), or today. Anything else that is not a sane period raises ApplicationError
+    naming the field, which the pages show with a 400.
+    """
+    kind = (params.get("period") or "month").strip()
+    if kind not in PERIOD_KINDS:
+        raise ApplicationError(_("Unknown period."), field="period", code=AnalyticsErrorCode.UNKNOWN_PERIOD)
     if kind == "custom":
-        start, end = _parse_month(params.get("from")), _parse_month(params.get("to"))
-        if start and end and start <= end and len(Period(start, month_end(end)).months) <= 60:
-            return Period(start, month_end(end), "custom")
-        kind = "month"
-    anchor = _parse_month(params.get("month")) or today
+        days = {}
+        for name in ("from", "to"):
+            text = (params.get(name) or "").strip()
+            if not text:
+                raise ApplicationError(_("This field is required (YYYY-MM-DD)."), field=name, code=ErrorCode.REQUIRED)
+            days[name] = _parse_day(text, name, month_end_if_month=name == "to")
+        period = Period(days["from"], days["to"], "custom")
+        _check_length(
+            period,
+            "to",
+            too_long=len(period.months) > PAGE_MAX_MONTHS,
+            too_long_message=_("The range is longer than five years."),
+        )
+        return period
+    text = (params.get("month") or "").strip()
+    if text:
+        anchor = check_month(_parse_month(text, "month"), "month")
+    else:
+        anchor = (default_month() if default_month else None) or timezone.localdate()
     return period_for(kind, anchor)
 
 
-def period_from_api(params) -> Period:
-    """``start`` and ``end`` (YYYY-MM-DD, inclusive) are required; errors name the parameter."""
+def _check_length(period: Period, field: str, *, too_long: bool, too_long_message) -> None:
+    if period.end < period.start:
+        raise ApplicationError(_("The end is before the start."), field=field, code=AnalyticsErrorCode.END_BEFORE_START)
+    if too_long:
+        raise ApplicationError(too_long_message, field=field, code=AnalyticsErrorCode.RANGE_TOO_LONG)
+
+
+def _api_day(params, names: tuple[str, str]) -> tuple[dt.date, str]:
+    """One end of the API's range, from its name (``start``/``end``) or the page's (``from``/``to``)."""
+    given = {name: (params.get(name) or "").strip() for name in names}
     days = {}
-    for name in ("start", "end"):
-        text = params.get(name)
+    for name, text in given.items():
         if not text:
-            raise ApplicationError(_("This parameter is required (YYYY-MM-DD)."), field=name, code=ErrorCode.REQUIRED)
+            continue
         try:
             days[name] = dt.date.fromisoformat(text)
         except ValueError:
             raise ApplicationError(
                 _("Not a date (YYYY-MM-DD)."), field=name, code=AnalyticsErrorCode.INVALID_DATE
             ) from None
-    if days["end"] < days["start"]:
-        raise ApplicationError(_("The end is before the start."), field="end", code=AnalyticsErrorCode.END_BEFORE_START)
-    if (days["end"] - days["start"]).days > 3660:
+    if not days:
+        raise ApplicationError(_("This parameter is required (YYYY-MM-DD)."), field=names[0], code=ErrorCode.REQUIRED)
+    if len(set(days.values())) > 1:
         raise ApplicationError(
-            _("The range is longer than ten years."), field="end", code=AnalyticsErrorCode.RANGE_TOO_LONG
+            _("Give %(a)s or %(b)s, not two different days.") % {"a": names[0], "b": names[1]},
+            field=names[1],
+            code=ErrorCode.INVALID,
         )
-    return Period(days["start"], days["end"], "custom")
+    name = names[0] if names[0] in days else names[1]
+    return check_day(days[name], name), name
+
+
+def period_from_api(params) -> Period:
+    """``start`` and ``end`` (YYYY-MM-DD, inclusive; ``from``/``to`` as in the page are the same) are
+    required; errors name the parameter."""
+    start, _start_name = _api_day(params, ("start", "from"))
+    end, end_name = _api_day(params, ("end", "to"))
+    period = Period(start, end, "custom")
+    _check_length(
+        period,
+        end_name,
+        too_long=(end - start).days > API_MAX_DAYS,
+        too_long_message=_("The range is longer than ten years."),
+    )
+    return period
 
 
 @dataclass(frozen=True)
@@ -241,7 +364,7 @@ def dashboard_query(period: Period, filters: Filters, **extra) -> str:
     """The URL query string that reproduces ``period`` and ``filters`` (plus ``extra``)."""
     params: dict[str, str] = {"period": period.kind}
     if period.kind == "custom":
-        params.update({"from": f"{period.start:%Y-%m}", "to": f"{period.end:%Y-%m}"})
+        params.update({"from": period.start.isoformat(), "to": period.end.isoformat()})
     else:
         params["month"] = f"{period.start:%Y-%m}"
     params.update(filters.query())

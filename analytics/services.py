@@ -317,6 +317,8 @@ def _dirty_months(since: dt.datetime, last_survey_id: int) -> dict[type, set[dt.
         | Q(created_at__gt=since)
         | Q(customer__updated_at__gt=since)
         | Q(renewal_case__updated_at__gt=since)
+        # a policy is attributed through the case that produced it (sources.policy_rows)
+        | Q(predecessor_case__updated_at__gt=since)
     )
     policy_months = _months_of(
         Policy.objects.filter(policy_changed).annotate(out_of_force_on=sources.out_of_force_on()),

@@ -144,8 +144,12 @@ def out_of_force_on():
 
 
 def policy_rows():
-    """Policies that count for "in force" and premium share (cancelled ones never do); the
-    assignee is the one of the policy's renewal case, if any."""
+    """Policies that count for "in force" and premium share (cancelled ones never do).
+
+    The assignee is the specialist of the case that produced the policy (the predecessor case
+    whose ``successor_policy`` it is): a renewal policy belongs to whoever won it, and its own
+    renewal case does not exist until its window opens. New business (no predecessor case) falls
+    back to the assignee of its own renewal case, if any."""
     return (
         Policy.objects.order_by()
         .exclude(status=Policy.Status.CANCELLED)
@@ -155,7 +159,7 @@ def policy_rows():
             d_region=F("customer__region"),
             d_segment=F("customer__segment"),
             d_channel=F("channel"),
-            d_assignee=F("renewal_case__assignee_id"),
+            d_assignee=Coalesce(F("predecessor_case__assignee_id"), F("renewal_case__assignee_id")),
         )
     )
 

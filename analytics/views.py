@@ -8,6 +8,7 @@ import pandas as pd
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -15,13 +16,22 @@ from core.errors import ApplicationError
 from core.roles import Role, role_required
 from core.spreadsheets import safe_frame
 from customers.models import ComplaintCategory, Customer
-from renewals.models import Policy, Stage
+from renewals.models import ImportAttribute, Policy, Stage
 
 from . import dashboard as shaping
 from . import selectors
 from .churn import feature_label
 from .models import PERCENT_KPIS, ChurnModelRun, Kpi
-from .params import dashboard_query, filters_from_query, period_from_query
+from .params import (
+    EARLIEST_DAY,
+    Filters,
+    dashboard_query,
+    filters_from_query,
+    latest_day,
+    period_for,
+    period_from_query,
+    uses_default_month,
+)
 from .services import kpi_targets_set
 
 OUTCOME_LABELS = {
@@ -40,6 +50,7 @@ MAX_EXPORT_ROWS = 50_000
 
 
 def _filter_context(request, period, filters) -> dict:
+    last = latest_day()
     return {
         "period": period,
         "filters": filters,
@@ -48,25 +59,53 @@ def _filter_context(request, period, filters) -> dict:
         "segments": Customer.Segment.choices,
         "channels": Policy.Channel.choices,
         "specialists": selectors.specialist_choices(),
-        "query": dashboard_query(period, filters),
-        "month_value": f"{period.start:%Y-%m}",
-        "from_value": f"{period.start:%Y-%m}",
-        "to_value": f"{period.end:%Y-%m}",
+        "query": dashboard_query(period, filters) if period else "",
+        "month_value": f"{period.start:%Y-%m}" if period else request.GET.get("month", ""),
+        "from_value": period.start.isoformat() if period else request.GET.get("from", ""),
+        "to_value": period.end.isoformat() if period else request.GET.get("to", ""),
+        "period_kind": period.kind if period else request.GET.get("period", "month"),
+        "month_min": f"{EARLIEST_DAY:%Y-%m}",
+        "month_max": f"{last:%Y-%m}",
+        "day_min": EARLIEST_DAY.isoformat(),
+        "day_max": last.isoformat(),
     }
+
+
+def _page_period(request, filters: Filters):
+    """The period of a page's query; without a month, the latest month with decided cases."""
+    return period_from_query(request.GET, default_month=lambda: selectors.latest_decided_month(filters))
+
+
+def _period_error(request, error: ApplicationError):
+    """A bad period on a page other than the dashboard: the message, a way back, and a 400."""
+    return render(request, "analytics/period_error.html", {"error": error}, status=400)
 
 
 @role_required(Role.MANAGER)
 @require_GET
 def dashboard(request):
-    """The manager's home page. An htmx request (a changed filter) gets only the body back."""
-    period = period_from_query(request.GET)
+    """The manager's home page. An htmx request (a changed filter) gets only the body back.
+
+    Without a month it opens on the latest month with decided cases (not an empty current month
+    on the 1st); a period outside the sane range is a 400 with the form and the message."""
     filters = filters_from_query(request.GET, strict=False)
+    try:
+        period = _page_period(request, filters)
+    except ApplicationError as error:
+        context = {**_filter_context(request, None, filters), "period_error": error, "print_view": False}
+        template = "analytics/_dashboard_body.html" if request.htmx and not request.htmx.boosted else None
+        return render(request, template or "analytics/dashboard.html", context, status=400)
+    current_month = period_for("month", timezone.localdate())
+    opened_on_latest = uses_default_month(request.GET) and period.kind == "month" and period != current_month
     context = {
         **shaping.build(period, filters),
         **_filter_context(request, period, filters),
         "state": selectors.rollup_state(),
         "print_view": request.GET.get("print") == "1",
         "export_tables": shaping.EXPORT_TABLES,
+        "opened_on_latest": opened_on_latest,
+        "current_month_query": dashboard_query(current_month, filters) if opened_on_latest else "",
+        "current_month": current_month,
     }
     if request.htmx and not request.htmx.boosted:
         return render(request, "analytics/_dashboard_body.html", context)
@@ -79,8 +118,11 @@ def export(request, table: str, fmt: str):
     """Any dashboard table (or a drill-down list) as CSV or XLSX, with the page's period and filters."""
     if fmt not in EXPORT_FORMATS:
         raise Http404
-    period = period_from_query(request.GET)
     filters = filters_from_query(request.GET, strict=False)
+    try:
+        period = _page_period(request, filters)
+    except ApplicationError as error:
+        return _period_error(request, error)
     if table == "cases":
         rows = _case_export_rows(request, period, filters)
     elif table in shaping.EXPORT_TABLES:
@@ -146,8 +188,11 @@ def _cursor(request) -> int | None:
 @require_GET
 def drill_cases(request):
     """The cases behind a figure, with the dashboard's period and filters."""
-    period = period_from_query(request.GET)
     filters = filters_from_query(request.GET, strict=False)
+    try:
+        period = _page_period(request, filters)
+    except ApplicationError as error:
+        return _period_error(request, error)
     outcome = request.GET.get("outcome", "cohort")
     if outcome not in selectors.DRILL_CASE_OUTCOMES:
         outcome = "cohort"
@@ -178,8 +223,11 @@ def drill_cases(request):
 @role_required(Role.MANAGER)
 @require_GET
 def drill_complaints(request):
-    period = period_from_query(request.GET)
     filters = filters_from_query(request.GET, strict=False)
+    try:
+        period = _page_period(request, filters)
+    except ApplicationError as error:
+        return _period_error(request, error)
     category = request.GET.get("category", "")
     rows, next_cursor = selectors.drill_complaints(period, filters, category=category, after_id=_cursor(request))
     category_label = ""
@@ -233,20 +281,32 @@ def targets(request):
     return render(request, "analytics/targets.html", {"rows": rows}, status=400 if errors else 200)
 
 
+COEFFICIENTS_SHOWN = 25  # the strongest weights; one-hot attributes can add many more
+
+
 @role_required(Role.MANAGER)
 @require_GET
 def churn_model(request):
-    """When the churn model was fitted, its AUC on held-out cases and what it weighs."""
+    """When the churn model was fitted, its AUC and reliability on the later held-out period, and what it weighs."""
     runs = list(ChurnModelRun.objects.all()[:10])
     latest = runs[0] if runs else None
     last_fitted = next((run for run in runs if run.status == ChurnModelRun.Status.FITTED), None)
-    coefficients = []
+    coefficients, reliability, attributes = [], [], []
     if last_fitted:
+        attributes = list(ImportAttribute.objects.filter(name__in=last_fitted.diagnostics.get("attributes", [])))
+        labels = {f"attr__{a.name}": a.label or a.name for a in attributes}
         coefficients = [
-            (feature_label(name), value)
+            (feature_label(name, labels), value)
             for name, value in sorted(last_fitted.coefficients.items(), key=lambda kv: -abs(kv[1]))
-        ]
-    scored = selectors.open_cases_scored()
+        ][:COEFFICIENTS_SHOWN]
+        reliability = last_fitted.diagnostics.get("reliability", [])
+    chart = {
+        "labels": [f"{round(b['low'] * 100)}–{round(b['high'] * 100)}%" for b in reliability],
+        "predicted": [round(b["predicted"] * 100, 1) for b in reliability],
+        "observed": [round(b["observed"] * 100, 1) for b in reliability],
+        "counts": [b["count"] for b in reliability],
+        "series": {"predicted": _("Mean predicted risk"), "observed": _("Observed churn"), "counts": _("Cases")},
+    }
     return render(
         request,
         "analytics/model.html",
@@ -255,6 +315,10 @@ def churn_model(request):
             "last_fitted": last_fitted,
             "runs": runs,
             "coefficients": coefficients,
-            "scored_open_cases": scored,
+            "reliability": reliability,
+            "reliability_chart": chart,
+            "attributes": attributes,
+            "cutoff": last_fitted.diagnostics.get("cutoff") if last_fitted else None,
+            "scored_open_cases": selectors.open_cases_scored(),
         },
     )

@@ -7,8 +7,10 @@ Callers keep writing ``from analytics import selectors; selectors.kpi_figures(..
 from .drill import DRILL_CASE_OUTCOMES, DRILL_PAGE_SIZE, drill_case_queryset, drill_cases, drill_complaints
 from .figures import (
     case_inputs,
+    complaint_categories_raw,
     complaints_by_category,
     dashboard_figures,
+    dashboard_figures_raw,
     dashboard_reader,
     kpi_figures,
     last_months,
@@ -21,6 +23,7 @@ from .inputs import API_KEYS, CaseInputs
 from .reference import (
     complaint_category_choices,
     kpi_targets,
+    latest_decided_month,
     line_choices,
     lost_reason_labels,
     open_cases_scored,
@@ -38,9 +41,11 @@ __all__ = [
     "CaseInputs",
     "RollupReader",
     "case_inputs",
+    "complaint_categories_raw",
     "complaint_category_choices",
     "complaints_by_category",
     "dashboard_figures",
+    "dashboard_figures_raw",
     "dashboard_reader",
     "drill_case_queryset",
     "drill_cases",
@@ -48,6 +53,7 @@ __all__ = [
     "kpi_figures",
     "kpi_targets",
     "last_months",
+    "latest_decided_month",
     "line_choices",
     "lost_reason_labels",
     "open_cases_scored",

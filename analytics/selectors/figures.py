@@ -13,10 +13,12 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, Sum
 
+from customers.models import ComplaintCategory, Customer
+
 from .. import kpis, sources
 from ..params import Filters, Period, add_months, month_end, month_start
 from .inputs import API_KEYS, CaseInputs, in_period
-from .rollups import RollupReader
+from .rollups import RollupReader, complaint_category_rows
 
 # --------------------------------------------------------------------------- raw rows
 
@@ -143,11 +145,44 @@ def last_months(period: Period, count: int = 12) -> Period:
 
 
 def dashboard_reader(period: Period, filters: Filters) -> RollupReader:
-    """One reader spanning the previous period, the period and the 12 months of the series."""
-    start = min(period.previous().start, last_months(period).start)
+    """One reader spanning the period, the previous period, the same period a year earlier and
+    the 12 months of the series."""
+    start = min(period.previous().start, period.year_on_year().start, last_months(period).start)
     return RollupReader(filters, start, period.end, high_value=True)
 
 
 def dashboard_figures(period: Period, filters: Filters) -> dict:
     """The API figures plus the dashboard-only ones (first-contact median, high-value retention)."""
+    if not period.month_aligned:
+        return dashboard_figures_raw(period, filters)
     return dashboard_reader(period, filters).dashboard_figures(period)
+
+
+def dashboard_figures_raw(period: Period, filters: Filters) -> dict:
+    """``RollupReader.dashboard_figures`` counted from the raw rows, for a period that starts or ends
+    inside a month (a custom range of days); same definitions, a few more queries."""
+    figures = kpi_figures(period, filters, use_rollups=False)
+    contact = dict(
+        sources.filter_rows(sources.contact_day_rows(), filters)
+        .filter(in_period("due_date", period, is_datetime=False))
+        .values_list("k_days")
+        .annotate(n=Count("id"))
+    )
+    figures["median_days_to_contact"] = kpis.median_days_to_first_contact(contact)
+    figures["contacted_share"] = figures["funnel"]["contacted"]
+    high_value = case_inputs(period, filters.with_segments(Customer.HIGH_VALUE_SEGMENTS))
+    high_value_figures = high_value.figures()
+    figures["high_value"] = kpis.high_value_retention(
+        renewed=high_value_figures["renewed"],
+        decided_count=high_value_figures["decided"],
+        successor_premium=high_value.successor,
+        decided_expiring_premium=high_value.decided_expiring,
+    )
+    figures["high_value_renewal_rate"] = figures["high_value"]["renewal_rate"]
+    figures["high_value_decided"] = high_value_figures["decided"]
+    return figures
+
+
+def complaint_categories_raw(period: Period, filters: Filters, categories: list[ComplaintCategory]) -> list[dict]:
+    """The dashboard's complaints-by-category rows counted from the raw rows (a range of days)."""
+    return complaint_category_rows(complaints_by_category(period, filters), categories)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth import get_user_model
+from django.db.models import Max
+from django.utils import timezone
 
 from core.roles import Role
 from customers.models import ComplaintCategory
-from renewals.models import LineOfInsurance, LostReason, RenewalCase
+from renewals.models import DECIDED_STAGES, LineOfInsurance, LostReason, RenewalCase
 
 from ..models import CaseRollup, KpiTarget, RollupState
+from ..params import Filters
+from .inputs import rollup_rows
 
 
 def line_choices() -> list[LineOfInsurance]:
@@ -50,3 +56,14 @@ def rollup_state() -> RollupState | None:
 def open_cases_scored() -> int:
     """Open cases that carry a churn score (the model page)."""
     return RenewalCase.objects.open().filter(churn_risk__isnull=False).count()
+
+
+def latest_decided_month(filters: Filters) -> dt.date | None:
+    """The latest month, up to the current one, whose cohort (cases expiring in it) has decided
+    cases under ``filters``: where the dashboard opens, so the first days of a month do not show
+    an empty month. One indexed query on the rollups."""
+    return (
+        rollup_rows(CaseRollup, filters, end=timezone.localdate())
+        .filter(stage__in=DECIDED_STAGES, cases__gt=0)
+        .aggregate(latest=Max("month"))["latest"]
+    )

@@ -223,14 +223,19 @@ class RollupReader:
         for month, code, n in self.complaints:
             if month in months:
                 counts[code] += n
-        total = sum(counts.values())
-        return [
-            {
-                "code": category.code,
-                "label": category.display_name,
-                "complaints": counts.get(category.code, 0),
-                "share": kpis._share(counts.get(category.code, 0), total),
-            }
-            for category in categories
-            if counts.get(category.code) or category.active
-        ]
+        return complaint_category_rows(counts, categories)
+
+
+def complaint_category_rows(counts: dict[str, int], categories: list[ComplaintCategory]) -> list[dict]:
+    """Complaints per category code as the dashboard's rows (inactive categories only when used)."""
+    total = sum(counts.values())
+    return [
+        {
+            "code": category.code,
+            "label": category.display_name,
+            "complaints": counts.get(category.code, 0),
+            "share": kpis._share(counts.get(category.code, 0), total),
+        }
+        for category in categories
+        if counts.get(category.code) or category.active
+    ]

@@ -90,6 +90,15 @@
     const select = document.getElementById("f-period");
     if (select) select.addEventListener("change", togglePeriodFields);
   });
+  // A period the desk cannot show answers 400 with its message in a dashboard body: swap it in
+  // (htmx leaves error responses out by default, which would leave the old figures on screen).
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    if (event.detail.xhr.status === 400 && target && target.id === "dashboard-body") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
   document.addEventListener("htmx:afterSettle", (event) => {
     if (event.target && event.target.id === "dashboard-body") draw();
   });
