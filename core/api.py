@@ -1,4 +1,4 @@
-"""Shared API plumbing: one error shape, cursor pagination, throttles, the schema class.
+"""Shared API plumbing: one error shape, the schema class, the serializer and filter bases.
 
 Every error the API answers has the same JSON shape::
 
@@ -8,18 +8,26 @@ Every error the API answers has the same JSON shape::
 is empty when no field is at fault. DRF's own exceptions, Django's Http404/PermissionDenied and
 ``core.errors.ApplicationError`` (by its ``status``, ``field`` and ``code``) all go through
 :func:`exception_handler`.
+
+The published schema and the behaviour agree (docs/api.md, "What the schema guarantees"):
+:class:`ApiModelSerializer` answers a blank choice or e-mail as ``null`` (declared nullable), and
+:class:`ApiFilterSet` refuses every query value its schema refuses, with a 400 naming the parameter.
+Pagination (``core.api_base.Cursor``) does the same for ``page_size``.
 """
 
 import datetime as dt
 
 import django_filters
+from django import forms
 from django.core.exceptions import PermissionDenied
-from django.db import DataError
+from django.core.validators import MaxValueValidator
+from django.db import DataError, models
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.views.defaults import page_not_found
+from django_filters import rest_framework as rest_filters
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -105,8 +113,31 @@ _ERROR_CODES = {
 }
 
 
+# core.middleware.InputRulesMiddleware and DRF's CharField refuse a NUL byte in any text the client
+# sends (PostgreSQL cannot hold one), so the schema says so on every free-text parameter and field.
+NO_NUL_PATTERN = "^[^\\x00]*$"
+
+
+def _forbid_nul(schema: dict) -> None:
+    if schema.get("type") == "string" and not {"enum", "format", "pattern"} & schema.keys():
+        schema["pattern"] = NO_NUL_PATTERN
+
+
 class AutoSchema(SpectacularAutoSchema):
-    """Adds the error responses every endpoint can answer, so the schema matches reality."""
+    """Adds the error responses every endpoint can answer and the NUL rule of every text input, so
+    the schema matches reality."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        for parameter in (operation or {}).get("parameters", []):
+            _forbid_nul(parameter.get("schema", {}))
+        return operation
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction == "request":
+            _forbid_nul(schema)
+        return schema
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -145,3 +176,113 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
             except OverflowError:
                 raise exceptions.ValidationError({self.field_name: [_("Enter a valid date/time.")]}) from None
         return super().filter(qs, value)
+
+
+# --- serializers: a blank is answered as null ----------------------------------------------
+
+# PostgreSQL bigint, the type of every id column.
+BIGINT_MAX = 2**63 - 1
+
+
+class BlankAsNullMixin:
+    """Django stores "none" in a ``CharField(blank=True)`` as ``""``, which is outside the field's
+    ``enum`` or ``format: email``. The API answers it as ``null`` (declared nullable) and reads
+    ``null`` back as blank, so the schema can keep its enum and format."""
+
+    def __init__(self, **kwargs):
+        kwargs["allow_null"] = True
+        kwargs["allow_blank"] = False
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return None if value == "" else super().to_representation(value)
+
+    def validate_empty_values(self, data):
+        is_empty, value = super().validate_empty_values(data)
+        return is_empty, ("" if is_empty and value is None else value)
+
+
+class BlankAsNullChoiceField(BlankAsNullMixin, serializers.ChoiceField):
+    pass
+
+
+class BlankAsNullEmailField(BlankAsNullMixin, serializers.EmailField):
+    pass
+
+
+class ApiModelSerializer(serializers.ModelSerializer):
+    """The base of every API model serializer: blank-able choice and e-mail columns answer null."""
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        if model_field.blank and not model_field.null:
+            if field_class is serializers.ChoiceField:
+                field_class = BlankAsNullChoiceField
+            elif field_class is serializers.EmailField:
+                field_class = BlankAsNullEmailField
+        return field_class, field_kwargs
+
+
+# --- filters: refuse what the schema refuses -----------------------------------------------
+
+ISO_DATE = "%Y-%m-%d"
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": BIGINT_MAX})
+class IdFilter(django_filters.NumberFilter):
+    """A related record by id. An id that matches nothing finds nothing (200, empty list), like any
+    other filter value; only a value that is not an id answers 400."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        super().__init__(*args, **kwargs)
+
+    def get_max_validator(self):
+        return MaxValueValidator(BIGINT_MAX)
+
+
+class ApiFilterForm(forms.Form):
+    """Query values the schema refuses but a Django form lets through: an empty value for anything
+    but free text (``?kind=``, ``?received_before=``, ``?customer=``) and a boolean other than
+    true/false (django-filter reads ``?active=maybe`` as "not given")."""
+
+    filter_kinds: dict[str, django_filters.Filter] = {}
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, filter_ in self.filter_kinds.items():
+            raw = self.data.get(name)
+            if raw is None or name in self.errors:
+                continue
+            if raw == "" and not isinstance(filter_, django_filters.CharFilter):
+                self.add_error(name, forms.ValidationError(_("Give a value, or leave the parameter out."), "invalid"))
+            elif isinstance(filter_, django_filters.BooleanFilter) and raw.lower() not in ("true", "false"):
+                self.add_error(name, forms.ValidationError(_("Use true or false."), "invalid"))
+        return cleaned
+
+
+class ApiFilterSet(rest_filters.FilterSet):
+    """The base of every API filterset (and of ``filterset_fields``, through ``core.api_base.FilterBackend``).
+
+    Besides :class:`ApiFilterForm`'s rules: related records filter by id (:class:`IdFilter`, not a
+    choice among every row), and dates are ISO 8601 only (``format: date``), not the locale's
+    other input formats. Errors reach the client in the API's error shape (400, ``errors`` keyed by
+    parameter) through django-filter's backend and :func:`exception_handler`."""
+
+    FILTER_DEFAULTS = {
+        **rest_filters.FilterSet.FILTER_DEFAULTS,
+        models.ForeignKey: {"filter_class": IdFilter},
+        models.OneToOneField: {"filter_class": IdFilter},
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for filter_ in self.filters.values():
+            if isinstance(filter_, django_filters.DateFilter):
+                filter_.extra.setdefault("input_formats", [ISO_DATE])
+
+    def get_form_class(self):
+        form_class = super().get_form_class()
+        return type(f"{form_class.__name__}Strict", (ApiFilterForm, form_class), {"filter_kinds": self.filters})

@@ -50,6 +50,7 @@ def test_customer_fields_are_exactly_the_documented_ones(api, manager):
         "preferred_language": "zh-hans",
         "consent_email": True,
         "consent_sms": True,
+        "time_zone": "",
     }
 
 

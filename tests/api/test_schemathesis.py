@@ -1,6 +1,10 @@
-"""The OpenAPI schema matches what the server does: schemathesis fuzzes every operation against a
-live server (pytest-django's live_server) with a manager's token. No 500s; every response's status
-code, content type and body conform to the schema. Bounded examples keep it around a minute."""
+"""The OpenAPI schema matches what the server does: schemathesis runs every operation against a live
+server (pytest-django's live_server) as each of the three roles, with all of its checks and its three
+phases (examples, coverage, fuzzing). No 500s; every status code, content type, header and body
+conforms to the schema; every request the schema forbids is refused, every one it allows is accepted.
+
+Bounded for the suite's time budget: a fixed seed (derandomize) and ``max_examples`` fuzzed cases
+per operation (the coverage phase adds its own deterministic cases)."""
 
 import os
 
@@ -8,28 +12,50 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.specs.openapi.checks import RejectedPositiveData, positive_data_acceptance
 
 from tests.conftest import make_user
-from tests.renewals.factories import RenewalCaseFactory
+from tests.customers.factories import CustomerFactory
+from tests.notifications.factories import OutboundMessageFactory
+from tests.renewals.factories import PolicyFactory, RenewalCaseFactory
 
 # The live server answers from another thread; the ORM calls here are synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 LIVE_DB = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+ROLES = ["specialist", "manager", "support"]
+FUZZED_EXAMPLES = 6
+
+# positive_data_acceptance expects every schema-valid request to be accepted. Two kinds of rule are
+# beyond what JSON Schema can state, so a 400 that blames only such fields is the right answer:
+# - a field that names another record (a customer id, a username, a reason or category code) is
+#   schema-valid whatever it names; the schema cannot list the book's ids, and enums of
+#   configurable codes would go stale;
+# - dates a person enters and KPI periods lie in a sane range (issue 11: not before 2000, not far in
+#   the future, start before end); ``format: date``/``date-time`` has no bounds, so the range is
+#   stated in the field's description instead;
+# - an import file's content (CSV or XLSX with the import columns), which ``format: binary`` cannot say;
+# - the token endpoint's credentials: a wrong username or password is schema-valid by nature.
+# Any other 400 to a schema-valid request still fails the check.
+RULE_CHECKED_FIELDS = {
+    *("customer", "policy", "case", "assignee", "reason", "category"),
+    *("received_at", "responded_at", "next_action_date", "start", "end"),
+    "file",
+}
+TOKEN_PATH = "/api/v1/auth/token/"
 
 
-def not_a_server_error(ctx, response, case):
-    if response.status_code >= 500:
-        raise AssertionError(f"{response.status_code} from {case.method} {case.formatted_path}")
-    return None
-
-
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+def positive_data_accepted_or_unknown_reference(ctx, response, case):
+    try:
+        return positive_data_acceptance(ctx, response, case)
+    except RejectedPositiveData:
+        if response.status_code == 400:
+            blamed = set(response.json().get("errors", {}))
+            if blamed and blamed <= RULE_CHECKED_FIELDS:
+                return None
+            if case.path == TOKEN_PATH and blamed == {"non_field_errors"}:
+                return None
+        raise
 
 
 @pytest.fixture(autouse=True)
@@ -39,18 +65,23 @@ def _node_id_for_schemathesis(request):
         request.node._nodeid = request.node.nodeid
 
 
-@pytest.fixture
-def manager_token(django_db_serialized_rollback, transactional_db):
-    user = make_user("fuzz-manager", "manager")
-    RenewalCaseFactory(assignee=user)  # something for detail routes and actions to find
+@pytest.fixture(params=ROLES)
+def role_token(request, django_db_serialized_rollback, transactional_db):
+    """A token of the role under test, on a small book with the awkward values real books hold: a
+    customer without an e-mail address and a message with no skip reason yet."""
+    user = make_user(f"fuzz-{request.param}", request.param)
+    specialist = user if request.param == "specialist" else make_user("fuzz-specialist", "specialist")
+    case = RenewalCaseFactory(assignee=specialist)  # something for detail routes and actions to find
+    OutboundMessageFactory(case=case)
+    RenewalCaseFactory(policy=PolicyFactory(customer=CustomerFactory(email="")))
     return Token.objects.create(user=user).key
 
 
 @pytest.fixture
-def api_schema(live_server, manager_token):
+def api_schema(live_server, role_token):
     # The schema is served to the desk's staff only, so it is fetched with the same token.
     return schemathesis.openapi.from_url(
-        f"{live_server.url}/api/schema/?format=json", headers={"Authorization": f"Token {manager_token}"}
+        f"{live_server.url}/api/schema/?format=json", headers={"Authorization": f"Token {role_token}"}
     )
 
 
@@ -59,6 +90,12 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 @LIVE_DB
 @schema.parametrize()
-@settings(max_examples=5, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-def test_api_conforms_to_its_schema(case, live_server, manager_token):
-    case.call_and_validate(base_url=live_server.url, headers={"Authorization": f"Token {manager_token}"}, checks=CHECKS)
+@settings(max_examples=FUZZED_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_api_conforms_to_its_schema(case, live_server, role_token):
+    # No ``checks=``: schemathesis' full default set (every built-in check the config enables).
+    case.call_and_validate(
+        base_url=live_server.url,
+        headers={"Authorization": f"Token {role_token}"},
+        excluded_checks=[positive_data_acceptance],
+        additional_checks=[positive_data_accepted_or_unknown_reference],
+    )
