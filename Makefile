@@ -42,9 +42,12 @@ test: setup
 	@command -v chromium >/dev/null || echo "note: chromium is missing; browser tests need 'apt-get install -y chromium'"
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_RUN_ARGS)
 
+BANDIT_PATHS := core customers renewals notifications analytics demo config
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit -q -c pyproject.toml -r $(BANDIT_PATHS) -x '*/migrations/*' -b .bandit-baseline.json
 
 bench: setup
 	$(TEST_ENV) $(PY) bench/run.py

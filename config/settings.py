@@ -174,6 +174,8 @@ AXES_CLIENT_IP_CALLABLE = "core.net.login_client_ip"
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Amounts are grouped in threes with commas in Chinese too (core/formats/zh_Hans/formats.py).
+FORMAT_MODULE_PATH = ["core.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 CELERY_TIMEZONE = TIME_ZONE
 USE_I18N = True
@@ -297,9 +299,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "core.api.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.api_base.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
+    # JSON bodies only (the schema documents JSON); the import endpoint declares its multipart upload.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.api_base.Cursor",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exception_handler",
