@@ -4,7 +4,14 @@ through notifications.services (and PostgreSQL refuses changes to notice proofs)
 from django.contrib import admin
 
 from core.admin import LargeTableAdmin
-from notifications.models import ConsentChange, MessageTemplate, NoticeProof, OutboundMessage, ReminderStep
+from notifications.models import (
+    ConsentChange,
+    MessageTemplate,
+    NoticeChannel,
+    NoticeProof,
+    OutboundMessage,
+    ReminderStep,
+)
 
 
 class ReadOnlyMixin:
@@ -20,8 +27,14 @@ class ReadOnlyMixin:
 
 @admin.register(ReminderStep)
 class ReminderStepAdmin(admin.ModelAdmin):
-    list_display = ["line", "offset_days", "channel", "is_notice", "active"]
+    list_display = ["line", "offset_days", "channel", "is_notice", "active", "removed_at"]
     list_filter = ["line", "channel", "is_notice", "active"]
+
+
+@admin.register(NoticeChannel)
+class NoticeChannelAdmin(admin.ModelAdmin):
+    list_display = ["line", "position", "channel"]
+    list_filter = ["line"]
 
 
 @admin.register(MessageTemplate)
@@ -41,8 +54,8 @@ class OutboundMessageAdmin(ReadOnlyMixin, LargeTableAdmin):
 
 @admin.register(NoticeProof)
 class NoticeProofAdmin(ReadOnlyMixin, LargeTableAdmin):
-    list_display = ["case_id", "sent_at", "deadline", "channel", "content_hash"]
-    raw_id_fields = ["case", "message"]
+    list_display = ["case_id", "sent_at", "deadline", "channel", "posted_on", "content_hash"]
+    raw_id_fields = ["case", "message", "recorded_by"]
     search_fields = ["=case__id"]
 
 

@@ -1,22 +1,22 @@
 """API for the outbox (read only; routed in config/api_urls.py)."""
 
-import django_filters
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import viewsets
 from rest_framework.permissions import IsAuthenticated
 
+from core.api import ApiFilterSet, ApiModelSerializer
 from core.roles import HasRole, Role
 from notifications.models import OutboundMessage
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(ApiModelSerializer):
     class Meta:
         model = OutboundMessage
         fields = ["id", "case", "step", "channel", "status", "scheduled_for", "sent_at", "skip_reason", "error"]
         read_only_fields = fields
 
 
-class MessageFilter(django_filters.FilterSet):
+class MessageFilter(ApiFilterSet):
     class Meta:
         model = OutboundMessage
         fields = ["case", "status", "channel"]

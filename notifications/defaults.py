@@ -27,6 +27,21 @@ SCHEDULE = {
     ],
 }
 
+# A line added later (from the settings page) gets this schedule: the notice on its lead time's last
+# day ("notice" offset), then the reminders that fall after it. (offset, channel, is notice, purpose)
+NEW_LINE_SCHEDULE = [
+    ("notice", "email", True, "notice"),
+    (-14, "sms", False, "reminder"),
+    (-7, "call", False, "call"),
+    (-1, "sms", False, "last_day"),
+]
+
+# The statutory notice goes by the first of these the customer can receive (seeded for every line).
+DEFAULT_NOTICE_CHANNELS = ("email", "sms", "letter")
+
+# The text a step added on the settings page starts with, by its channel.
+NEW_STEP_PURPOSE = {"email": "reminder", "sms": "reminder", "call": "call"}
+
 # (purpose, channel) -> {language: (subject, body)}
 TEXTS = {
     ("notice", "email"): {
@@ -50,6 +65,20 @@ TEXTS = {
             "如有疑问，请直接回复本邮件或致电您的续保专员。\n\n"
             "此致\n续保服务团队\n\n"
             "退订邮件：{{ unsubscribe_link }}",
+        ),
+    },
+    ("notice", "sms"): {
+        "en": (
+            "",
+            "Renewal notice: {{ customer_name }}, your {{ line }} policy {{ policy_number }} expires on "
+            "{{ expiry_date }}.{% if quoted_premium %} Renewal premium {{ quoted_premium }}.{% endif %} "
+            "Terms and online renewal: {{ renewal_link }} Stop SMS: {{ unsubscribe_link }}",
+        ),
+        "zh-hans": (
+            "",
+            "续保通知：{{ customer_name }}您好，您的{{ line }}保单{{ policy_number }}将于{{ expiry_date }}到期。"
+            "{% if quoted_premium %}续保保费{{ quoted_premium }}。{% endif %}"
+            "查看条款并在线续保：{{ renewal_link }} 退订：{{ unsubscribe_link }}",
         ),
     },
     ("reminder", "email"): {

@@ -10,6 +10,8 @@ class NotificationsErrorCode(models.TextChoices):
     # The statutory notice and the offer link
     ALREADY_CLOSED = "already_closed"
     ALREADY_SENT = "already_sent"
+    BEING_SENT = "being_sent"
+    LETTER_NEEDED = "letter_needed"
     NO_NOTICE_STEP = "no_notice_step"
     NO_OFFER = "no_offer"
     # The customer cannot get this message
@@ -20,3 +22,5 @@ class NotificationsErrorCode(models.TextChoices):
     # Reminder settings
     BAD_TEMPLATE = "bad_template"
     DUPLICATE = "duplicate"
+    NOTICE_LEAD_TIME = "notice_lead_time"
+    NOTICE_STEP_REQUIRED = "notice_step_required"

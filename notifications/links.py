@@ -67,3 +67,11 @@ def read_unsubscribe_token(token: str) -> tuple[int, str]:
     if not isinstance(customer_id, int) or channel not in UNSUBSCRIBE_CHANNELS:
         raise LinkError("invalid")
     return customer_id, channel
+
+
+def survey_link(invitation_id: int) -> str:
+    """The survey page link of an invitation, signed now (customers own the survey token)."""
+    from customers.links import survey_url
+    from customers.models import SurveyInvitation
+
+    return survey_url(SurveyInvitation(pk=invitation_id))

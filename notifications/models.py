@@ -11,10 +11,21 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     SMS = "sms", _("SMS")
     CALL = "call", _("Call task")
+    LETTER = "letter", _("Printed letter")
 
 
 # The channels the outbox sends itself; a call step is a to-do for the specialist.
 MESSAGE_CHANNELS = (Channel.EMAIL, Channel.SMS)
+# What a reminder step can use; a printed letter is only a way to give the statutory notice.
+STEP_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.CALL)
+# The ways a statutory notice can be given, in a line's order (see NoticeChannel).
+NOTICE_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.LETTER)
+# Per channel: (consent column, address column) on customers_customer.
+CUSTOMER_CHANNEL_COLUMNS = {
+    "email": ("consent_email", "email"),
+    "sms": ("consent_sms", "phone"),
+    "call": ("consent_phone", "phone"),
+}
 
 
 class Language(models.TextChoices):
@@ -36,6 +47,12 @@ class ReminderStep(models.Model):
         _("statutory renewal notice"), default=False, help_text=_("The notice that must go out before the deadline.")
     )
     active = models.BooleanField(_("active"), default=True)
+    # A removed step leaves the schedule (and the settings page) but keeps its outbox history; adding
+    # the same offset and channel again brings it back.
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    # Planning plans this step only for step dates from this day on (set when its channel changes,
+    # so customers who already got the old channel's message are not sent the new one too).
+    plan_from = models.DateField(_("planned from"), null=True, blank=True)
 
     class Meta:
         ordering = ["line__sort_order", "offset_days", "channel"]
@@ -47,6 +64,7 @@ class ReminderStep(models.Model):
             models.CheckConstraint(
                 condition=Q(is_notice=False) | Q(channel="email") | Q(channel="sms"), name="reminder_notice_is_message"
             ),
+            models.CheckConstraint(condition=Q(channel__in=["email", "sms", "call"]), name="reminder_step_channel"),
         ]
 
     def __str__(self):
@@ -58,6 +76,30 @@ class ReminderStep(models.Model):
     def label(self) -> str:
         sign = "T−" if self.offset_days < 0 else "T+"
         return f"{sign}{abs(self.offset_days)}"
+
+
+class NoticeChannel(models.Model):
+    """One entry of a line's ordered list of statutory notice channels (e.g. email, then SMS, then a
+    printed letter): the notice goes by the first one the customer can receive."""
+
+    line = models.ForeignKey(
+        "renewals.LineOfInsurance", on_delete=models.CASCADE, related_name="notice_channels", verbose_name=_("line")
+    )
+    position = models.PositiveSmallIntegerField(_("position"))
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+
+    class Meta:
+        ordering = ["line_id", "position"]
+        verbose_name = _("notice channel")
+        verbose_name_plural = _("notice channels")
+        constraints = [
+            models.UniqueConstraint(fields=["line", "position"], name="notice_channel_position_unique"),
+            models.UniqueConstraint(fields=["line", "channel"], name="notice_channel_unique"),
+            models.CheckConstraint(condition=Q(channel__in=["email", "sms", "letter"]), name="notice_channel_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.line_id} {self.position} {self.channel}"
 
 
 class MessageTemplate(models.Model):
@@ -123,10 +165,12 @@ class OutboundMessage(models.Model):
         OPTED_OUT = "opted_out", _("Customer opted out")
         NO_ADDRESS = "no_address", _("No address")
         CASE_CLOSED = "case_closed", _("Case closed")
+        STEP_REMOVED = "step_removed", _("Step removed")
 
     class DeferReason(models.TextChoices):
         QUIET_HOURS = "quiet_hours", _("Quiet hours")
         DAILY_CAP = "daily_cap", _("One message per day")
+        NOTICE_DAY = "notice_day", _("Statutory notice that day")
 
     class Delivery(models.TextChoices):
         DELIVERED = "delivered", _("Delivered")
@@ -202,6 +246,9 @@ class OutboundMessage(models.Model):
             # step (NULLs are distinct) and are kept unique by outbox_one_survey.
             models.UniqueConstraint(fields=["case", "step", "channel"], name="outbox_case_step_channel"),
             models.UniqueConstraint(fields=["case", "kind"], condition=Q(kind="survey"), name="outbox_one_survey"),
+            # One notice per case whatever channel it ends up using (dispatch may move it from email
+            # to SMS or a letter); planning's ON CONFLICT DO NOTHING honours it too.
+            models.UniqueConstraint(fields=["case"], condition=Q(is_notice=True), name="outbox_one_notice"),
             models.CheckConstraint(condition=Q(kind="survey") | Q(step__isnull=False), name="outbox_reminder_has_step"),
             models.CheckConstraint(
                 condition=~Q(status="skipped") | ~Q(skip_reason=""), name="outbox_skipped_has_reason"
@@ -238,10 +285,31 @@ class OutboundMessage(models.Model):
         return str(self.pk)
 
 
+class CustomerDayClaim(models.Model):
+    """The one-message-a-day cap: a customer's local day, claimed by the message sent on it.
+
+    Claimed in the transaction that renews the message's lease right before the provider call; the
+    unique constraint makes the cap hold across any number of dispatch workers. Claims older than a
+    few days are pruned by planning.
+    """
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField(_("day"))
+    message = models.ForeignKey(OutboundMessage, on_delete=models.CASCADE, related_name="+", db_index=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("customer day claim")
+        verbose_name_plural = _("customer day claims")
+        constraints = [models.UniqueConstraint(fields=["customer", "day"], name="customer_day_claim_unique")]
+        indexes = [models.Index(fields=["day"], name="customer_day_claim_day_idx")]
+
+
 class NoticeProof(models.Model):
     """Immutable proof that a case's statutory renewal notice was sent.
 
-    Written once by the dispatch service; a PostgreSQL trigger refuses UPDATE and DELETE.
+    Written once by the dispatch service (email, SMS) or by a manager recording a posted letter
+    (``recorded_by``, ``posted_on``, ``note``); a PostgreSQL trigger refuses UPDATE and DELETE.
     """
 
     case = models.OneToOneField(
@@ -253,6 +321,18 @@ class NoticeProof(models.Model):
     address = models.CharField(_("address"), max_length=254)
     content_hash = models.CharField(_("content hash (SHA-256)"), max_length=64)
     deadline = models.DateField(_("deadline"))
+    # A printed letter: who recorded it, the posting date and their note. PROTECT, not SET_NULL:
+    # the trigger refuses the UPDATE that SET_NULL would make.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    posted_on = models.DateField(_("posted on"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -269,7 +349,7 @@ class NoticeProof(models.Model):
 
     @property
     def on_time(self) -> bool:
-        return timezone.localdate(self.sent_at) <= self.deadline
+        return (self.posted_on or timezone.localdate(self.sent_at)) <= self.deadline
 
 
 class ConsentChange(models.Model):

@@ -26,6 +26,16 @@ def on_case_reopened(sender, *, case, actor=None, **kwargs):
     services.case_messages_unskip(case_id=case.pk)
 
 
+def on_line_saved(sender, *, line, created, actor=None, **kwargs):
+    """A new line gets its reminder schedule, notice channels and texts; a changed line's notice
+    lead time must still be met by its notice step (ApplicationError otherwise: the change is
+    rolled back with line_save's transaction)."""
+    if created:
+        services.line_schedule_seed(line_id=line.pk, actor=actor)
+    else:
+        services.notice_step_check(line_id=line.pk, notice_lead_days=line.notice_lead_days)
+
+
 def plan_survey(*, case) -> None:
     from customers.links import survey_url
     from customers.selectors import survey_delay_days

@@ -3,6 +3,9 @@
 Managers write the templates, so they run in their own Engine: no template loaders (no
 {% include %} / {% extends %}), no tag libraries to {% load %}, autoescape off (plain text
 messages), and a context of plain strings only, so no model method or attribute can be reached.
+Only the tags and filters a reminder needs are built in (ALLOWED_TAGS, ALLOWED_FILTERS): no loops,
+no {% debug %} or {% lorem %}, no padding filters, so a render costs what its text is long; and a
+rendered message is capped at MAX_RENDERED_LENGTH characters.
 """
 
 import functools
@@ -10,8 +13,10 @@ import hashlib
 from decimal import Decimal
 
 from django.conf import settings
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, Library, TemplateSyntaxError, defaultfilters, defaulttags
+from django.template.base import Lexer, TokenType, filter_re
 from django.utils import formats, translation
+from django.utils.translation import gettext as _
 
 from notifications.links import offer_url, unsubscribe_url
 from notifications.models import MESSAGE_CHANNELS, MessageTemplate, OutboundMessage
@@ -27,8 +32,19 @@ CONTEXT_VARIABLES = (
     "survey_link",
 )
 MAX_TEMPLATE_LENGTH = 5000
+MAX_RENDERED_LENGTH = 20_000
+# A sample render slower than this is refused on save (with only the allowed tags it never is).
+MAX_RENDER_SECONDS = 0.5
+# Conditions and comments; the variables are plain strings, so nothing needs a loop.
+ALLOWED_TAGS = ("if", "elif", "else", "endif", "comment", "endcomment")
+ALLOWED_FILTERS = ("default", "upper", "lower", "title", "capfirst", "truncatechars", "truncatewords")
 
+_SANDBOX = Library()
+_SANDBOX.tags.update({"if": defaulttags.do_if, "comment": defaulttags.comment})
+_SANDBOX.filters.update({name: defaultfilters.register.filters[name] for name in ALLOWED_FILTERS})
 _ENGINE = Engine(loaders=[], libraries={}, autoescape=False, debug=False, string_if_invalid="")
+# Instead of Django's built-in tags and filters (Engine always adds them), only the sandbox's.
+_ENGINE.template_builtins = [_SANDBOX]
 
 
 class TemplateRenderError(Exception):
@@ -36,17 +52,49 @@ class TemplateRenderError(Exception):
 
 
 def render_text(source: str, context: dict[str, str]) -> str:
-    """Render ``source`` with ``context`` (strings only); raises TemplateRenderError."""
+    """Render ``source`` with ``context`` (strings only); raises TemplateRenderError, whose message
+    (in the active language) says what is not allowed."""
     if len(source) > MAX_TEMPLATE_LENGTH:
-        raise TemplateRenderError(f"Template longer than {MAX_TEMPLATE_LENGTH} characters.")
+        raise TemplateRenderError(
+            _("The template is longer than %(limit)s characters.") % {"limit": MAX_TEMPLATE_LENGTH}
+        )
+    _refuse_outside_sandbox(source)
     safe = {key: str(context.get(key, "")) for key in CONTEXT_VARIABLES}
     try:
         template = _compile(source)
-        return template.render(Context(safe, autoescape=False)).strip()
+        rendered = template.render(Context(safe, autoescape=False)).strip()
     except TemplateSyntaxError as exc:
         raise TemplateRenderError(str(exc)) from exc
     except Exception as exc:  # any failure of a manager's template is a refusal, never a crash
         raise TemplateRenderError(f"{type(exc).__name__}: {exc}") from exc
+    if len(rendered) > MAX_RENDERED_LENGTH:
+        raise TemplateRenderError(
+            _("The message would be longer than %(limit)s characters.") % {"limit": MAX_RENDERED_LENGTH}
+        )
+    return rendered
+
+
+def _refuse_outside_sandbox(source: str) -> None:
+    """Name the first tag or filter the sandbox does not allow (the engine would refuse it too,
+    with a message in English that does not say what is allowed)."""
+    for token in Lexer(source).tokenize():
+        if token.token_type == TokenType.BLOCK:
+            command = (token.contents.split() or [""])[0]
+            if command not in ALLOWED_TAGS:
+                raise TemplateRenderError(
+                    _("The tag “%(tag)s” is not allowed in messages.") % {"tag": command}
+                    + " "
+                    + _("Allowed tags: %(allowed)s.") % {"allowed": "if, elif, else, endif, comment"}
+                )
+        if token.token_type in (TokenType.BLOCK, TokenType.VAR):
+            for match in filter_re.finditer(token.contents):
+                name = match.group("filter_name")
+                if name and name not in ALLOWED_FILTERS:
+                    raise TemplateRenderError(
+                        _("The filter “%(filter)s” is not allowed in messages.") % {"filter": name}
+                        + " "
+                        + _("Allowed filters: %(allowed)s.") % {"allowed": ", ".join(ALLOWED_FILTERS)}
+                    )
 
 
 @functools.lru_cache(maxsize=256)

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from notifications.models import Channel, MessageTemplate, NoticeProof, OutboundMessage, ReminderStep
+from notifications.notice_channels import lines_notice_channels, notice_channel_for
 from renewals.models import OPEN_STAGES, LineOfInsurance, RenewalCase
 
 WATCH_DAYS = 3
@@ -70,12 +72,17 @@ class WatchRow:
     notice_status: str | None
     notice_skip_reason: str | None
     notice_error: str | None
+    # The channel the notice will use (the first of the line's list the customer can receive; None
+    # when none can reach them) and its label.
+    channel: str | None = None
+    channel_label: str = ""
 
 
 def notice_watchlist(*, today: dt.date | None = None, limit: int = PAGE_SIZE, after: tuple | None = None):
     """Open cases whose statutory notice is unsent with its deadline within WATCH_DAYS or passed.
 
-    Deadline = expiry − the line's notice lead days. Returns (rows, next_cursor).
+    Deadline = expiry − the line's notice lead days. Each row names the channel the notice will use.
+    Returns (rows, next_cursor).
     """
     today = today or timezone.localdate()
     lines = list(LineOfInsurance.objects.filter(active=True).only("id", "notice_lead_days", "grace_days"))
@@ -104,9 +111,11 @@ def notice_watchlist(*, today: dt.date | None = None, limit: int = PAGE_SIZE, af
         due, case_id = after
         queryset = queryset.filter(Q(due_date__gt=due) | Q(due_date=due, id__gt=case_id))
     cases = list(queryset[: limit + 1])
+    channels = lines_notice_channels([line.pk for line in lines])
     rows = []
     for case in cases[:limit]:
         deadline = case.notice_deadline
+        channel = notice_channel_for(case.customer, channels.get(case.line_id, []))
         rows.append(
             WatchRow(
                 case=case,
@@ -115,6 +124,8 @@ def notice_watchlist(*, today: dt.date | None = None, limit: int = PAGE_SIZE, af
                 notice_status=_label(OutboundMessage.Status, case.notice_status),
                 notice_skip_reason=_label(OutboundMessage.SkipReason, case.notice_skip_reason),
                 notice_error=case.notice_error,
+                channel=channel,
+                channel_label=Channel(channel).label if channel else "",
             )
         )
     next_cursor = (cases[limit - 1].due_date, cases[limit - 1].pk) if len(cases) > limit else None
@@ -168,14 +179,60 @@ def messages_page(*, filters: MessageFilters, before_id: int | None = None, limi
     return rows[:limit], next_before
 
 
-def settings_overview() -> list[tuple[LineOfInsurance, list[ReminderStep]]]:
-    """Each line with its steps and their templates (three queries)."""
+@dataclass
+class LineSettings:
+    line: LineOfInsurance
+    steps: list[ReminderStep]
+    notice_channels: list[str]
+    notice_channel_labels: str  # "Email → SMS → Printed letter"
+    notice_problem: str  # why the notice step does not meet the lead time ("" when it does)
+
+
+def settings_overview() -> list[LineSettings]:
+    """Each line with its steps (not the removed ones) and their templates, its notice channels
+    and whether its notice step meets its lead time (four queries)."""
     lines = list(LineOfInsurance.objects.order_by("sort_order", "code"))
-    steps = list(ReminderStep.objects.select_related("line").prefetch_related("templates").order_by("offset_days"))
+    steps = list(
+        ReminderStep.objects.filter(removed_at__isnull=True)
+        .select_related("line")
+        .prefetch_related("templates")
+        .order_by("offset_days")
+    )
+    channels = lines_notice_channels([line.pk for line in lines])
     by_line: dict[int, list[ReminderStep]] = {}
     for step in steps:
         by_line.setdefault(step.line_id, []).append(step)
-    return [(line, by_line.get(line.pk, [])) for line in lines]
+    overview = []
+    for line in lines:
+        notice = next((step for step in by_line.get(line.pk, []) if step.is_notice), None)
+        overview.append(
+            LineSettings(
+                line=line,
+                steps=by_line.get(line.pk, []),
+                notice_channels=channels[line.pk],
+                notice_channel_labels=" → ".join(str(Channel(c).label) for c in channels[line.pk]),
+                notice_problem=notice_step_problem(
+                    notice_offset_days=notice.offset_days if notice else None, notice_lead_days=line.notice_lead_days
+                ),
+            )
+        )
+    return overview
+
+
+def notice_step_problem(*, notice_offset_days: int | None, notice_lead_days: int) -> str:
+    """Why a line's notice step does not meet its lead time ("" when it does)."""
+    if notice_offset_days is None:
+        return _("This line has no statutory notice step.")
+    if notice_offset_days > -notice_lead_days:
+        return _(
+            "The notice step goes out %(offset)s days before expiry, but the notice must go out at least "
+            "%(days)s days before: move the notice step first (Reminder settings)."
+        ) % {"offset": -notice_offset_days, "days": notice_lead_days}
+    return ""
+
+
+def line_notice_channels(line_id: int) -> list[str]:
+    return lines_notice_channels([line_id])[line_id]
 
 
 def survey_templates() -> list[MessageTemplate]:

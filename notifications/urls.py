@@ -7,6 +7,7 @@ app_name = "notifications"
 urlpatterns = [
     path("notifications/cases/<int:case_id>/messages/", views.case_messages, name="case_messages"),
     path("notifications/cases/<int:case_id>/send-notice/", views.notice_send_now, name="notice_send_now"),
+    path("notifications/cases/<int:case_id>/notice-proof/", views.notice_letter, name="notice_letter"),
     path("notifications/customers/<int:customer_id>/messages/", views.customer_messages, name="customer_messages"),
     path("notifications/call-tasks/", views.call_tasks, name="call_tasks"),
     path("notifications/call-tasks/<int:message_id>/done/", views.call_task_done, name="call_task_done"),
@@ -14,6 +15,8 @@ urlpatterns = [
     path("notifications/messages/", views.message_list, name="messages"),
     path("notifications/settings/", views.settings_page, name="settings"),
     path("notifications/settings/steps/<int:step_id>/", views.step_edit, name="step_edit"),
+    path("notifications/settings/steps/<int:step_id>/remove/", views.step_remove, name="step_remove"),
+    path("notifications/settings/lines/<int:line_id>/steps/new/", views.step_add, name="step_add"),
     path("notifications/settings/templates/<int:template_id>/", views.template_edit, name="template_edit"),
     path(
         "notifications/settings/templates/<int:template_id>/preview/",

@@ -10,7 +10,7 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
-from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -18,19 +18,33 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, ErrorCode
 from core.net import safe_next
 from core.ratelimit import public_link_limited
 from core.roles import Role, has_role, role_required
 from customers.models import Customer
 from notifications import conf, selectors, services
 from notifications.errors import NotificationsErrorCode
-from notifications.forms import MessageFilterForm, MessageTemplateForm, ReminderStepForm
+from notifications.forms import (
+    NOTICE_CHANNEL_FIELDS,
+    MessageFilterForm,
+    MessageTemplateForm,
+    NewReminderStepForm,
+    NoticeLetterForm,
+    ReminderStepForm,
+)
 from notifications.links import LinkError, read_offer_token, read_unsubscribe_token
 from notifications.models import Channel, MessageTemplate, ReminderStep
 from notifications.quiet_hours import quiet_window_note
-from notifications.rendering import SAMPLE_CONTEXT, TemplateRenderError, mask_policy_number, money, render_text
-from renewals.models import RenewalCase, Stage
+from notifications.rendering import (
+    ALLOWED_FILTERS,
+    SAMPLE_CONTEXT,
+    TemplateRenderError,
+    mask_policy_number,
+    money,
+    render_text,
+)
+from renewals.models import LineOfInsurance, RenewalCase, Stage
 
 logger = logging.getLogger(__name__)
 STAFF = (Role.SPECIALIST, Role.MANAGER, Role.SUPPORT)
@@ -101,17 +115,28 @@ def call_task_done(request, message_id: int):
 # --- managers ---------------------------------------------------------------------------------
 
 
+def _row_id(text: str) -> int | None:
+    """A row id from a page cursor: ASCII digits that fit a bigint, else None (junk is ignored)."""
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
+    return None
+
+
+def _watch_cursor(text: str) -> tuple[dt.date, int] | None:
+    """The watchlist's ``after`` cursor, "<expiry date>_<case id>"; None when it is not one."""
+    due, _sep, case_id = text.partition("_")
+    try:
+        due_date = dt.date.fromisoformat(due)
+    except ValueError:
+        return None
+    row_id = _row_id(case_id)
+    return (due_date, row_id) if row_id is not None else None
+
+
 @require_GET
 @role_required(Role.MANAGER)
 def watchlist(request):
-    after = None
-    if request.GET.get("after"):
-        try:
-            due, case_id = request.GET["after"].split("_")
-            after = (dt.date.fromisoformat(due), int(case_id))
-        except ValueError:
-            after = None
-    rows, next_cursor = selectors.notice_watchlist(after=after)
+    rows, next_cursor = selectors.notice_watchlist(after=_watch_cursor(request.GET.get("after", "")))
     next_param = f"{next_cursor[0].isoformat()}_{next_cursor[1]}" if next_cursor else ""
     return render(
         request,
@@ -126,13 +151,38 @@ def notice_send_now(request, case_id: int):
     try:
         message = services.notice_send_now(case_id=case_id, actor=request.user)
     except ApplicationError as exc:
+        if exc.code == ErrorCode.NOT_FOUND:
+            raise Http404(exc.message) from exc
         messages.error(request, exc.message)
+        if exc.code == NotificationsErrorCode.LETTER_NEEDED:
+            return redirect("notifications:notice_letter", case_id=case_id)
     else:
         from notifications.tasks import send_message
 
         transaction.on_commit(lambda: send_message.delay(message.pk))
         messages.success(request, _("The renewal notice is being sent."))
     return redirect(safe_next(request, request.POST.get("next"), reverse("notifications:watchlist")))
+
+
+@role_required(Role.MANAGER)
+def notice_letter(request, case_id: int):
+    """Record the printed letter that gave a case's statutory notice (its posting date and a note)."""
+    case = get_object_or_404(RenewalCase.objects.select_related("customer", "line", "policy"), pk=case_id)
+    form = NoticeLetterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.notice_letter_record(case_id=case.pk, actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("The notice letter is recorded as the notice proof."))
+            return redirect("notifications:watchlist")
+    return render(
+        request,
+        "notifications/notice_letter.html",
+        {"case": case, "form": form, "proof": selectors.case_notice_proof(case_id=case.pk)},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_GET
@@ -142,10 +192,8 @@ def message_list(request):
     filters = selectors.MessageFilters()
     if form.is_valid():
         filters = selectors.MessageFilters(**{k: v or "" for k, v in form.cleaned_data.items()})
-    before = request.GET.get("before")
-    rows, next_before = selectors.messages_page(
-        filters=filters, before_id=int(before) if str(before).isdigit() else None
-    )
+    before = _row_id(request.GET.get("before", ""))
+    rows, next_before = selectors.messages_page(filters=filters, before_id=before)
     query = request.GET.copy()
     query.pop("before", None)
     return render(
@@ -171,17 +219,55 @@ def settings_page(request):
 
 @role_required(Role.MANAGER)
 def step_edit(request, step_id: int):
-    step = get_object_or_404(ReminderStep.objects.select_related("line"), pk=step_id)
-    form = ReminderStepForm(request.POST or None, initial={"offset_days": step.offset_days, "active": step.active})
+    step = get_object_or_404(ReminderStep.objects.select_related("line").filter(removed_at__isnull=True), pk=step_id)
+    initial = {"offset_days": step.offset_days, "active": step.active, "channel": step.channel}
+    if step.is_notice:
+        current = selectors.line_notice_channels(step.line_id)
+        initial.update(zip(NOTICE_CHANNEL_FIELDS, current, strict=False))
+    form = ReminderStepForm(request.POST or None, initial=initial, is_notice=step.is_notice)
     if request.method == "POST" and form.is_valid():
         try:
-            services.reminder_step_update(step_id=step.pk, actor=request.user, **form.cleaned_data)
+            services.reminder_step_update(step_id=step.pk, actor=request.user, **form.service_values())
         except ApplicationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            field = "notice_channel_1" if exc.field == "notice_channels" else exc.field
+            form.add_error(field if field in form.fields else None, exc.message)
         else:
             messages.success(request, _("Reminder step saved."))
             return redirect("notifications:settings")
     return render(request, "notifications/step_edit.html", {"step": step, "form": form})
+
+
+@role_required(Role.MANAGER)
+def step_add(request, line_id: int):
+    line = get_object_or_404(LineOfInsurance, pk=line_id)
+    form = NewReminderStepForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reminder_step_create(line_id=line.pk, actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Reminder step added, with the default texts."))
+            return redirect("notifications:settings")
+    return render(
+        request,
+        "notifications/step_add.html",
+        {"line": line, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@role_required(Role.MANAGER)
+def step_remove(request, step_id: int):
+    step = get_object_or_404(ReminderStep.objects.only("id"), pk=step_id)
+    try:
+        services.reminder_step_remove(step_id=step.pk, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Reminder step removed; its unsent messages are skipped."))
+    return redirect("notifications:settings")
 
 
 @role_required(Role.MANAGER)
@@ -202,7 +288,13 @@ def template_edit(request, template_id: int):
     return render(
         request,
         "notifications/template_edit.html",
-        {"template": template, "form": form, "preview": preview, "variables": sorted(SAMPLE_CONTEXT["en"])},
+        {
+            "template": template,
+            "form": form,
+            "preview": preview,
+            "variables": sorted(SAMPLE_CONTEXT["en"]),
+            "allowed_filters": ", ".join(ALLOWED_FILTERS),
+        },
         status=400 if request.method == "POST" else 200,
     )
 

@@ -2,12 +2,9 @@
 
 import datetime as dt
 
-# Per channel: (consent column, address column) on customers_customer.
-CUSTOMER_CHANNEL_COLUMNS = {
-    "email": ("consent_email", "email"),
-    "sms": ("consent_sms", "phone"),
-    "call": ("consent_phone", "phone"),
-}
+from notifications.models import CUSTOMER_CHANNEL_COLUMNS
+
+__all__ = ["CUSTOMER_CHANNEL_COLUMNS", "record_case_event"]
 
 
 def record_case_event(*, case_id: int, payload: dict, actor=None, at: dt.datetime | None = None) -> None:

@@ -15,15 +15,16 @@ from renewals.models import RenewalCase, Stage
 @transaction.atomic
 def customer_consent_withdraw(*, customer_id: int, channel: str) -> bool:
     """The customer stopped a channel through their unsubscribe link: consent off (through the
-    customers service), an audit record, and their unsent messages on that channel skipped.
+    customers service), an audit record, and their unsent reminders on that channel skipped.
     Returns False if already off."""
     if channel not in UNSUBSCRIBE_CHANNELS:
         raise ApplicationError(_("Unknown channel."), field="channel", code=ErrorCode.INVALID)
     if not customer_consent_set(customer_id=customer_id, channel=channel, allowed=False):
         return False
     ConsentChange.objects.create(customer_id=customer_id, channel=channel, allowed=False, source="unsubscribe_link")
+    # The statutory notice stays: dispatch gives it by the next channel the customer can receive.
     OutboundMessage.objects.filter(
-        customer_id=customer_id, channel=channel, status=OutboundMessage.Status.SCHEDULED
+        customer_id=customer_id, channel=channel, status=OutboundMessage.Status.SCHEDULED, is_notice=False
     ).update(
         status=OutboundMessage.Status.SKIPPED,
         skip_reason=OutboundMessage.SkipReason.OPTED_OUT,

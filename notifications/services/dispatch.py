@@ -19,10 +19,14 @@ from django.utils import timezone
 
 from notifications import conf
 from notifications.backends import Backends, Outgoing, PermanentFailure, TemporaryFailure, get_backend
-from notifications.models import MESSAGE_CHANNELS, Channel, NoticeProof, OutboundMessage
+from notifications.links import survey_link
+from notifications.models import MESSAGE_CHANNELS, Channel, CustomerDayClaim, NoticeProof, OutboundMessage
+from notifications.notice_channels import channel_address
 from notifications.quiet_hours import customer_zone, next_morning, quiet_hours_end
 from notifications.rendering import TemplateRenderError, content_hash, message_render
 from notifications.services._shared import record_case_event
+from notifications.services.daily_cap import customer_day_claim, notice_that_day
+from notifications.services.notice_routing import LETTER, notice_route
 from renewals.models import OPEN_STAGES, RenewalCase
 
 logger = logging.getLogger(__name__)
@@ -110,13 +114,37 @@ def message_lease_renew(*, message_id: int, lease_token: uuid.UUID, now: dt.date
     worker re-claimed the row after this worker's lease expired, or it was sent, skipped or
     released meanwhile: the caller must not send it. A concurrent claim locks the row first (and
     sets its own token) or sees the renewed lease and leaves the row alone."""
-    now = now or timezone.now()
-    lease_until = now + dt.timedelta(seconds=conf.lease_seconds())
     with transaction.atomic():
-        renewed = OutboundMessage.objects.filter(
-            pk=message_id, status=MessageStatus.SENDING, lease_token=lease_token
-        ).update(lease_until=lease_until, next_attempt_at=lease_until, updated_at=now)
+        return _renew_lease(message_id=message_id, lease_token=lease_token, now=now or timezone.now())
+
+
+def _renew_lease(*, message_id: int, lease_token: uuid.UUID, now: dt.datetime) -> bool:
+    lease_until = now + dt.timedelta(seconds=conf.lease_seconds())
+    renewed = OutboundMessage.objects.filter(
+        pk=message_id, status=MessageStatus.SENDING, lease_token=lease_token
+    ).update(lease_until=lease_until, next_attempt_at=lease_until, updated_at=now)
     return renewed == 1
+
+
+@transaction.atomic
+def message_send_start(
+    *,
+    message_id: int,
+    lease_token: uuid.UUID,
+    customer_id: int,
+    day: dt.date,
+    exempt: bool,
+    now: dt.datetime | None = None,
+) -> str:
+    """Right before the provider call, in one transaction: renew the lease (see message_lease_renew)
+    and claim the customer's local ``day`` for this message (daily_cap.customer_day_claim). Returns
+    "ok", "lease_lost", or "capped" when another message holds the day. An ``exempt`` message (the
+    statutory notice) claims the day when it is free and goes out either way."""
+    now = now or timezone.now()
+    if not _renew_lease(message_id=message_id, lease_token=lease_token, now=now):
+        return "lease_lost"
+    claimed = customer_day_claim(customer_id=customer_id, day=day, message_id=message_id, now=now)
+    return "ok" if claimed or exempt else "capped"
 
 
 @transaction.atomic
@@ -154,7 +182,6 @@ def messages_dispatch_due(
     time limit follows from these numbers). ``due_by``: send only what was due by then.
     """
     totals: dict[str, int] = {}
-    sent_today: set[int] = set()
     backends = Backends()
     started = _clock()
     window = conf.batch_window_seconds()
@@ -171,11 +198,7 @@ def messages_dispatch_due(
                 while remaining and _clock() - claimed_at < window:
                     message_id = remaining.pop(0)
                     outcome = _dispatch_claimed(
-                        message_id=message_id,
-                        lease_token=lease_token,
-                        now=now,
-                        sent_today=sent_today,
-                        backends=backends,
+                        message_id=message_id, lease_token=lease_token, now=now, backends=backends
                     )
                     totals[outcome] = totals.get(outcome, 0) + 1
             finally:
@@ -189,11 +212,9 @@ def messages_dispatch_due(
     return totals
 
 
-def _dispatch_claimed(*, message_id: int, lease_token: uuid.UUID, now, sent_today, backends) -> str:
+def _dispatch_claimed(*, message_id: int, lease_token: uuid.UUID, now, backends) -> str:
     try:
-        return message_dispatch(
-            message_id=message_id, lease_token=lease_token, now=now, sent_today=sent_today, backends=backends
-        )
+        return message_dispatch(message_id=message_id, lease_token=lease_token, now=now, backends=backends)
     except SoftTimeLimitExceeded:
         # The task is out of time: stop the run (the batch's unstarted rows are released; this row
         # keeps its lease and is sent again with the same key once it expires).
@@ -226,11 +247,13 @@ def message_dispatch(
     backends: Backends | None = None,
 ) -> str:
     """Send one row claimed under ``lease_token`` and record the outcome; returns the outcome name
-    ("lease_lost" when another worker holds the row now: nothing is sent or written).
+    ("lease_lost" when another worker holds the row now: nothing is sent or written; "letter" when
+    a statutory notice can only be given as a printed letter, which a manager records).
 
     Not one transaction on purpose: the provider call must not hold a database transaction.
     The checks and the result are each written by their own atomic service, each conditional on
-    the lease token; the lease is renewed right before the send.
+    the lease token; the lease is renewed, and the customer's day claimed, right before the send.
+    ``sent_today``: customers this caller already sent to today (a shortcut before the claim).
     """
     given_now = now
     now = now or timezone.now()
@@ -251,10 +274,17 @@ def message_dispatch(
     if message.kind == OutboundMessage.Kind.REMINDER and message.case.stage not in OPEN_STAGES:
         message_skip(**owned, reason=OutboundMessage.SkipReason.CASE_CLOSED)
         return "skipped"
-    if not customer.consents_to(message.channel if message.channel != "call" else "phone"):
+    if message.is_notice:
+        routed = notice_route(message, owned=owned)
+        if routed == LETTER:
+            return "letter"
+        if routed is not None:
+            message_skip(**owned, reason=routed)
+            return "skipped"
+    elif not customer.consents_to(message.channel if message.channel != "call" else "phone"):
         message_skip(**owned, reason=OutboundMessage.SkipReason.OPTED_OUT)
         return "skipped"
-    address = customer.email if message.channel == Channel.EMAIL else customer.phone
+    address = channel_address(customer, message.channel)
     if not address:
         message_skip(**owned, reason=OutboundMessage.SkipReason.NO_ADDRESS)
         return "skipped"
@@ -264,9 +294,19 @@ def message_dispatch(
         if quiet_end is not None:
             message_defer(**owned, until=quiet_end, reason=OutboundMessage.DeferReason.QUIET_HOURS)
             return "deferred"
-    if not message.is_notice and _customer_had_message_today(message, now=now, zone=zone, sent_today=sent_today):
-        message_defer(**owned, until=next_morning(now=now, zone=zone), reason=OutboundMessage.DeferReason.DAILY_CAP)
-        return "deferred"
+    if not message.is_notice:
+        if notice_that_day(customer_id=customer.pk, now=now, zone=zone):
+            # The notice is exempt from the cap; a plain reminder gives way to it.
+            message_defer(
+                **owned, until=next_morning(now=now, zone=zone), reason=OutboundMessage.DeferReason.NOTICE_DAY
+            )
+            return "deferred"
+        if sent_today is not None and customer.pk in sent_today:
+            message_defer(**owned, until=next_morning(now=now, zone=zone), reason=OutboundMessage.DeferReason.DAILY_CAP)
+            return "deferred"
+    if message.kind == OutboundMessage.Kind.SURVEY and message.survey_invitation_id:
+        # Signed now, so the link's validity starts when the customer gets it.
+        message.link = survey_link(message.survey_invitation_id)
     try:
         subject, body = message_render(message=message)
     except TemplateRenderError as exc:
@@ -275,9 +315,19 @@ def message_dispatch(
     outgoing = Outgoing(
         idempotency_key=message.idempotency_key, channel=message.channel, to=address, subject=subject, body=body
     )
-    if not message_lease_renew(**owned, now=given_now):
+    started = message_send_start(
+        **owned,
+        customer_id=customer.pk,
+        day=now.astimezone(zone).date(),
+        exempt=message.is_notice,
+        now=given_now,
+    )
+    if started == "lease_lost":
         logger.info("outbox row %s: lease taken over by another worker; not sending it", message_id)
         return "lease_lost"
+    if started == "capped":
+        message_defer(**owned, until=next_morning(now=now, zone=zone), reason=OutboundMessage.DeferReason.DAILY_CAP)
+        return "deferred"
     try:
         backend = backends.get(message.channel) if backends is not None else get_backend(message.channel)
         provider_id = backend.send(outgoing)
@@ -292,26 +342,11 @@ def message_dispatch(
         subject=subject,
         body=body,
         sent_at=given_now or timezone.now(),
+        link=message.link,
     )
     if sent_today is not None:
         sent_today.add(customer.pk)
     return "sent" if recorded is not None else "lease_lost"
-
-
-def _customer_had_message_today(message, *, now, zone, sent_today) -> bool:
-    if sent_today is not None and message.customer_id in sent_today:
-        return True
-    local_midnight = dt.datetime.combine(now.astimezone(zone).date(), dt.time.min, tzinfo=zone)
-    return (
-        OutboundMessage.objects.filter(
-            customer_id=message.customer_id,
-            channel__in=MESSAGE_CHANNELS,
-            status=MessageStatus.SENT,
-            sent_at__gte=local_midnight,
-        )
-        .exclude(pk=message.pk)
-        .exists()
-    )
 
 
 @transaction.atomic
@@ -347,6 +382,7 @@ def message_record_sent(
     subject: str,
     body: str,
     sent_at: dt.datetime,
+    link: str | None = None,
 ) -> OutboundMessage | None:
     """Mark the row sent, keep what was sent, and for the notice write its immutable proof.
 
@@ -370,6 +406,8 @@ def message_record_sent(
     message.subject = subject[:200]
     message.body = body
     message.content_hash = content_hash(subject, body)
+    if link is not None:
+        message.link = link
     message.error = ""
     message.lease_until = None
     message.lease_token = None
@@ -417,6 +455,8 @@ def message_record_failure(
     )
     if message is None or message.status != MessageStatus.SENDING:
         return "gone"
+    # Nothing reached the customer: the day this message claimed is free again.
+    CustomerDayClaim.objects.filter(customer_id=message.customer_id, message_id=message.pk).delete()
     message.error = error[:2000]
     message.lease_until = None
     message.lease_token = None

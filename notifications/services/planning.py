@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.models import Customer
-from notifications.models import Channel, OutboundMessage, ReminderStep
+from notifications.models import Channel, CustomerDayClaim, OutboundMessage, ReminderStep
 from notifications.services._shared import CUSTOMER_CHANNEL_COLUMNS
 from renewals.models import OPEN_STAGES, RenewalCase
 
@@ -22,6 +22,8 @@ STALE_DAYS = 3
 
 # The planning run's sweep looks at cases closed this many days back (see _skip_rows_of_closed_cases).
 SWEEP_DAYS = 7
+# The daily cap's claims are kept this many days (a customer's local day can lag TIME_ZONE's by one).
+CLAIM_KEEP_DAYS = 3
 
 
 def _plan_step_sql(channel: str) -> str:
@@ -29,8 +31,9 @@ def _plan_step_sql(channel: str) -> str:
     consent, address = CUSTOMER_CHANNEL_COLUMNS[channel]
     step_date = "date(c.due_date, %(offset_modifier)s)"
     stages = ", ".join(f"'{stage}'" for stage in OPEN_STAGES)
+    # The notice is never skipped here: dispatch picks its channel from the line's list at sending.
     reason = (
-        f"CASE WHEN NOT cu.{consent} THEN 'opted_out' "
+        f"CASE WHEN %(is_notice)s THEN '' WHEN NOT cu.{consent} THEN 'opted_out' "
         f"WHEN COALESCE(cu.{address}, '') = '' THEN 'no_address' ELSE '' END"
     )
     return f"""
@@ -78,7 +81,8 @@ def _plan_all_steps_sql_postgres(step_count: int) -> str:
                CASE WHEN p.reason = '' THEN 'scheduled' ELSE 'skipped' END, p.reason,
                '', p.step_date, %s, %s, 0, '', '', p.address, '', '', '', '', '', %s, %s
         FROM (
-            SELECT q.*, CASE WHEN NOT q.consent THEN 'opted_out' WHEN q.address = '' THEN 'no_address' ELSE '' END
+            SELECT q.*, CASE WHEN q.is_notice THEN ''
+                             WHEN NOT q.consent THEN 'opted_out' WHEN q.address = '' THEN 'no_address' ELSE '' END
                         AS reason
             FROM (
                 SELECT c.id AS case_id, c.customer_id, c.line_id, s.step_id, s.channel, s.is_notice,
@@ -111,6 +115,8 @@ def _step_windows(*, on_date: dt.date, catch_up_days: int) -> list[tuple]:
             if step.offset_days < 0:
                 # A missed pre-expiry reminder ("expires in N days") is not sent once the policy expired.
                 earliest_due = max(earliest_due, on_date + dt.timedelta(days=1))
+        if step.plan_from is not None:
+            earliest_due = max(earliest_due, step.plan_from - dt.timedelta(days=step.offset_days))
         if earliest_due <= latest_due:
             windows.append((step, earliest_due, latest_due))
     return windows
@@ -127,6 +133,7 @@ def reminders_plan(*, on_date: dt.date, now: dt.datetime | None = None, catch_up
     planned = 0
     with transaction.atomic():
         _skip_rows_of_closed_cases(now=now)
+        CustomerDayClaim.objects.filter(day__lt=timezone.localdate() - dt.timedelta(days=CLAIM_KEEP_DAYS)).delete()
         windows = _step_windows(on_date=on_date, catch_up_days=catch_up_days)
         if not windows:
             return 0

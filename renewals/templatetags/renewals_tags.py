@@ -58,7 +58,7 @@ def code_label(value, kind: str) -> str:
 
 
 # Channels of reminders recorded on the timeline by the notifications app.
-MESSAGE_CHANNEL_LABELS = {"email": _("Email"), "sms": _("SMS"), "call": _("Phone call")}
+MESSAGE_CHANNEL_LABELS = {"email": _("Email"), "sms": _("SMS"), "call": _("Phone call"), "letter": _("Letter")}
 
 AUDIT_AREAS = {
     "line": _("Line"),
@@ -66,4 +66,7 @@ AUDIT_AREAS = {
     "authority": _("Discount authority"),
     "lost_reason": _("Lost reason"),
     "specialist": _("Specialist"),
+    "reminder_step": _("Reminder step"),
+    "notice_channels": _("Notice channels"),
+    "message_template": _("Message template"),
 }

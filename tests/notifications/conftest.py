@@ -3,6 +3,7 @@
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -47,11 +48,13 @@ def smtp_server():
 
 
 class Gateway:
-    """Records every request; answers with the queued statuses, then 200 {"id": ...}."""
+    """Records every request; answers with the queued statuses, then 200 {"id": ...}, after
+    ``delay_seconds`` (a real gateway's latency)."""
 
     def __init__(self):
         self.requests = []
         self.statuses = []
+        self.delay_seconds = 0.0
         self.lock = threading.Lock()
 
 
@@ -68,6 +71,8 @@ def sms_gateway():
             with gateway.lock:
                 gateway.requests.append({"headers": dict(self.headers), "body": body})
                 status = gateway.statuses.pop(0) if gateway.statuses else 200
+            if gateway.delay_seconds:
+                time.sleep(gateway.delay_seconds)
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
