@@ -151,7 +151,7 @@ def survey_page(request, token: str):
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     if public_link_limited(request, "survey"):
-        return _survey_problem(request, _("Please wait a moment"), _("Too many requests. Try again in a minute."), 429)
+        return _survey_problem(request, _("Please wait a moment"), _("Too many requests. Try again later."), 429)
     try:
         invitation_id = links.survey_invitation_id(token)
     except signing.SignatureExpired:
