@@ -42,7 +42,7 @@ test: setup
 	@command -v chromium >/dev/null || echo "note: chromium is missing; browser tests need 'apt-get install -y chromium'"
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_RUN_ARGS)
 
-BANDIT_PATHS := core customers renewals notifications analytics demo config
+BANDIT_PATHS := core customers renewals documents notifications campaigns analytics demo config
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

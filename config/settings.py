@@ -47,7 +47,9 @@ INSTALLED_APPS = [
     "core",
     "customers",
     "renewals",
+    "documents",
     "notifications",
+    "campaigns",
     "analytics",
     "demo",
 ]

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 
-PROJECT_APPS = ("customers", "renewals", "notifications", "analytics")
+PROJECT_APPS = ("customers", "renewals", "documents", "notifications", "campaigns", "analytics")
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-LAYERS = ["core", "customers", "renewals", "notifications", "analytics", "demo"]
+LAYERS = ["core", "customers", "renewals", "documents", "notifications", "campaigns", "analytics", "demo"]
 ROOT = Path(settings.BASE_DIR)
 
 
