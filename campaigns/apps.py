@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CampaignsConfig(AppConfig):
@@ -6,3 +7,15 @@ class CampaignsConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "campaigns"
+    verbose_name = _("Campaigns")
+
+    def ready(self):
+        from campaigns.services import experiments
+        from notifications.services import planning
+        from renewals import panels
+
+        # A case in a running schedule experiment is planned only its arm's steps, and new cases are
+        # enrolled right before each planning run (so no case is planned before it has an arm).
+        planning.register_step_filter(experiments._arm_step_filter)
+        planning.register_before_planning(experiments.experiments_enrol_due)
+        panels.register_customer_panel("lifecycle", "campaigns:customer_lifecycle", order=30)
