@@ -8,11 +8,29 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from campaigns import selectors as campaign_selectors
 from core.errors import ApplicationError, ErrorCode
 from core.roles import HasRole, Role
 
-from . import selectors
+from . import kpis, selectors
 from .params import Period, filters_from_query, period_from_api
+from .team.selectors import kpi_api_figures
+
+
+def campaign_kpi_figures(period: Period, filters) -> dict:
+    """Issue 13: reactivation_rate of win-back campaigns (region and segment filters apply)."""
+    counts = campaign_selectors.reactivation_counts(
+        start=period.start, end=period.end, region=filters.region, segments=filters.segments
+    )
+    return {"reactivation_rate": kpis.reactivation_rate(**counts)}
+
+
+def team_kpi_figures(period: Period, filters) -> dict:
+    """The four issue-15 keys, money as a string like the API's other money fields."""
+    figures = kpi_api_figures(period, filters)
+    cost = figures["cost_per_renewal"]
+    return {**figures, "cost_per_renewal": str(cost) if cost is not None else None}
+
 
 _rate = serializers.FloatField(allow_null=True, min_value=0, max_value=1)
 
@@ -43,6 +61,13 @@ class KpiSerializer(serializers.Serializer):
     resolved_within_sla_share = _rate
     upheld_share = _rate
     renewal_premium_share = _rate
+    # Issue 15 (analytics/team): processing time, touches, manual share, cost per renewal.
+    processing_time_days = serializers.FloatField(allow_null=True, help_text="mean days from open to decision")
+    touches_per_case = serializers.FloatField(allow_null=True)
+    manual_share = serializers.FloatField(allow_null=True, min_value=0, max_value=1)
+    cost_per_renewal = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    # Issue 13 (campaigns): win-back members reached who took a new policy in the window.
+    reactivation_rate = _rate
 
 
 class KpiComparisonSerializer(KpiSerializer):
@@ -76,6 +101,8 @@ def _comparison_block(period: Period, filters) -> dict:
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
         **selectors.kpi_figures(period, filters),
+        **team_kpi_figures(period, filters),
+        **campaign_kpi_figures(period, filters),
     }
 
 
@@ -117,6 +144,8 @@ class KpiView(APIView):
         filters = filters_from_query(request.query_params, strict=True)
         compare = _compare(request.query_params)
         figures = selectors.kpi_figures(period, filters)
+        figures.update(team_kpi_figures(period, filters))
+        figures.update(campaign_kpi_figures(period, filters))
         if compare:
             figures["comparison"] = {
                 "previous_period": _comparison_block(period.previous(), filters),

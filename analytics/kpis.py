@@ -199,6 +199,13 @@ def high_value_retention(
     }
 
 
+def reactivation_rate(*, reactivated: int, reached: int) -> float | None:
+    """Reactivation rate = win-back campaign members who took a new policy inside the campaign's
+    window / members reached (reactivated + declined + no response; unreachable ones are left out),
+    counted by the day their outcome was settled in the period. None without members."""
+    return _share(reactivated, reached)
+
+
 def change(current: float | None, previous: float | None) -> float | None:
     """Difference current − previous (absolute, in the figure's own unit); None if either is missing."""
     if current is None or previous is None:

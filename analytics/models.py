@@ -235,3 +235,13 @@ class ChurnModelRun(models.Model):
     class Meta:
         ordering = ["-fitted_at", "-id"]
         get_latest_by = "fitted_at"
+
+
+# The Team page's models (issue 15) live in their own package; importing them registers them here.
+from .team.models import (  # noqa: E402, F401
+    SpecialistCapacity,
+    TeamForecast,
+    TeamRollup,
+    TeamSettings,
+    TeamSettingsChange,
+)

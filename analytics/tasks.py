@@ -4,6 +4,7 @@ from celery import shared_task
 
 from .churn import churn_model_fit
 from .services import rollups_refresh
+from .team.tasks import refresh_team_rollups  # noqa: F401  (registers the Team page's hourly task)
 
 
 @shared_task(name="analytics.tasks.refresh_rollups", time_limit=30 * 60, soft_time_limit=29 * 60)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import api, views
+from .team import urls as team_urls
 
 app_name = "analytics"
 
@@ -12,4 +13,5 @@ urlpatterns = [
     path("analytics/complaints/", views.drill_complaints, name="drill-complaints"),
     path("analytics/export/<slug:table>.<str:fmt>", views.export, name="export"),
     path("analytics/model/", views.churn_model, name="model"),
+    *team_urls.urlpatterns,
 ]

@@ -4,9 +4,11 @@ from django.urls import path
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import APIRootView, DefaultRouter
 
+from campaigns import api as campaigns_api
 from config.account_views import ObtainToken
 from core.roles import IsStaffMember
 from customers import api as customers_api
+from documents import api as documents_api
 from notifications import api as notifications_api
 from renewals import api as renewals_api
 
@@ -29,9 +31,13 @@ router.register("cases", renewals_api.CaseViewSet, basename="case")
 router.register("complaints", customers_api.ComplaintViewSet, basename="complaint")
 router.register("survey-responses", customers_api.SurveyResponseViewSet, basename="survey-response")
 router.register("messages", notifications_api.MessageViewSet, basename="message")
+router.register("campaigns", campaigns_api.CampaignViewSet, basename="campaign")
+router.register("experiments", campaigns_api.ExperimentViewSet, basename="experiment")
 
 urlpatterns = [
     path("auth/token/", ObtainToken.as_view(), name="api-token"),
     path("imports/", renewals_api.ImportView.as_view(), name="api-imports"),
+    path("cases/<int:case_id>/documents/", documents_api.CaseDocumentsView.as_view(), name="api-case-documents"),
+    path("documents/<int:document_id>/file/", documents_api.DocumentFileView.as_view(), name="api-document-file"),
     *router.urls,
 ]

@@ -24,13 +24,25 @@ BEAT_SCHEDULE = {
     "lapse-cases": {"task": "renewals.tasks.lapse_cases", "schedule": crontab(hour=1, minute=30)},
     # Plan the outbox rows of reminder steps that came due (idempotent).
     "plan-reminders": {"task": "notifications.tasks.plan_reminders", "schedule": crontab(minute="*/15")},
+    # The statutory notice PDFs of the day's notices, in batches, before the morning's sends
+    # (dispatch issues a missing one itself; a case that has its document is skipped).
+    "prepare-notice-documents": {
+        "task": "notifications.tasks.prepare_notice_documents",
+        "schedule": crontab(hour=0, minute=20),
+    },
     # Send what is due; the outbox lease makes overlapping runs safe.
     "dispatch-messages": {"task": "notifications.tasks.dispatch_messages", "schedule": crontab(minute="*")},
     # Flag complaints whose SLA has been breached so managers see them.
     "escalate-complaints": {"task": "customers.tasks.escalate_breached_complaints", "schedule": crontab(minute="*")},
     # Keep the dashboard rollups fresh for recently changed cases.
     "refresh-rollups": {"task": "analytics.tasks.refresh_rollups", "schedule": crontab(minute="*/10")},
+    # The Team page's rollup and 13-week forecast: a full set-based rebuild, hourly (figures by month).
+    "refresh-team-rollups": {"task": "analytics.tasks.refresh_team_rollups", "schedule": crontab(minute=20)},
     # Refit the churn model on decided cases and rescore open ones, nightly.
     "fit-churn-model": {"task": "analytics.tasks.fit_churn_model", "schedule": crontab(hour=2, minute=0)},
+    # Customers' lifecycle stages from the night's policies, cases and churn scores (after the refit).
+    "refresh-lifecycle": {"task": "campaigns.tasks.refresh_lifecycle", "schedule": crontab(hour=3, minute=0)},
+    # Win-back campaigns: outcomes matched to new policies, messages due planned, ended ones finished.
+    "run-campaigns": {"task": "campaigns.tasks.run_campaigns", "schedule": crontab(hour=3, minute=30)},
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

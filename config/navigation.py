@@ -10,13 +10,16 @@ S, M, P = Role.SPECIALIST.value, Role.MANAGER.value, Role.SUPPORT.value
 NAV_ITEMS = [
     # (label, path, roles that see it)
     (_("Dashboard"), "/analytics/", {M}),
+    (_("Team"), "/analytics/team/", {M}),
     (_("My queue"), "/cases/", {S}),
     (_("Team queue"), "/cases/", {M}),
     (_("Approvals"), "/cases/approvals/", {M}),
     (_("Compliance"), "/notifications/watchlist/", {M}),
     (_("Messages"), "/notifications/messages/", {M}),
+    (_("Document texts"), "/documents/templates/", {M}),
     (_("Complaints"), "/complaints/", {P, M}),
     (_("Follow-ups"), "/complaints/follow-ups/", {P}),
+    (_("Campaigns"), "/campaigns/", {M}),  # experiments are linked from the campaigns page
     (_("Import"), "/imports/", {M}),
     (_("Settings"), "/settings/", {M}),
 ]
@@ -30,4 +33,8 @@ def navigation(request):
         if names & roles and path not in seen:
             seen.add(path)
             items.append({"label": label, "path": path, "active": request.path.startswith(path)})
+    # Only the longest matching path is active (/analytics/team/ is not also the dashboard).
+    longest = max((len(item["path"]) for item in items if item["active"]), default=0)
+    for item in items:
+        item["active"] = item["active"] and len(item["path"]) == longest
     return {"nav_items": items, "user_roles": names, "CURRENCY": settings.CURRENCY}

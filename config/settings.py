@@ -211,6 +211,11 @@ WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 WHITENOISE_AUTOREFRESH = not STATIC_MANIFEST
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Renewal documents (PDF): the CJK font to embed (path[:index in a collection]; empty = the first of
+# documents.fonts.FONT_CANDIDATES found, e.g. Debian's fonts-noto-cjk) and where the prepared
+# subset of it is cached (made once per machine, about 2 MB).
+DOCUMENTS_CJK_FONT = env.str("DOCUMENTS_CJK_FONT", default="")
+DOCUMENTS_FONT_CACHE_DIR = env.str("DOCUMENTS_FONT_CACHE_DIR", default=str(BASE_DIR / ".run" / "fonts"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Email: django-environ URL form (smtp://user:pass@host:25, consolemail://, ...).
@@ -329,6 +334,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per choice set that several fields use (campaign targets reuse the customer's).
+    "ENUM_NAME_OVERRIDES": {
+        "LifecycleStageEnum": "customers.models.Customer.LifecycleStage",
+        "SegmentEnum": "customers.models.Customer.Segment",
+        "CampaignChannelEnum": "campaigns.models.CampaignStep.Channel",
+    },
 }
 
 # Logs carry ids, never names, phone numbers or emails.

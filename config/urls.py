@@ -33,7 +33,9 @@ urlpatterns = [
     path("api/docs/", api_docs, name="api-docs"),
     path("", include("customers.urls")),
     path("", include("renewals.urls")),
+    path("", include("documents.urls")),
     path("", include("notifications.urls")),
+    path("", include("campaigns.urls")),
     path("", include("analytics.urls")),
 ]
 

@@ -55,6 +55,7 @@ class CustomerSerializer(ApiModelSerializer):
             "consent_email",
             "consent_sms",
             "time_zone",
+            "lifecycle_stage",
         ]
         read_only_fields = fields
 
@@ -62,7 +63,15 @@ class CustomerSerializer(ApiModelSerializer):
 class CustomerFilter(ApiFilterSet):
     class Meta:
         model = Customer
-        fields = ["external_ref", "kind", "region", "segment", "preferred_channel", "preferred_language"]
+        fields = [
+            "external_ref",
+            "kind",
+            "region",
+            "segment",
+            "preferred_channel",
+            "preferred_language",
+            "lifecycle_stage",
+        ]
 
 
 @extend_schema(tags=["customers"])

@@ -7,6 +7,7 @@ from django.db.models import F, Func, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import LocalizedNameMixin
 from customers import regions
@@ -41,6 +42,17 @@ class Customer(models.Model):
         EN = "en", _("English")
         ZH_HANS = "zh-hans", _("Simplified Chinese")
 
+    class LifecycleStage(models.TextChoices):
+        """Derived nightly from policies and cases by ``campaigns.services.lifecycle_refresh``."""
+
+        NEW = "new", pgettext_lazy("lifecycle stage", "New")
+        ACTIVE = "active", pgettext_lazy("lifecycle stage", "Active")
+        RENEWING = "renewing", pgettext_lazy("lifecycle stage", "Renewing")
+        AT_RISK = "at_risk", pgettext_lazy("lifecycle stage", "At risk")
+        LAPSED = "lapsed", pgettext_lazy("lifecycle stage", "Lapsed")
+        DORMANT = "dormant", pgettext_lazy("lifecycle stage", "Dormant")
+        WON_BACK = "won_back", pgettext_lazy("lifecycle stage", "Won back")
+
     # The segments counted as high value (high-value retention on the dashboard, queue filters).
     HIGH_VALUE_SEGMENTS = (Segment.HIGH_VALUE, Segment.VIP)
 
@@ -64,6 +76,10 @@ class Customer(models.Model):
     consent_phone = models.BooleanField(_("calls allowed"), default=True)
     marketing_opt_out = models.BooleanField(_("marketing opt-out"), default=False)
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True, help_text=_("Empty: the site's time zone."))
+    # Empty until the first lifecycle refresh (or for a customer with no policy yet).
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"), max_length=16, choices=LifecycleStage.choices, blank=True, default="", editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -81,6 +97,8 @@ class Customer(models.Model):
             models.Index(fields=["name"], opclasses=["varchar_pattern_ops"], name="customer_name_prefix_idx"),
             # One- and two-character names anywhere in the name (王小明 for 小明), see name_grams.
             GinIndex(name_grams(), name="customer_name_grams_idx"),
+            # Campaign targets and the API filter by stage.
+            models.Index(fields=["lifecycle_stage"], name="customer_lifecycle_idx"),
         ]
 
     def __str__(self):

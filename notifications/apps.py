@@ -7,8 +7,14 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
+        from documents import hooks as document_hooks
         from notifications import receivers
+        from notifications.links import offer_url
+        from notifications.rendering import TemplateRenderError, render_text
         from renewals import panels, signals
+
+        # Documents render managers' texts in the message templates' sandbox and print the offer link.
+        document_hooks.provide(renderer=render_text, error_class=TemplateRenderError, offer_link=offer_url)
 
         signals.case_closed.connect(receivers.on_case_closed, dispatch_uid="notifications.case_closed")
         signals.case_reopened.connect(receivers.on_case_reopened, dispatch_uid="notifications.case_reopened")

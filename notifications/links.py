@@ -9,6 +9,8 @@ from notifications import conf
 OFFER_SALT = "notifications.offer"
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 UNSUBSCRIBE_CHANNELS = ("email", "sms")
+# The statutory notice's PDF, linked from the notice SMS (the e-mail carries the PDF itself).
+NOTICE_DOCUMENT_SALT = "notifications.notice_document"
 
 
 class LinkError(Exception):
@@ -56,6 +58,20 @@ def _load(token: str, salt: str, max_age_days: int) -> dict:
 def read_offer_token(token: str) -> int:
     data = _load(token, OFFER_SALT, conf.offer_link_max_age_days())
     case_id = data.get("c")
+    if not isinstance(case_id, int):
+        raise LinkError("invalid")
+    return case_id
+
+
+def notice_document_url(case) -> str:
+    case_id = case if isinstance(case, int) else case.pk
+    token = signing.dumps({"n": case_id}, salt=NOTICE_DOCUMENT_SALT, compress=True)
+    return _absolute(reverse("notifications:notice_document", args=[token]))
+
+
+def read_notice_document_token(token: str) -> int:
+    data = _load(token, NOTICE_DOCUMENT_SALT, conf.offer_link_max_age_days())
+    case_id = data.get("n")
     if not isinstance(case_id, int):
         raise LinkError("invalid")
     return case_id

@@ -320,6 +320,8 @@ class NoticeProof(models.Model):
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     address = models.CharField(_("address"), max_length=254)
     content_hash = models.CharField(_("content hash (SHA-256)"), max_length=64)
+    # The SHA-256 of the notice document (documents.Document) the notice carried or the letter printed.
+    document_sha256 = models.CharField(_("document SHA-256"), max_length=64, blank=True)
     deadline = models.DateField(_("deadline"))
     # A printed letter: who recorded it, the posting date and their note. PROTECT, not SET_NULL:
     # the trigger refuses the UPDATE that SET_NULL would make.

@@ -51,15 +51,15 @@ class TemplateRenderError(Exception):
     pass
 
 
-def render_text(source: str, context: dict[str, str]) -> str:
-    """Render ``source`` with ``context`` (strings only); raises TemplateRenderError, whose message
-    (in the active language) says what is not allowed."""
+def render_text(source: str, context: dict[str, str], variables: tuple[str, ...] = CONTEXT_VARIABLES) -> str:
+    """Render ``source`` with ``context`` (strings only, the names in ``variables``: documents pass
+    theirs); raises TemplateRenderError, whose message (in the active language) says what is not allowed."""
     if len(source) > MAX_TEMPLATE_LENGTH:
         raise TemplateRenderError(
             _("The template is longer than %(limit)s characters.") % {"limit": MAX_TEMPLATE_LENGTH}
         )
     _refuse_outside_sandbox(source)
-    safe = {key: str(context.get(key, "")) for key in CONTEXT_VARIABLES}
+    safe = {key: str(context.get(key, "")) for key in variables}
     try:
         template = _compile(source)
         rendered = template.render(Context(safe, autoescape=False)).strip()

@@ -237,3 +237,19 @@ def line_notice_channels(line_id: int) -> list[str]:
 
 def survey_templates() -> list[MessageTemplate]:
     return list(MessageTemplate.objects.filter(kind=MessageTemplate.Kind.SURVEY).order_by("channel", "language"))
+
+
+def notice_case_ids_due(*, until: dt.datetime, after_id: int = 0, limit: int = 500) -> list[int]:
+    """Cases whose statutory notice row is scheduled to go out by ``until`` (the day's notices),
+    in case id order from ``after_id`` (keyset batches for the documents job)."""
+    return list(
+        OutboundMessage.objects.filter(
+            is_notice=True,
+            status=OutboundMessage.Status.SCHEDULED,
+            next_attempt_at__lte=until,
+            case_id__gt=after_id,
+        )
+        .order_by("case_id")
+        .values_list("case_id", flat=True)
+        .distinct()[:limit]
+    )

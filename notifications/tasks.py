@@ -54,3 +54,28 @@ def send_message(message_id: int) -> str:
     if lease_token is None:
         return "not_due"
     return services.message_dispatch(message_id=message_id, lease_token=lease_token)
+
+
+# Notice documents issued per batch: each is ~20 KB in memory for the moment it is stored.
+NOTICE_DOCUMENT_BATCH = 200
+
+
+@shared_task(name="notifications.tasks.prepare_notice_documents", time_limit=30 * 60, soft_time_limit=29 * 60)
+def prepare_notice_documents(on_date: str | None = None) -> dict:
+    """Issue the statutory notice PDF of every notice due that day, in batches, before dispatch
+    sends them (dispatch issues a missing one itself, so this only takes the work off the sends).
+    Idempotent: a case that has its notice document is left alone."""
+    import datetime as dt
+
+    from documents.services import notice_documents_issue
+    from notifications.selectors import notice_case_ids_due
+
+    day = dt.date.fromisoformat(on_date) if on_date else timezone.localdate()
+    until = timezone.make_aware(dt.datetime.combine(day, dt.time.max))
+    totals = {"issued": 0, "existing": 0, "failed": 0}
+    after = 0
+    while batch := notice_case_ids_due(until=until, after_id=after, limit=NOTICE_DOCUMENT_BATCH):
+        for key, value in notice_documents_issue(case_ids=batch).items():
+            totals[key] += value
+        after = batch[-1]
+    return totals

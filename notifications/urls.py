@@ -25,5 +25,7 @@ urlpatterns = [
     ),
     path("notifications/webhooks/sms/", views.sms_webhook, name="sms_webhook"),
     path("offer/<str:token>/", views.offer, name="offer"),
+    path("offer/<str:token>/document/", views.offer_document, name="offer_document"),
+    path("notice/<str:token>/", views.notice_document, name="notice_document"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

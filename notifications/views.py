@@ -19,10 +19,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError, ErrorCode
-from core.net import safe_next
+from core.net import client_ip, safe_next
 from core.ratelimit import public_link_limited
 from core.roles import Role, has_role, role_required
 from customers.models import Customer
+from documents.fonts import FontMissing
+from documents.models import ACCEPTANCE_STATEMENT, Document, DocumentKind
+from documents.selectors import latest_document
+from documents.services import offer_document_current
+from documents.views import pdf_response
 from notifications import conf, selectors, services
 from notifications.errors import NotificationsErrorCode
 from notifications.forms import (
@@ -33,7 +38,7 @@ from notifications.forms import (
     NoticeLetterForm,
     ReminderStepForm,
 )
-from notifications.links import LinkError, read_offer_token, read_unsubscribe_token
+from notifications.links import LinkError, read_notice_document_token, read_offer_token, read_unsubscribe_token
 from notifications.models import Channel, MessageTemplate, ReminderStep
 from notifications.quiet_hours import quiet_window_note
 from notifications.rendering import (
@@ -378,7 +383,12 @@ def offer(request, token: str):
         error = ""
         if request.method == "POST":
             try:
-                services.offer_confirm(case_id=case.pk)
+                services.offer_confirm(
+                    case_id=case.pk,
+                    link=request.build_absolute_uri(request.path),
+                    ip_address=client_ip(request),
+                    user_agent=request.headers.get("User-Agent", ""),
+                )
                 confirmed = True
             except ApplicationError as exc:
                 if exc.code != NotificationsErrorCode.ALREADY_CLOSED:
@@ -402,10 +412,51 @@ def offer(request, token: str):
                 "premium": money(quote.premium) if quote else "",
                 "breakdown": _breakdown(quote),
                 "expiring_premium": money(case.expiring_premium),
+                "statement": ACCEPTANCE_STATEMENT,
+                "document_url": reverse("notifications:offer_document", args=[token]) if quote else "",
                 "LANGUAGE_CODE": language,
             },
         )
     return response
+
+
+@login_not_required
+@require_GET
+def offer_document(request, token: str):
+    """The customer's own offer as a PDF (the case is the one the signed link names, nothing else)."""
+    if public_link_limited(request, "offer"):
+        return _link_problem(request, "rate_limited", status=429)
+    try:
+        case_id = read_offer_token(token)
+    except LinkError as exc:
+        return _link_problem(request, exc.reason)
+    case = RenewalCase.objects.select_related("customer", "current_quote").filter(pk=case_id).first()
+    if case is None or case.current_quote is None or not case.current_quote.is_usable:
+        return _link_problem(request, "invalid")
+    with translation.override(case.customer.preferred_language or "en"):
+        try:
+            document = offer_document_current(case_id=case.pk)
+        except FontMissing:
+            logger.error("offer document of case %s: no CJK font installed", case.pk)
+            return _link_problem(request, "documents_unavailable", status=503)
+    return pdf_response(document)
+
+
+@login_not_required
+@require_GET
+def notice_document(request, token: str):
+    """The customer's statutory notice as a PDF, from the link in the notice SMS (that case's
+    latest notice document only; none is issued here)."""
+    if public_link_limited(request, "notice"):
+        return _link_problem(request, "rate_limited", status=429)
+    try:
+        case_id = read_notice_document_token(token)
+    except LinkError as exc:
+        return _link_problem(request, exc.reason)
+    document = latest_document(case_id=case_id, kind=DocumentKind.NOTICE)
+    if document is None:
+        return _link_problem(request, "invalid")
+    return pdf_response(Document.objects.get(pk=document.pk))
 
 
 def _breakdown(quote) -> list[dict]:

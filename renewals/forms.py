@@ -99,6 +99,10 @@ class ReferForm(forms.Form):
     )
 
 
+class ReopenForm(VersionForm):
+    decision_date = forms.DateField(label=_("Decide by"), widget=DateInput)
+
+
 class ResolveReferralForm(forms.Form):
     resolution = forms.CharField(label=_("Answer"), required=False, max_length=COMMENT_MAX_LENGTH)
 
@@ -169,8 +173,21 @@ class LineForm(forms.ModelForm):
             "grace_days",
             "notice_lead_days",
             "term_months",
+            "rate_shock_percent",
             "active",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left empty (the "add a line" form shows no values): the line keeps its threshold, a new
+        # line gets the default.
+        self.fields["rate_shock_percent"].required = False
+
+    def clean_rate_shock_percent(self):
+        value = self.cleaned_data.get("rate_shock_percent")
+        if value is None:
+            return self.instance.rate_shock_percent
+        return value
 
 
 class NewLineForm(LineForm):

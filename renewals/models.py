@@ -29,6 +29,16 @@ class LineOfInsurance(LocalizedNameMixin):
         help_text=_("The renewal notice must have gone out at least this many days before expiry."),
     )
     term_months = models.PositiveSmallIntegerField(_("default term (months)"), default=12)
+    # A quote raising the premium by more than this is a rate shock: flagged on the case page and
+    # the queue so specialists call those customers first (documents explain the rise).
+    rate_shock_percent = models.DecimalField(
+        _("rate shock above (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1000"))],
+        help_text=_("A quoted rise above this share of the expiring premium is flagged for a call."),
+    )
     active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
@@ -52,6 +62,21 @@ class LineOfInsurance(LocalizedNameMixin):
     def notice_deadline(self, due_date: dt.date) -> dt.date:
         """The last day a renewal notice for a policy expiring on ``due_date`` may go out."""
         return due_date - dt.timedelta(days=self.notice_lead_days)
+
+    def is_rate_shock(self, expiring: Decimal, new: Decimal) -> bool:
+        """The rate-shock rule (its SQL twin is ``rate_shock_q``): a rise above rate_shock_percent."""
+        return expiring > 0 and (new - expiring) * 100 > expiring * self.rate_shock_percent
+
+
+def rate_shock_q(prefix: str = "") -> Q:
+    """Cases (``prefix`` to reach one) whose current quote is a rate shock for their line."""
+    return Q(
+        **{
+            f"{prefix}expiring_premium__gt": 0,
+            f"{prefix}current_quote__premium__gt": F(f"{prefix}expiring_premium")
+            * (1 + F(f"{prefix}line__rate_shock_percent") / 100),
+        }
+    )
 
 
 class LostReason(LocalizedNameMixin):

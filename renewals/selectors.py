@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Count, F, Q, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Sum
 
 from core.roles import Role, has_role
 from customers.models import Customer
@@ -24,6 +24,7 @@ from renewals.models import (
     RenewalCase,
     SettingsChange,
     SpecialistProfile,
+    rate_shock_q,
 )
 
 MAX_CHAIN_DEPTH = 50
@@ -238,6 +239,8 @@ def queue_page(*, user, filters: dict, today, page: int = 1) -> dict:
     rows = list(
         qs.filter(stage_q)
         .select_related("policy", "customer", "line", "assignee")
+        # The line's rate-shock rule on the current quote: specialists call those customers first.
+        .annotate(rate_shock=ExpressionWrapper(rate_shock_q(), output_field=BooleanField()))
         .only(
             "id",
             "stage",

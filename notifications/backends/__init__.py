@@ -17,6 +17,8 @@ class Outgoing:
     to: str
     subject: str
     body: str
+    # (file name, bytes, MIME type): the statutory notice e-mail carries its PDF.
+    attachments: tuple[tuple[str, bytes, str], ...] = ()
 
 
 class TemporaryFailure(Exception):

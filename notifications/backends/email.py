@@ -60,6 +60,8 @@ class EmailBackend:
             headers={"Message-ID": message_id, "X-Idempotency-Key": outgoing.idempotency_key},
             connection=self._connection,
         )
+        for name, data, mimetype in outgoing.attachments:
+            message.attach(name, data, mimetype)
         try:
             message.send()
         except smtplib.SMTPServerDisconnected as exc:

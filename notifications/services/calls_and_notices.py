@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, ErrorCode
 from core.roles import Role, has_role
+from documents.models import DocumentKind
+from documents.selectors import latest_document
 from notifications.errors import NotificationsErrorCode
 from notifications.models import Channel, NoticeProof, OutboundMessage, ReminderStep
 from notifications.notice_channels import channel_address, line_notice_channels, notice_channel_for
@@ -199,6 +201,8 @@ def notice_letter_record(*, case_id: int, posted_on: dt.date, note: str, actor) 
         for field, value in letter.items():
             setattr(message, field, value)
         message.save()
+    # The letter posted is the case's notice document when one was issued (printed from its PDF).
+    document = latest_document(case_id=case.pk, kind=DocumentKind.NOTICE)
     proof = NoticeProof.objects.create(
         case=case,
         message=message,
@@ -206,6 +210,7 @@ def notice_letter_record(*, case_id: int, posted_on: dt.date, note: str, actor) 
         channel=Channel.LETTER,
         address="",
         content_hash=digest,
+        document_sha256=document.sha256 if document else "",
         deadline=case.notice_deadline,
         recorded_by=actor,
         posted_on=posted_on,

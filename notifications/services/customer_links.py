@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, ErrorCode
 from customers.services import customer_consent_set
+from documents.services import acceptance_record_online
 from notifications.errors import NotificationsErrorCode
 from notifications.links import UNSUBSCRIBE_CHANNELS
 from notifications.models import ConsentChange, OutboundMessage
@@ -34,11 +35,13 @@ def customer_consent_withdraw(*, customer_id: int, channel: str) -> bool:
 
 
 @transaction.atomic
-def offer_confirm(*, case_id: int) -> RenewalCase:
+def offer_confirm(*, case_id: int, link: str = "", ip_address: str = "", user_agent: str = "") -> RenewalCase:
     """The customer confirmed the renewal through the signed offer link, at the approved quote.
 
     Exactly once: the case row is locked and a case that is already renewed raises
     ApplicationError(code=ALREADY_CLOSED) here or from renewals.services.case_mark_renewed.
+    The acceptance record (the offer document's hash, the link, hashed IP address, user agent) is
+    written first, in the same transaction, so the confirmation document can carry it.
     """
     from renewals.services import case_mark_renewed
 
@@ -48,4 +51,5 @@ def offer_confirm(*, case_id: int) -> RenewalCase:
     quote = case.current_quote
     if quote is None or not quote.is_usable:
         raise ApplicationError(_("There is no approved offer to confirm yet."), code=NotificationsErrorCode.NO_OFFER)
+    acceptance_record_online(case_id=case_id, link=link, ip_address=ip_address, user_agent=user_agent)
     return case_mark_renewed(case_id=case_id, actor=None, premium=quote.premium)

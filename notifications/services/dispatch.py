@@ -15,11 +15,14 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
+from documents.fonts import FontMissing
+from documents.services import notice_document_current
 from notifications import conf
 from notifications.backends import Backends, Outgoing, PermanentFailure, TemporaryFailure, get_backend
-from notifications.links import survey_link
+from notifications.links import notice_document_url, survey_link
 from notifications.models import MESSAGE_CHANNELS, Channel, CustomerDayClaim, NoticeProof, OutboundMessage
 from notifications.notice_channels import channel_address
 from notifications.quiet_hours import customer_zone, next_morning, quiet_hours_end
@@ -312,8 +315,21 @@ def message_dispatch(
     except TemplateRenderError as exc:
         message_record_failure(**owned, error=f"template: {exc}", temporary=False, now=now)
         return "failed"
+    document = _notice_document(message) if message.is_notice else None
+    attachments = ()
+    if document is not None and message.channel == Channel.EMAIL:
+        attachments = ((f"renewal-notice-{message.case_id}.pdf", bytes(document.content), "application/pdf"),)
+    if document is not None and message.channel == Channel.SMS:
+        # A text message cannot carry the PDF: it carries the signed link to it.
+        with translation.override(customer.preferred_language or settings.LANGUAGE_CODE):
+            body += "\n" + _("Your renewal notice (PDF): %(link)s") % {"link": notice_document_url(message.case_id)}
     outgoing = Outgoing(
-        idempotency_key=message.idempotency_key, channel=message.channel, to=address, subject=subject, body=body
+        idempotency_key=message.idempotency_key,
+        channel=message.channel,
+        to=address,
+        subject=subject,
+        body=body,
+        attachments=attachments,
     )
     started = message_send_start(
         **owned,
@@ -343,10 +359,21 @@ def message_dispatch(
         body=body,
         sent_at=given_now or timezone.now(),
         link=message.link,
+        document_sha256=document.sha256 if document is not None else "",
     )
     if sent_today is not None:
         sent_today.add(customer.pk)
     return "sent" if recorded is not None else "lease_lost"
+
+
+def _notice_document(message):
+    """The case's statutory notice PDF (issued now if the day's batch has not): the e-mail carries
+    it and the proof names its hash. Without a CJK font the notice still goes out, without it."""
+    try:
+        return notice_document_current(case_id=message.case_id)
+    except FontMissing:
+        logger.warning("notice of case %s sent without its PDF: no CJK font on this machine", message.case_id)
+        return None
 
 
 @transaction.atomic
@@ -383,6 +410,7 @@ def message_record_sent(
     body: str,
     sent_at: dt.datetime,
     link: str | None = None,
+    document_sha256: str = "",
 ) -> OutboundMessage | None:
     """Mark the row sent, keep what was sent, and for the notice write its immutable proof.
 
@@ -422,6 +450,7 @@ def message_record_sent(
             channel=message.channel,
             address=address,
             content_hash=message.content_hash,
+            document_sha256=document_sha256,
             deadline=message.line.notice_deadline(case_due),
         )
     record_case_event(

@@ -5,6 +5,7 @@ NOTHING: planning twice plans nothing new.
 """
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -24,6 +25,32 @@ STALE_DAYS = 3
 SWEEP_DAYS = 7
 # The daily cap's claims are kept this many days (a customer's local day can lag TIME_ZONE's by one).
 CLAIM_KEEP_DAYS = 3
+
+
+# Higher apps narrow which (case, step) pairs are planned without this module importing them (an
+# experiment's arm leaves some steps out): each filter gets the SQL of the case id and the step id
+# and returns an SQL condition. The statutory notice is planned whatever the filters say.
+# Hooks run before planning (campaigns enrols new cases in running experiments there).
+_STEP_FILTERS: list[Callable[[str, str], str]] = []
+_BEFORE_PLANNING: list[Callable[..., object]] = []
+
+
+def register_step_filter(condition: Callable[[str, str], str]) -> None:
+    if condition not in _STEP_FILTERS:
+        _STEP_FILTERS.append(condition)
+
+
+def register_before_planning(hook: Callable[..., object]) -> None:
+    """``hook(on_date=..., now=...)`` runs in planning's transaction before the rows are inserted."""
+    if hook not in _BEFORE_PLANNING:
+        _BEFORE_PLANNING.append(hook)
+
+
+def _step_filter_sql(*, case_sql: str, step_sql: str, notice_sql: str) -> str:
+    if not _STEP_FILTERS:
+        return ""
+    conditions = " AND ".join(f"({condition(case_sql, step_sql)})" for condition in _STEP_FILTERS)
+    return f" AND ({notice_sql} OR ({conditions}))"
 
 
 def _plan_step_sql(channel: str) -> str:
@@ -53,6 +80,7 @@ def _plan_step_sql(channel: str) -> str:
             WHERE c.line_id = %(line_id)s
               AND c.stage IN ({stages})
               AND c.due_date >= %(due_from)s AND c.due_date <= %(due_to)s
+              {_step_filter_sql(case_sql="c.id", step_sql="%(step_id)s", notice_sql="%(is_notice)s")}
         ) p
         WHERE TRUE
         ON CONFLICT DO NOTHING
@@ -95,6 +123,7 @@ def _plan_all_steps_sql_postgres(step_count: int) -> str:
                   ON c.line_id = s.line_id AND c.due_date >= s.due_from AND c.due_date <= s.due_to
                 JOIN customers_customer cu ON cu.id = c.customer_id
                 WHERE c.stage IN ({stages})
+                  {_step_filter_sql(case_sql="c.id", step_sql="s.step_id", notice_sql="s.is_notice")}
             ) q
         ) p
         ON CONFLICT DO NOTHING
@@ -134,6 +163,8 @@ def reminders_plan(*, on_date: dt.date, now: dt.datetime | None = None, catch_up
     with transaction.atomic():
         _skip_rows_of_closed_cases(now=now)
         CustomerDayClaim.objects.filter(day__lt=timezone.localdate() - dt.timedelta(days=CLAIM_KEEP_DAYS)).delete()
+        for hook in _BEFORE_PLANNING:
+            hook(on_date=on_date, now=now)
         windows = _step_windows(on_date=on_date, catch_up_days=catch_up_days)
         if not windows:
             return 0

@@ -25,7 +25,16 @@ from renewals.models import (
 from renewals.pricing import parse_discount
 from renewals.services._common import User, _audit, _ensure_manager, _specialist_or_error
 
-LINE_FIELDS = ("name", "name_zh_hans", "renewal_window_days", "grace_days", "notice_lead_days", "term_months", "active")
+LINE_FIELDS = (
+    "name",
+    "name_zh_hans",
+    "renewal_window_days",
+    "grace_days",
+    "notice_lead_days",
+    "term_months",
+    "rate_shock_percent",
+    "active",
+)
 
 
 def _apply_fields(obj, values: dict) -> dict:

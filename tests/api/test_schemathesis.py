@@ -39,7 +39,8 @@ FUZZED_EXAMPLES = 6
 # Any other 400 to a schema-valid request still fails the check.
 RULE_CHECKED_FIELDS = {
     *("customer", "policy", "case", "assignee", "reason", "category"),
-    *("received_at", "responded_at", "next_action_date", "start", "end"),
+    *("received_at", "responded_at", "next_action_date", "start", "end", "month"),
+    "line",  # a line of insurance code (configurable): the team API's and the KPI API's filter
     "file",
 }
 TOKEN_PATH = "/api/v1/auth/token/"

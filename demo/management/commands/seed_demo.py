@@ -10,8 +10,10 @@ from analytics.churn import churn_model_fit
 from analytics.services import rollups_refresh
 from customers.models import Customer
 from demo import services
+from demo.campaigns import campaigns_demo_line
 from demo.history import history_backfill, history_summary
 from demo.selectors import demo_users_exist
+from demo.team import team_history_seed
 from notifications.services import reminders_plan
 
 # Jobs that derive figures from the seeded book (reminders, rollups, churn scores), named after the
@@ -64,6 +66,8 @@ class Command(BaseCommand):
                 job(date)
             except Exception as exc:  # another app's job failing must not lose the seeded book
                 self.stderr.write(f"{name} failed: {type(exc).__name__}: {exc}")
+        self.stdout.write(f"team history: {team_history_seed(today=date)['cases']:,} decided cases reshaped")
+        self.stdout.write(campaigns_demo_line(today=date))
 
     # Each job prints what its own command prints, so the output reads the same either way.
     def _message_history(self, date: dt.date | None) -> None:
