@@ -18,6 +18,7 @@ from demo.book import Book
 from demo.loader import Loader
 from demo.open_cases import due_cases_open, open_cases_progress
 from demo.reference import DEMO_USERS
+from renewals import services as renewals_services
 from renewals.models import CaseEvent, Policy, Quote, RenewalCase
 
 
@@ -108,6 +109,7 @@ def seed(*, customers: int, policies: int, seed: int = 1, today: dt.date | None 
     started = time.perf_counter()
     opened = due_cases_open(book, loader)
     progressed = open_cases_progress(book, loader, specialists)
+    renewals_services.cases_priority_recompute()  # the loaded open cases, on the queue's one scale
     report.seconds["open cases"] = time.perf_counter() - started
     say(f"opened {opened:,} cases, worked {progressed:,} of them in {report.seconds['open cases']:.1f} s")
 

@@ -99,6 +99,10 @@ class ReferForm(forms.Form):
     )
 
 
+class ReopenForm(VersionForm):
+    decision_date = forms.DateField(label=_("Decide by"), widget=DateInput)
+
+
 class ResolveReferralForm(forms.Form):
     resolution = forms.CharField(label=_("Answer"), required=False, max_length=COMMENT_MAX_LENGTH)
 

@@ -48,10 +48,11 @@ STAGING_TYPES = {
     "preferred_language": "text",
     "consent_email": "boolean",
     "consent_sms": "boolean",
+    "time_zone": "text",
     "attributes": "jsonb",
 }
 # Optional text columns: a blank cell is staged as NULL by COPY and written as "".
-TEXT_COLUMNS = {"phone", "phone_digits", "email", "region"}
+TEXT_COLUMNS = {"phone", "phone_digits", "email", "region", "time_zone"}
 
 
 def apply_set_based(good: pd.DataFrame, present: set[str], result: ImportResult, report: Progress) -> list[RowError]:

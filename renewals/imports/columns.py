@@ -24,6 +24,7 @@ COLUMNS = [
     "preferred_language",
     "consent_email",
     "consent_sms",
+    "time_zone",
 ]
 REQUIRED = [
     "policy_number",
@@ -46,6 +47,7 @@ MAX_LENGTH = {
     "region": 64,
     "product": 100,
     "previous_policy_number": 32,
+    "time_zone": 64,
 }
 CHOICES = {
     "customer_kind": Customer.Kind.values,
@@ -82,6 +84,7 @@ CUSTOMER_COLUMNS = {
     "preferred_language": "preferred_language",
     "consent_email": "consent_email",
     "consent_sms": "consent_sms",
+    "time_zone": "time_zone",
 }
 # Import column -> Policy field (customer, line and previous policy are looked up, not copied).
 POLICY_COLUMNS = {

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
 
+from customers.regions import default_time_zone, time_zone_names
 from renewals.imports.columns import (
     BLANK_DEFAULTS,
     CHOICES,
@@ -84,6 +85,14 @@ def validate_rows(frame: pd.DataFrame, present: set[str], *, line_codes: set[str
             text = frame[column].str.lower()
             frame[column] = text
             flag((text != "") & ~text.isin(TRUE_WORDS | FALSE_WORDS), column, _("must be true or false"))
+
+    if "time_zone" in present:
+        zone = frame["time_zone"]
+        flag(
+            (zone != "") & ~zone.isin(time_zone_names()),
+            "time_zone",
+            _("is not a time zone name (e.g. Asia/Shanghai)"),
+        )
 
     _flag_duplicates(frame, "policy_number", flag, _("appears more than once in the file (rows %(rows)s)"))
     if "previous_policy_number" in present:
@@ -183,4 +192,10 @@ def _normalised(good: pd.DataFrame, present: set[str]) -> pd.DataFrame:
     for column in ("consent_email", "consent_sms"):
         if column in present:
             good[column] = good[column].isin(TRUE_WORDS).map({True: "t", False: "f"})
+    if "time_zone" in present:
+        # A blank time zone is the region's (customers.regions), or the site's when the region has none.
+        region = good["region"] if "region" in present else pd.Series("", index=good.index)
+        blank = good["time_zone"] == ""
+        if blank.any():
+            good.loc[blank, "time_zone"] = region[blank].map(default_time_zone)
     return good
