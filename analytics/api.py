@@ -13,6 +13,7 @@ from core.roles import HasRole, Role
 
 from . import selectors
 from .params import Period, filters_from_query, period_from_api
+from .selectors.addons import addon_kpi_figures
 
 _rate = serializers.FloatField(allow_null=True, min_value=0, max_value=1)
 
@@ -43,6 +44,16 @@ class KpiSerializer(serializers.Serializer):
     resolved_within_sla_share = _rate
     upheld_share = _rate
     renewal_premium_share = _rate
+    # Add-ons and cross-sell (analytics/selectors/addons.py).
+    attach_rate = _rate
+    attach_rate_by_addon = serializers.DictField(
+        child=serializers.FloatField(allow_null=True, min_value=0, max_value=1), help_text="add-on code → attach rate"
+    )
+    cross_sell_rate = _rate
+    premium_per_customer = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    premium_per_customer_addons = serializers.DecimalField(
+        max_digits=16, decimal_places=2, allow_null=True, help_text="the part of premium per customer add-ons explain"
+    )
 
 
 class KpiComparisonSerializer(KpiSerializer):
@@ -76,6 +87,7 @@ def _comparison_block(period: Period, filters) -> dict:
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
         **selectors.kpi_figures(period, filters),
+        **addon_kpi_figures(period, filters),
     }
 
 
@@ -117,6 +129,7 @@ class KpiView(APIView):
         filters = filters_from_query(request.query_params, strict=True)
         compare = _compare(request.query_params)
         figures = selectors.kpi_figures(period, filters)
+        figures.update(addon_kpi_figures(period, filters))
         if compare:
             figures["comparison"] = {
                 "previous_period": _comparison_block(period.previous(), filters),

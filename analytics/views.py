@@ -32,6 +32,7 @@ from .params import (
     period_from_query,
     uses_default_month,
 )
+from .selectors.addons import addon_dashboard_figures
 from .services import kpi_targets_set
 
 OUTCOME_LABELS = {
@@ -106,6 +107,7 @@ def dashboard(request):
         "opened_on_latest": opened_on_latest,
         "current_month_query": dashboard_query(current_month, filters) if opened_on_latest else "",
         "current_month": current_month,
+        "addon_figures": addon_dashboard_figures(period, filters),
     }
     if request.htmx and not request.htmx.boosted:
         return render(request, "analytics/_dashboard_body.html", context)

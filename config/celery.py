@@ -23,6 +23,8 @@ BEAT_SCHEDULE = {
     # Undecided cases past expiry + grace (or a reopened case's decision date) become lapsed, and
     # policies past their end date become expired.
     "lapse-cases": {"task": "renewals.tasks.lapse_cases", "schedule": crontab(hour=1, minute=30)},
+    # The add-ons' attach rates per segment (last 12 months) that the case page's suggestions read.
+    "refresh-attach-rates": {"task": "renewals.tasks.refresh_attach_rates", "schedule": crontab(hour=1, minute=45)},
     # Plan the outbox rows of reminder steps that came due (idempotent).
     "plan-reminders": {"task": "notifications.tasks.plan_reminders", "schedule": crontab(minute="*/15")},
     # Send what is due; the outbox lease makes overlapping runs safe.

@@ -25,6 +25,7 @@ COLUMNS = [
     "consent_email",
     "consent_sms",
     "time_zone",
+    "addons",
 ]
 REQUIRED = [
     "policy_number",
@@ -48,7 +49,10 @@ MAX_LENGTH = {
     "product": 100,
     "previous_policy_number": 32,
     "time_zone": 64,
+    "addons": 700,
 }
+# The ``addons`` cell: add-on codes of the policy's line separated by this.
+ADDON_SEPARATOR = "|"
 CHOICES = {
     "customer_kind": Customer.Kind.values,
     "segment": Customer.Segment.values,

@@ -8,6 +8,7 @@ from renewals.views.case import case_action, case_page, quote_preview, referral_
 from renewals.views.customer import customer_page
 from renewals.views.queue import approval_decide, approvals, bulk_reassign, queue
 from renewals.views.settings import (
+    settings_addons,
     settings_audit,
     settings_authority,
     settings_index,
@@ -33,6 +34,7 @@ __all__ = [
     "settings_index",
     "settings_lines",
     "settings_pricing",
+    "settings_addons",
     "settings_reasons",
     "settings_specialists",
     "specialist_handover",

@@ -5,6 +5,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from analytics.selectors import API_KEYS
+from analytics.selectors.addons import ADDON_API_KEYS
 
 URL = "/api/v1/kpis/"
 
@@ -21,7 +22,7 @@ def test_manager_gets_exactly_the_listed_keys(book, api):
     response = api.get(URL, {"start": "2026-11-01", "end": "2026-11-30"})
     assert response.status_code == 200
     body = response.json()
-    assert list(body) == list(API_KEYS)
+    assert list(body) == list(API_KEYS) + list(ADDON_API_KEYS)
     assert body["cohort"] == 7 and body["renewal_rate"] == pytest.approx(0.6)
     assert set(body["funnel"]) == {"contacted", "quoted", "renewed"}
 
