@@ -6,6 +6,7 @@ the dashboard filters. Each figure is one aggregate query over those cases (inde
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.db import connection
@@ -77,6 +78,8 @@ def cross_sell_counts(period: Period, filters: Filters) -> tuple[int, int]:
     """(customers renewed, of them those who took a policy of another line they held none of on
     the renewal day, starting within CROSS_SELL_DAYS days after it). One statement; the
     customer's policies are read by the customer index."""
+    if connection.vendor != "postgresql":
+        return _cross_sell_counts_portable(period, filters)
     cases_sql, cases_params = (
         renewed_cases(period, filters).values("customer_id", "line_id", "closed_at").query.sql_with_params()
     )
@@ -85,6 +88,27 @@ def cross_sell_counts(period: Period, filters: Filters) -> tuple[int, int]:
         cursor.execute(sql, [str(timezone.get_current_timezone()), *cases_params, CROSS_SELL_DAYS])
         customers, crossed = cursor.fetchone()
     return customers, crossed
+
+
+def _cross_sell_counts_portable(period: Period, filters: Filters) -> tuple[int, int]:
+    """``cross_sell_counts`` in Python over the ORM, for the SQLite demo (same definition)."""
+    cases = list(renewed_cases(period, filters).values_list("customer_id", "line_id", "closed_at"))
+    customer_ids = {customer_id for customer_id, _line, _closed in cases}
+    policies: dict[int, list] = {}
+    for row in (
+        Policy.objects.filter(customer_id__in=customer_ids)
+        .exclude(status=Policy.Status.CANCELLED)
+        .values_list("customer_id", "line_id", "start_date", "end_date")
+    ):
+        policies.setdefault(row[0], []).append(row[1:])
+    crossed = set()
+    for customer_id, line_id, closed_at in cases:
+        day = timezone.localdate(closed_at)
+        held = {line for line, start, end in policies.get(customer_id, []) if start <= day <= end}
+        for line, start, _end in policies.get(customer_id, []):
+            if line != line_id and line not in held and day <= start <= day + dt.timedelta(days=CROSS_SELL_DAYS):
+                crossed.add(customer_id)
+    return len(customer_ids), len(crossed)
 
 
 def premium_totals(period: Period, filters: Filters) -> tuple[Decimal, Decimal, int]:

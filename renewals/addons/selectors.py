@@ -9,7 +9,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -113,54 +114,40 @@ def policy_addons(*, policy_id: int) -> list[PolicyAddOn]:
 
 
 # --- attach rates, set-based ---------------------------------------------------------------------
-ATTACH_RATES_SQL = """
-    WITH renewed AS (
-        SELECT c.id, c.current_quote_id, c.successor_policy_id, cu.segment
-        FROM {case} c JOIN {customer} cu ON cu.id = c.customer_id
-        WHERE c.stage = 'renewed' AND c.closed_at >= %s AND c.closed_at < %s
-    ), offered AS (
-        SELECT DISTINCT r.id AS case_id, r.segment, qa.addon_id, r.successor_policy_id
-        FROM renewed r
-        JOIN {quote} q ON q.case_id = r.id
-        JOIN {quote_addon} qa ON qa.quote_id = q.id
-    )
-    INSERT INTO {attach} (addon_id, segment, offered, taken, computed_at)
-    SELECT o.addon_id, o.segment, COUNT(*),
-           COUNT(*) FILTER (WHERE EXISTS (
-               SELECT 1 FROM {policy_addon} pa
-               WHERE pa.policy_id = o.successor_policy_id AND pa.addon_id = o.addon_id)),
-           %s
-    FROM offered o
-    GROUP BY o.addon_id, o.segment
-"""
-
-
-def _attach_rates_sql() -> str:
-    from customers.models import Customer
-    from renewals.models import Quote, RenewalCase
-
-    return ATTACH_RATES_SQL.format(
-        case=RenewalCase._meta.db_table,
-        customer=Customer._meta.db_table,
-        quote=Quote._meta.db_table,
-        quote_addon=QuoteAddOn._meta.db_table,
-        policy_addon=PolicyAddOn._meta.db_table,
-        attach=AttachRate._meta.db_table,
-    )
-
-
 @transaction.atomic
 def attach_rates_refresh(*, as_of: dt.date | None = None) -> int:
     """Recompute every add-on's attach rate per segment over the 12 months before ``as_of``
-    (renewed cases closed in that window): one DELETE and one INSERT … SELECT. Answers the rows."""
+    (renewed cases closed in that window): one aggregate query grouped by add-on and segment, and
+    one bulk insert of its few rows. Answers the rows written."""
+    from django.db.models import Count, Exists, OuterRef, Q
+
     as_of = as_of or timezone.localdate()
-    zone = timezone.get_current_timezone()
-    end = dt.datetime.combine(as_of, dt.time.min, tzinfo=zone)
+    end = dt.datetime.combine(as_of, dt.time.min, tzinfo=timezone.get_current_timezone())
     start = end - dt.timedelta(days=ATTACH_WINDOW_DAYS)
+    taken = PolicyAddOn.objects.filter(
+        policy_id=OuterRef("quote__case__successor_policy_id"), addon_id=OuterRef("addon_id")
+    )
+    rows = (
+        QuoteAddOn.objects.filter(
+            quote__case__stage="renewed", quote__case__closed_at__gte=start, quote__case__closed_at__lt=end
+        )
+        .values("addon_id", segment=F("quote__case__customer__segment"))
+        .annotate(
+            offered=Count("quote__case_id", distinct=True),
+            taken=Count("quote__case_id", distinct=True, filter=Q(Exists(taken))),
+        )
+        .order_by()
+    )
+    now = timezone.now()
+    fresh = [
+        AttachRate(
+            addon_id=r["addon_id"], segment=r["segment"], offered=r["offered"], taken=r["taken"], computed_at=now
+        )
+        for r in rows
+    ]
     AttachRate.objects.all().delete()
-    with connection.cursor() as cursor:
-        cursor.execute(_attach_rates_sql(), [start, end, timezone.now()])
-        return cursor.rowcount
+    AttachRate.objects.bulk_create(fresh)
+    return len(fresh)
 
 
 # --- suggestions -----------------------------------------------------------------------------------

@@ -43,7 +43,12 @@ def kpis(api, manager, query="start=2026-11-01&end=2026-11-30"):
     return response.json()
 
 
-def test_attach_and_cross_sell_and_premium_per_customer_by_hand(api, manager):
+@pytest.mark.parametrize("vendor", ["postgresql", "portable"])
+def test_attach_and_cross_sell_and_premium_per_customer_by_hand(api, manager, vendor, monkeypatch):
+    if vendor == "portable":
+        from analytics.selectors import addons
+
+        monkeypatch.setattr(addons.connection, "vendor", "sqlite")
     a, b, c = CustomerFactory(), CustomerFactory(), CustomerFactory()
     renewed(a, offered=["auto-glass", "auto-road-assist"], taken=["auto-glass"], successor_premium="1320.00")
     renewed(b, offered=["auto-glass"], taken=[], successor_premium="1000.00")

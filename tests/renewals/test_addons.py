@@ -128,7 +128,7 @@ def test_the_customer_unticks_an_addon_sees_the_new_total_and_confirms(client, s
 def test_the_customer_cannot_add_an_addon_that_was_not_offered(client, specialist, case):
     services.quote_prepare(case_id=case.pk, actor=specialist, addon_codes=["auto-road-assist"])
     response = client.post(offer_url(case), {"addons_shown": "1", "addons": ["auto-glass"], "action": "confirm"})
-    assert "Only the add-ons in the offer can be chosen." in response.content.decode()
+    assert "只能选择报价中提供的附加项目。" in response.content.decode()  # in the customer's language
     case.refresh_from_db()
     assert case.stage == Stage.QUOTED and case.current_quote.premium == D("3090.00")
 
