@@ -51,6 +51,10 @@ class KpiSerializer(serializers.Serializer):
     )
     cross_sell_rate = _rate
     premium_per_customer = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    service_satisfaction = serializers.FloatField(
+        allow_null=True, min_value=0, max_value=10, help_text="mean 0-10 score of the per-service survey question"
+    )
+    service_satisfaction_responses = serializers.IntegerField()
     premium_per_customer_addons = serializers.DecimalField(
         max_digits=16, decimal_places=2, allow_null=True, help_text="the part of premium per customer add-ons explain"
     )

@@ -224,3 +224,11 @@ def premium_per_customer(*, premium: Decimal, customers: int) -> Decimal | None:
     if not customers:
         return None
     return (Decimal(premium) / Decimal(customers)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def service_satisfaction(*, total: int, responses: int) -> float | None:
+    """Value-added service satisfaction = the mean 0-10 score of the survey's optional question per
+    service used, over the answers given in P (shown with their count)."""
+    if not responses:
+        return None
+    return float(Decimal(total) / Decimal(responses))

@@ -570,4 +570,11 @@ class SettingsChange(models.Model):
 
 
 # The add-on tables live in their own module; importing them here registers them with the app.
-from renewals.addons.models import AddOn, AttachRate, PolicyAddOn, QuoteAddOn, ServiceUse  # noqa: E402,F401
+from renewals.addons.models import (  # noqa: E402,F401
+    AddOn,
+    AttachRate,
+    PolicyAddOn,
+    QuoteAddOn,
+    ServiceRating,
+    ServiceUse,
+)

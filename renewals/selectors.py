@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Prefetch, Q, Sum
 
 from core.roles import Role, has_role
 from customers.models import Customer
@@ -19,6 +19,7 @@ from renewals.models import (
     LostReason,
     LoyaltyFactor,
     Policy,
+    PolicyAddOn,
     PricingRule,
     Quote,
     Referral,
@@ -368,6 +369,7 @@ def customer_page(*, customer_id: int) -> dict:
     policies = list(
         Policy.objects.filter(customer_id=customer_id)
         .select_related("line", "previous_policy")
+        .prefetch_related(Prefetch("addon_lines", queryset=PolicyAddOn.objects.select_related("addon")))
         .order_by("-end_date", "-id")[:CUSTOMER_LIST_LIMIT]
     )
     cases = list(

@@ -14,6 +14,7 @@ urlpatterns = [
     path("cases/<int:pk>/referrals/<int:referral_id>/resolve/", views.referral_resolve, name="referral-resolve"),
     path("cases/<int:pk>/<slug:action>/", views.case_action, name="case-action"),
     path("customers/<int:pk>/", views.customer_page, name="customer"),
+    path("customers/<int:pk>/services/", views.service_use, name="service-use"),
     path("settings/", views.settings_index, name="settings"),
     path("settings/lines/", views.settings_lines, name="settings-lines"),
     path("settings/pricing/", views.settings_pricing, name="settings-pricing"),

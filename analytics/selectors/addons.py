@@ -26,6 +26,8 @@ ADDON_API_KEYS = (
     "cross_sell_rate",
     "premium_per_customer",
     "premium_per_customer_addons",
+    "service_satisfaction",
+    "service_satisfaction_responses",
 )
 # A new line taken within this many days of a renewal counts as cross-sold.
 CROSS_SELL_DAYS = 90
@@ -119,6 +121,26 @@ def premium_totals(period: Period, filters: Filters) -> tuple[Decimal, Decimal, 
     return totals["premium"] or Decimal("0"), addons["s"] or Decimal("0"), totals["customers"]
 
 
+def service_satisfaction_counts(period: Period, filters: Filters) -> tuple[int, int]:
+    """(Σ scores, answers) of the survey's per-service question, answered in P. Region and segment
+    are the customer's, the line the service's; channel and specialist filters follow the policy."""
+    from renewals.models import ServiceRating
+
+    rows = ServiceRating.objects.filter(in_period("response__responded_at", period, is_datetime=True))
+    if filters.line_id is not None:
+        rows = rows.filter(service_use__addon__line_id=filters.line_id)
+    if filters.region:
+        rows = rows.filter(service_use__policy__customer__region=filters.region)
+    if filters.segments:
+        rows = rows.filter(service_use__policy__customer__segment__in=filters.segments)
+    if filters.channel:
+        rows = rows.filter(service_use__policy__channel=filters.channel)
+    if filters.assignee_id is not None:
+        rows = rows.filter(service_use__policy__predecessor_case__assignee_id=filters.assignee_id)
+    totals = rows.aggregate(total=Sum("score"), n=Count("id"))
+    return totals["total"] or 0, totals["n"]
+
+
 def addon_kpi_figures(period: Period, filters: Filters, counts: dict | None = None) -> dict:
     """The add-on keys of /api/v1/kpis/ (money as strings, like the API's other money fields)."""
     counts = attach_counts(period, filters) if counts is None else counts
@@ -126,6 +148,7 @@ def addon_kpi_figures(period: Period, filters: Filters, counts: dict | None = No
     premium, addon_premium, renewed_customers = premium_totals(period, filters)
     per_customer = kpis.premium_per_customer(premium=premium, customers=renewed_customers)
     from_addons = kpis.premium_per_customer(premium=addon_premium, customers=renewed_customers)
+    rated_total, rated = service_satisfaction_counts(period, filters)
     return {
         "attach_rate": kpis.attach_rate(
             offered=sum(o for o, _t in counts.values()), taken=sum(t for _o, t in counts.values())
@@ -136,6 +159,8 @@ def addon_kpi_figures(period: Period, filters: Filters, counts: dict | None = No
         "cross_sell_rate": kpis.cross_sell_rate(crossed=crossed, customers=customers),
         "premium_per_customer": str(per_customer) if per_customer is not None else None,
         "premium_per_customer_addons": str(from_addons) if from_addons is not None else None,
+        "service_satisfaction": kpis.service_satisfaction(total=rated_total, responses=rated),
+        "service_satisfaction_responses": rated,
     }
 
 

@@ -141,3 +141,20 @@ class AttachRate(models.Model):
     @property
     def rate(self) -> Decimal | None:
         return Decimal(self.taken) / Decimal(self.offered) if self.offered else None
+
+
+class ServiceRating(models.Model):
+    """The customer's satisfaction (0-10) with a value-added service they used, from the optional
+    question the NPS survey asks per service used."""
+
+    service_use = models.ForeignKey(ServiceUse, on_delete=models.CASCADE, related_name="ratings")
+    response = models.ForeignKey("customers.SurveyResponse", on_delete=models.CASCADE, related_name="+")
+    score = models.PositiveSmallIntegerField(_("score"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["service_use", "response"], name="service_rating_once"),
+            models.CheckConstraint(condition=Q(score__lte=10), name="service_rating_0_10"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="service_rating_created_idx")]

@@ -5,7 +5,7 @@ and ``settings`` (managers); the names below are what ``renewals/urls.py`` route
 """
 
 from renewals.views.case import case_action, case_page, quote_preview, referral_resolve
-from renewals.views.customer import customer_page
+from renewals.views.customer import customer_page, service_use
 from renewals.views.queue import approval_decide, approvals, bulk_reassign, queue
 from renewals.views.settings import (
     settings_addons,
@@ -26,6 +26,7 @@ __all__ = [
     "case_action",
     "case_page",
     "customer_page",
+    "service_use",
     "queue",
     "quote_preview",
     "referral_resolve",
