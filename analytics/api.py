@@ -13,7 +13,7 @@ from core.roles import HasRole, Role
 
 from . import selectors
 from .params import Period, filters_from_query, period_from_api
-from .selectors.addons import addon_kpi_figures
+from .selectors.addons import addon_kpi_figures_cached
 
 _rate = serializers.FloatField(allow_null=True, min_value=0, max_value=1)
 
@@ -91,7 +91,7 @@ def _comparison_block(period: Period, filters) -> dict:
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
         **selectors.kpi_figures(period, filters),
-        **addon_kpi_figures(period, filters),
+        **addon_kpi_figures_cached(period, filters),
     }
 
 
@@ -133,7 +133,7 @@ class KpiView(APIView):
         filters = filters_from_query(request.query_params, strict=True)
         compare = _compare(request.query_params)
         figures = selectors.kpi_figures(period, filters)
-        figures.update(addon_kpi_figures(period, filters))
+        figures.update(addon_kpi_figures_cached(period, filters))
         if compare:
             figures["comparison"] = {
                 "previous_period": _comparison_block(period.previous(), filters),

@@ -84,3 +84,14 @@ def test_the_filters_and_the_comparison_apply(api, manager):
     body = kpis(api, manager, "start=2026-11-01&end=2026-11-30&compare=true")
     assert body["attach_rate"] == 0.5
     assert body["comparison"]["previous_period"]["attach_rate"] is None
+
+
+def test_the_dashboard_loads_the_addons_card_after_the_page(client_for, manager, specialist):
+    renewed(CustomerFactory(), offered=["auto-glass"], taken=["auto-glass"], successor_premium="1320.00")
+    client = client_for(manager)
+    page = client.get("/analytics/?period=month&month=2026-11").content.decode()
+    assert 'hx-get="/analytics/addons/?period=month&amp;month=2026-11' in page
+    card = client.get("/analytics/addons/?period=month&month=2026-11").content.decode()
+    assert "Glass breakage rider" in card and "100.0%" in card and "1,320.00" in card
+    assert client.get("/analytics/addons/?period=month&month=0001-01").status_code == 400
+    assert client_for(specialist).get("/analytics/addons/?period=month&month=2026-11").status_code == 403
