@@ -14,6 +14,7 @@ from core.roles import HasRole, Role
 
 from . import kpis, selectors
 from .params import Period, filters_from_query, period_from_api
+from .selectors.addons import addon_kpi_figures_cached
 from .team.selectors import kpi_api_figures
 
 
@@ -68,6 +69,20 @@ class KpiSerializer(serializers.Serializer):
     cost_per_renewal = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
     # Issue 13 (campaigns): win-back members reached who took a new policy in the window.
     reactivation_rate = _rate
+    # Add-ons and cross-sell (analytics/selectors/addons.py).
+    attach_rate = _rate
+    attach_rate_by_addon = serializers.DictField(
+        child=serializers.FloatField(allow_null=True, min_value=0, max_value=1), help_text="add-on code → attach rate"
+    )
+    cross_sell_rate = _rate
+    premium_per_customer = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    service_satisfaction = serializers.FloatField(
+        allow_null=True, min_value=0, max_value=10, help_text="mean 0-10 score of the per-service survey question"
+    )
+    service_satisfaction_responses = serializers.IntegerField()
+    premium_per_customer_addons = serializers.DecimalField(
+        max_digits=16, decimal_places=2, allow_null=True, help_text="the part of premium per customer add-ons explain"
+    )
 
 
 class KpiComparisonSerializer(KpiSerializer):
@@ -101,6 +116,7 @@ def _comparison_block(period: Period, filters) -> dict:
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
         **selectors.kpi_figures(period, filters),
+        **addon_kpi_figures_cached(period, filters),
         **team_kpi_figures(period, filters),
         **campaign_kpi_figures(period, filters),
     }
@@ -144,6 +160,7 @@ class KpiView(APIView):
         filters = filters_from_query(request.query_params, strict=True)
         compare = _compare(request.query_params)
         figures = selectors.kpi_figures(period, filters)
+        figures.update(addon_kpi_figures_cached(period, filters))
         figures.update(team_kpi_figures(period, filters))
         figures.update(campaign_kpi_figures(period, filters))
         if compare:

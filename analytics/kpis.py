@@ -8,7 +8,7 @@ never 0 and never an error. Shares are floats between 0 and 1; NPS is between �
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 PROMOTER_MIN = 9
 PASSIVE_MIN = 7
@@ -211,3 +211,31 @@ def change(current: float | None, previous: float | None) -> float | None:
     if current is None or previous is None:
         return None
     return current - previous
+
+
+def attach_rate(*, offered: int, taken: int) -> float | None:
+    """Attach rate = renewed cases whose successor policy carries the add-on / renewed cases
+    offered it (on any quote of the case). Summed over add-ons for the overall figure."""
+    return _share(taken, offered)
+
+
+def cross_sell_rate(*, crossed: int, customers: int) -> float | None:
+    """Cross-sell rate = customers renewed in P who took a policy of another line, one they held
+    none of on the renewal day, starting within 90 days after it / customers renewed in P."""
+    return _share(crossed, customers)
+
+
+def premium_per_customer(*, premium: Decimal, customers: int) -> Decimal | None:
+    """Premium per customer (客均保费) = Σ successor premium of the renewed cases / customers renewed,
+    in money (rounded half-up to cents). The part add-ons explain is the same with Σ add-on premium."""
+    if not customers:
+        return None
+    return (Decimal(premium) / Decimal(customers)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def service_satisfaction(*, total: int, responses: int) -> float | None:
+    """Value-added service satisfaction = the mean 0-10 score of the survey's optional question per
+    service used, over the answers given in P (shown with their count)."""
+    if not responses:
+        return None
+    return float(Decimal(total) / Decimal(responses))

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/kpis/", api.KpiView.as_view(), name="api-kpis"),
     path("analytics/", views.dashboard, name="dashboard"),
     path("analytics/targets/", views.targets, name="targets"),
+    path("analytics/addons/", views.addons_card, name="addons-card"),
     path("analytics/cases/", views.drill_cases, name="drill-cases"),
     path("analytics/complaints/", views.drill_complaints, name="drill-complaints"),
     path("analytics/export/<slug:table>.<str:fmt>", views.export, name="export"),

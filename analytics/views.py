@@ -32,6 +32,7 @@ from .params import (
     period_from_query,
     uses_default_month,
 )
+from .selectors.addons import addon_dashboard_figures
 from .services import kpi_targets_set
 
 OUTCOME_LABELS = {
@@ -106,6 +107,7 @@ def dashboard(request):
         "opened_on_latest": opened_on_latest,
         "current_month_query": dashboard_query(current_month, filters) if opened_on_latest else "",
         "current_month": current_month,
+        "addons_card_query": dashboard_query(period, filters),
     }
     if request.htmx and not request.htmx.boosted:
         return render(request, "analytics/_dashboard_body.html", context)
@@ -322,3 +324,15 @@ def churn_model(request):
             "scored_open_cases": selectors.open_cases_scored(),
         },
     )
+
+
+@role_required(Role.MANAGER)
+@require_GET
+def addons_card(request):
+    """The dashboard's add-ons card, loaded after the page (its figures come from the raw rows)."""
+    filters = filters_from_query(request.GET, strict=False)
+    try:
+        period = _page_period(request, filters)
+    except ApplicationError as error:
+        return _period_error(request, error)
+    return render(request, "analytics/_addons_card.html", {"f": addon_dashboard_figures(period, filters)})

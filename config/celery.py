@@ -20,8 +20,11 @@ app.autodiscover_tasks(["renewals.imports"])  # renewals/imports/tasks.py (bulk 
 BEAT_SCHEDULE = {
     # Open a case for every policy whose line's renewal window opened today.
     "open-renewal-cases": {"task": "renewals.tasks.open_renewal_cases", "schedule": crontab(hour=1, minute=0)},
-    # Undecided cases past expiry + grace become lapsed.
+    # Undecided cases past expiry + grace (or a reopened case's decision date) become lapsed, and
+    # policies past their end date become expired.
     "lapse-cases": {"task": "renewals.tasks.lapse_cases", "schedule": crontab(hour=1, minute=30)},
+    # The add-ons' attach rates per segment (last 12 months) that the case page's suggestions read.
+    "refresh-attach-rates": {"task": "renewals.tasks.refresh_attach_rates", "schedule": crontab(hour=1, minute=45)},
     # Plan the outbox rows of reminder steps that came due (idempotent).
     "plan-reminders": {"task": "notifications.tasks.plan_reminders", "schedule": crontab(minute="*/15")},
     # The statutory notice PDFs of the day's notices, in batches, before the morning's sends

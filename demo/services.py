@@ -14,10 +14,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.models import Complaint, Customer, SurveyResponse
+from demo.addons import seed_addon_history
 from demo.book import Book
 from demo.loader import Loader
 from demo.open_cases import due_cases_open, open_cases_progress
 from demo.reference import DEMO_USERS
+from renewals import services as renewals_services
 from renewals.models import CaseEvent, Policy, Quote, RenewalCase
 
 
@@ -108,8 +110,14 @@ def seed(*, customers: int, policies: int, seed: int = 1, today: dt.date | None 
     started = time.perf_counter()
     opened = due_cases_open(book, loader)
     progressed = open_cases_progress(book, loader, specialists)
+    renewals_services.cases_priority_recompute()  # the loaded open cases, on the queue's one scale
     report.seconds["open cases"] = time.perf_counter() - started
     say(f"opened {opened:,} cases, worked {progressed:,} of them in {report.seconds['open cases']:.1f} s")
+
+    started = time.perf_counter()
+    taken = seed_addon_history(seed=seed, today=today)
+    report.seconds["add-ons"] = time.perf_counter() - started
+    say(f"offered add-ons on last year's renewals, {taken:,} taken, in {report.seconds['add-ons']:.1f} s")
 
     if connection.vendor == "postgresql":
         started = time.perf_counter()

@@ -7,13 +7,15 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
+from customers.regions import default_time_zone
 from notifications import conf
 
 
 def customer_zone(customer: Customer) -> zoneinfo.ZoneInfo:
-    """The customer's time zone; the site's TIME_ZONE when they have none (or an unknown one)."""
+    """The customer's time zone; when they have none, their region's (``customers.regions``), else
+    the site's TIME_ZONE (also for an unknown name)."""
     try:
-        return zoneinfo.ZoneInfo(customer.time_zone or settings.TIME_ZONE)
+        return zoneinfo.ZoneInfo(customer.time_zone or default_time_zone(customer.region) or settings.TIME_ZONE)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 

@@ -381,20 +381,30 @@ def offer(request, token: str):
     with translation.override(language):
         confirmed = False
         error = ""
+        updated = False
         if request.method == "POST":
+            chosen = request.POST.getlist("addons") if request.POST.get("addons_shown") else None
             try:
-                services.offer_confirm(
-                    case_id=case.pk,
-                    link=request.build_absolute_uri(request.path),
-                    ip_address=client_ip(request),
-                    user_agent=request.headers.get("User-Agent", ""),
-                )
-                confirmed = True
+                if request.POST.get("action") == "update" and chosen is not None:
+                    services.offer_addons_choose(case_id=case.pk, addon_codes=chosen)
+                    updated = True
+                else:
+                    services.offer_confirm(
+                        case_id=case.pk,
+                        addon_codes=chosen,
+                        link=request.build_absolute_uri(request.path),
+                        ip_address=client_ip(request),
+                        user_agent=request.headers.get("User-Agent", ""),
+                    )
+                    confirmed = True
             except ApplicationError as exc:
                 if exc.code != NotificationsErrorCode.ALREADY_CLOSED:
                     error = exc.message
-            case.refresh_from_db()
+            case = RenewalCase.objects.select_related(
+                "customer", "line", "policy", "current_quote", "successor_policy"
+            ).get(pk=case.pk)
         quote = case.current_quote if case.current_quote and case.current_quote.is_usable else None
+        offered = _offered_addons(case, quote, language)
         line_name = case.line.name_in(language)
         response = render(
             request,
@@ -408,6 +418,8 @@ def offer(request, token: str):
                 "renewed": case.stage == Stage.RENEWED,
                 "closed": not case.is_open and case.stage != Stage.RENEWED,
                 "just_confirmed": confirmed,
+                "just_updated": updated,
+                "offered_addons": offered,
                 "error": error,
                 "premium": money(quote.premium) if quote else "",
                 "breakdown": _breakdown(quote),
@@ -459,6 +471,37 @@ def notice_document(request, token: str):
     return pdf_response(Document.objects.get(pk=document.pk))
 
 
+def _offered_addons(case, quote, language: str) -> list[dict]:
+    """The add-ons the specialist offered (on any quote of the case), ticked when the current quote
+    carries them, each with its price in the current terms."""
+    from renewals.models import QuoteAddOn
+
+    if quote is None:
+        return []
+    lines = QuoteAddOn.objects.filter(quote__case_id=case.pk).select_related("addon").order_by("addon__kind", "id")
+    current = {line.addon_id for line in lines if line.quote_id == quote.pk}
+    offered = {}
+    for line in lines:
+        # The latest price of each add-on (a later quote may have re-priced it).
+        offered[line.addon_id] = {
+            "code": line.addon.code,
+            "name": line.addon.name_in(language),
+            "description": line.addon.description_in(language),
+            "kind": line.addon.kind,
+            "premium": money(line.premium),
+            "free": not line.premium,
+            "chosen": line.addon_id in current,
+        }
+    return list(offered.values())
+
+
+def _addon_label(code: str) -> str:
+    from renewals.models import AddOn
+
+    addon = AddOn.objects.filter(code=code).first()
+    return addon.display_name if addon else code
+
+
 def _breakdown(quote) -> list[dict]:
     if quote is None:
         return []
@@ -472,7 +515,11 @@ def _breakdown(quote) -> list[dict]:
             amount = money(Decimal(str(step.get("amount"))))
         except (InvalidOperation, TypeError):
             continue
-        rows.append({"label": STEP_LABELS.get(step.get("code"), step.get("code", "")), "amount": amount})
+        if step.get("code") == "addon":
+            label = _addon_label(step.get("detail", ""))
+        else:
+            label = STEP_LABELS.get(step.get("code"), step.get("code", ""))
+        rows.append({"label": label, "amount": amount})
     return rows
 
 

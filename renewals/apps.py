@@ -26,3 +26,8 @@ class RenewalsConfig(AppConfig):
         panels.register_case_panel("complaints", "customers:panel-customer", args=_case_customer, order=20)
         panels.register_customer_panel("contact", "customers:panel-contact", order=5)
         panels.register_customer_panel("complaints", "customers:panel-customer", order=10)
+        # The NPS survey asks, optionally, how satisfied the customer was with each service used.
+        from customers import survey_questions
+        from renewals.addons.survey import service_questions
+
+        survey_questions.register(service_questions)

@@ -6,6 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from customers.models import Customer
+from renewals.addons.models import AddOn
 from renewals.limits import COMMENT_MAX_LENGTH, NOTE_MAX_LENGTH
 from renewals.models import OPEN_STAGES, ContactChannel, LineOfInsurance, LostReason, Referral
 
@@ -276,3 +278,39 @@ def style_form(form):
         elif not isinstance(widget, forms.HiddenInput):
             widget.attrs.setdefault("class", "form-control")
     return form
+
+
+class AddOnForm(forms.ModelForm):
+    """One add-on of the catalogue (the code and line are fixed once created)."""
+
+    segments = forms.MultipleChoiceField(
+        label=_("Only for segments (none ticked: all)"),
+        choices=Customer.Segment.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+
+    class Meta:
+        model = AddOn
+        fields = [
+            "name",
+            "name_zh_hans",
+            "kind",
+            "pricing",
+            "amount",
+            "description",
+            "description_zh_hans",
+            "segments",
+            "attribute_name",
+            "attribute_max",
+            "provider",
+            "capacity_note",
+            "active_from",
+            "active_to",
+        ]
+        widgets = {"active_from": DateInput, "active_to": DateInput}
+
+
+class NewAddOnForm(AddOnForm):
+    class Meta(AddOnForm.Meta):
+        fields = ["code", "line", *AddOnForm.Meta.fields]

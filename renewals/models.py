@@ -208,6 +208,9 @@ class RenewalCase(models.Model):
         verbose_name=_("assignee"),
     )
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    # Set when a manager reopens a closed case: the case lapses after this day instead of after
+    # due date + grace (renewals.services.opening.cases_lapse_due).
+    decision_date = models.DateField(_("decision date"), null=True, blank=True)
     next_action_date = models.DateField(_("next action"), null=True, blank=True)
     # Queue order: churn risk x premium at stake (higher first), then due date.
     priority = models.DecimalField(_("priority"), max_digits=16, decimal_places=2, default=Decimal("0"))
@@ -288,6 +291,12 @@ class RenewalCase(models.Model):
             ),
             # Managers' queue and the lapse scan: open cases by due date.
             models.Index(fields=["due_date"], condition=Q(stage__in=OPEN_STAGES), name="case_open_due_idx"),
+            # The lapse scan of reopened cases (few): open cases with a manager's decision date.
+            models.Index(
+                fields=["decision_date"],
+                condition=Q(stage__in=OPEN_STAGES, decision_date__isnull=False),
+                name="case_open_decision_idx",
+            ),
             # Cohorts: cases by expiry date.
             models.Index(fields=["due_date", "line"], name="case_due_line_idx"),
             models.Index(fields=["closed_at"], name="case_closed_idx"),
@@ -583,3 +592,14 @@ class SettingsChange(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("settings change")
         verbose_name_plural = _("settings changes")
+
+
+# The add-on tables live in their own module; importing them here registers them with the app.
+from renewals.addons.models import (  # noqa: E402,F401
+    AddOn,
+    AttachRate,
+    PolicyAddOn,
+    QuoteAddOn,
+    ServiceRating,
+    ServiceUse,
+)

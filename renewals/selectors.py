@@ -5,11 +5,12 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, Sum
 
 from core.roles import Role, has_role
 from customers.models import Customer
 from renewals import pricing
+from renewals.addons.pricing import addon_premium
 from renewals.models import (
     CaseEvent,
     ClaimsFactor,
@@ -18,6 +19,7 @@ from renewals.models import (
     LostReason,
     LoyaltyFactor,
     Policy,
+    PolicyAddOn,
     PricingRule,
     Quote,
     Referral,
@@ -82,10 +84,14 @@ def pricing_inputs(*, line_id: int) -> dict:
     return inputs
 
 
-def quote_preview(*, case: RenewalCase, discount_percent, actor=None, tenure_years: int | None = None) -> dict:
+def quote_preview(
+    *, case: RenewalCase, discount_percent, actor=None, tenure_years: int | None = None, addons=None
+) -> dict:
     """The priced renewal of ``case`` with ``discount_percent``: the itemised breakdown, no write.
 
-    With ``actor`` the answer also says whether the discount needs a manager's approval.
+    ``addons`` (``AddOn`` rows, already checked for the case) come on top of the base premium, each
+    its own line after the factors (``renewals.addons.pricing``). With ``actor`` the answer also
+    says whether the discount needs a manager's approval.
     """
     discount = Decimal(str(discount_percent or "0"))
     inputs = pricing_inputs(line_id=case.line_id)
@@ -102,8 +108,21 @@ def quote_preview(*, case: RenewalCase, discount_percent, actor=None, tenure_yea
         tenure_years=tenure_years,
     )
     steps = [{**step, "label": pricing.STEP_LABELS[step["code"]]} for step in result.steps]
+    breakdown = result.as_json()
+    before_discount = result.steps[-2]["amount"]  # after the loyalty factor
+    running = result.premium
+    addon_lines = []
+    for addon in addons or []:
+        price = addon_premium(addon, base_before_discount=before_discount)
+        running += price
+        addon_lines.append({"code": addon.code, "name": addon.display_name, "kind": addon.kind, "premium": price})
+        step = {"code": "addon", "factor": pricing.ONE, "amount": running, "detail": addon.code, "price": price}
+        steps.append({**step, "label": addon.display_name})
+        breakdown.append({**step, "factor": "1", "amount": str(running), "price": str(price)})
     answer = {
-        "premium": result.premium,
+        "premium": running,
+        "base_premium": result.premium,
+        "addons": addon_lines,
         "expiring_premium": result.expiring_premium,
         "base_rate_factor": result.base_rate_factor,
         "claims_factor": result.claims_factor,
@@ -112,7 +131,7 @@ def quote_preview(*, case: RenewalCase, discount_percent, actor=None, tenure_yea
         "claims_count": claims_count,
         "tenure_years": tenure_years,
         "steps": steps,
-        "breakdown_json": result.as_json(),
+        "breakdown_json": breakdown,
     }
     if actor is not None:
         limit = discount_authority(user=actor, line_id=case.line_id)
@@ -353,6 +372,7 @@ def customer_page(*, customer_id: int) -> dict:
     policies = list(
         Policy.objects.filter(customer_id=customer_id)
         .select_related("line", "previous_policy")
+        .prefetch_related(Prefetch("addon_lines", queryset=PolicyAddOn.objects.select_related("addon")))
         .order_by("-end_date", "-id")[:CUSTOMER_LIST_LIMIT]
     )
     cases = list(

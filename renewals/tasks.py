@@ -20,5 +20,17 @@ def open_renewal_cases(on_date: str | None = None) -> int:
 
 @shared_task(name="renewals.tasks.lapse_cases", time_limit=15 * 60, soft_time_limit=14 * 60)
 def lapse_cases(on_date: str | None = None) -> int:
-    """Lapse undecided cases past expiry + grace (batched, rows claimed with SKIP LOCKED)."""
-    return services.cases_lapse_due(on_date=_date(on_date))
+    """Lapse undecided cases past their last day, then mark policies past their end date expired
+    (both batched, rows claimed with SKIP LOCKED). Answers the number of cases lapsed."""
+    day = _date(on_date)
+    lapsed = services.cases_lapse_due(on_date=day)
+    services.policies_expire_due(on_date=day)
+    return lapsed
+
+
+@shared_task(name="renewals.tasks.refresh_attach_rates", time_limit=15 * 60, soft_time_limit=14 * 60)
+def refresh_attach_rates(on_date: str | None = None) -> int:
+    """Recompute the add-on attach rates per segment over the last 12 months (set-based)."""
+    from renewals.addons.selectors import attach_rates_refresh
+
+    return attach_rates_refresh(as_of=_date(on_date))

@@ -19,6 +19,7 @@ import pandas as pd
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from renewals import services as renewals_services
 from renewals.models import DECIDED_STAGES, ImportAttribute, RenewalCase, Stage
 
 from ..models import ChurnModelRun
@@ -150,15 +151,9 @@ def _too_little(frame: pd.DataFrame, churned: pd.Series) -> str | None:
     ) % {"n": len(frame), "kept": negatives, "left": positives, "min": MIN_DECIDED_CASES, "per": MIN_PER_CLASS}
 
 
-def _clear_scores() -> int | None:
-    """Old scores must not outlive a run that could not fit (priority would mix two scales)."""
-    from renewals import services as renewals_services
-
-    clear = getattr(renewals_services, "cases_scores_clear", None)
-    if clear is None:
-        logger.warning("renewals.services.cases_scores_clear is missing: earlier churn scores were left in place")
-        return None
-    return clear()
+def _clear_scores() -> int:
+    """Old scores must not outlive a run that could not fit: the queue goes back to the unscored scale."""
+    return renewals_services.cases_scores_clear()
 
 
 def churn_model_fit(*, as_of: dt.date | None = None) -> ChurnModelRun:
@@ -167,7 +162,8 @@ def churn_model_fit(*, as_of: dt.date | None = None) -> ChurnModelRun:
 
     With too little history (fewer than MIN_DECIDED_CASES decided cases, or one outcome almost
     absent, in the fitting or the held-out period) the run says so, no case is scored and earlier
-    scores are cleared: the queue orders by premium and due date.
+    scores are cleared: every open case goes back to the unscored risk (renewals.services.priority),
+    so the queue orders by premium and due date.
     """
     from sklearn.metrics import roc_auc_score
 

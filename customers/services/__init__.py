@@ -19,6 +19,7 @@ from customers.services.complaints import (
 )
 from customers.services.contact import customer_consent_set, customer_update_contact
 from customers.services.surveys import (
+    survey_answer_by_link,
     survey_follow_up_assign,
     survey_follow_up_complete,
     survey_invitation_create,
@@ -48,5 +49,6 @@ __all__ = [
     "survey_follow_up_assign",
     "survey_follow_up_complete",
     "survey_invitation_create",
+    "survey_answer_by_link",
     "survey_response_record",
 ]

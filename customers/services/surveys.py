@@ -34,6 +34,32 @@ def survey_invitation_create(*, customer_id: int, case_id: int | None, send_afte
 
 
 @transaction.atomic
+def survey_answer_by_link(
+    *, invitation_id: int, customer_id: int, score: int, comment: str = "", extra=()
+) -> SurveyResponse:
+    """The customer's answer through the survey link: the NPS answer and the optional extra
+    questions (``extra``: (provider, question key, score or None) from ``customers.survey_questions``)
+    in one transaction, so an answer never lands without its extra scores or the other way round."""
+    response = survey_response_record(
+        customer_id=customer_id,
+        score=score,
+        comment=comment,
+        channel=SurveyResponse.Channel.LINK,
+        invitation_id=invitation_id,
+    )
+    invitation = SurveyInvitation.objects.get(pk=invitation_id)
+    by_provider: dict = {}
+    for provider, key, value in extra:
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+                raise ApplicationError(_("The score is a whole number from 0 to 10."), field=f"extra-{key}")
+            by_provider.setdefault(provider, {})[key] = value
+    for provider, scores in by_provider.items():
+        provider.save(invitation=invitation, response=response, scores=scores)
+    return response
+
+
+@transaction.atomic
 def survey_response_record(
     *,
     customer_id: int,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import ApplicationError
 from core.ratelimit import public_link_limited
 from core.roles import Role, has_role, role_required
-from customers import links, selectors, services
+from customers import links, selectors, services, survey_questions
 from customers.errors import CustomersErrorCode
 from customers.forms import (
     AssignForm,
@@ -23,7 +23,7 @@ from customers.forms import (
     SurveyAnswerForm,
     staff_choices,
 )
-from customers.models import SurveyFollowUp, SurveyResponse
+from customers.models import SurveyFollowUp
 from customers.views._common import _customer_or_none
 from customers.workflow import COMPLAINT_EDITORS
 
@@ -183,19 +183,43 @@ def _survey_answer(request, invitation, token):
     if invitation.response_id is not None:
         return render(request, "customers/survey.html", {"answer": invitation.response})
     form = SurveyAnswerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    extra = survey_questions.questions_for(invitation)
+    extra_scores, extra_errors = _extra_scores(request.POST, extra) if request.method == "POST" else ({}, [])
+    context = {"form": form, "scores": range(11), "extra_questions": _extra_rows(request.POST, extra, extra_errors)}
+    if request.method == "POST" and form.is_valid() and not extra_errors:
         try:
-            services.survey_response_record(
+            services.survey_answer_by_link(
+                invitation_id=invitation.pk,
                 customer_id=invitation.customer_id,
                 score=form.cleaned_data["score"],
                 comment=form.cleaned_data["comment"],
-                channel=SurveyResponse.Channel.LINK,
-                invitation_id=invitation.pk,
+                extra=[(provider, question.key, extra_scores.get(question.key)) for provider, question in extra],
             )
         except ApplicationError as error:
             if error.code != CustomersErrorCode.ALREADY_ANSWERED:
                 form.add_error(None, error.message)
-                return render(request, "customers/survey.html", {"form": form, "scores": range(11)}, status=400)
+                return render(request, "customers/survey.html", context, status=400)
         return redirect("customers:survey", token=token)
     status = 400 if request.method == "POST" else 200
-    return render(request, "customers/survey.html", {"form": form, "scores": range(11)}, status=status)
+    return render(request, "customers/survey.html", context, status=status)
+
+
+def _extra_scores(data, extra) -> tuple[dict[str, int], list[str]]:
+    """The optional extra questions' scores (0-10, or unanswered); keys of the malformed ones."""
+    scores, errors = {}, []
+    for _provider, question in extra:
+        raw = (data.get(f"extra-{question.key}") or "").strip()
+        if not raw:
+            continue
+        if raw.isdigit() and 0 <= int(raw) <= 10:
+            scores[question.key] = int(raw)
+        else:
+            errors.append(question.key)
+    return scores, errors
+
+
+def _extra_rows(data, extra, errors) -> list[dict]:
+    return [
+        {"key": q.key, "label": q.label, "value": data.get(f"extra-{q.key}", ""), "error": q.key in errors}
+        for _provider, q in extra
+    ]

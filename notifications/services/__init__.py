@@ -14,7 +14,7 @@ Every function is keyword-only and one transaction, except dispatch's send, whic
 
 from notifications.rendering import content_hash
 from notifications.services.calls_and_notices import call_task_complete, notice_letter_record, notice_send_now
-from notifications.services.customer_links import customer_consent_withdraw, offer_confirm
+from notifications.services.customer_links import customer_consent_withdraw, offer_addons_choose, offer_confirm
 from notifications.services.dispatch import (
     dispatch_reference_time,
     message_claim_one,
@@ -74,6 +74,7 @@ __all__ = [
     "notice_letter_record",
     "notice_step_check",
     "notice_send_now",
+    "offer_addons_choose",
     "offer_confirm",
     "reminder_step_create",
     "reminder_step_remove",

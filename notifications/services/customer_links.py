@@ -35,15 +35,35 @@ def customer_consent_withdraw(*, customer_id: int, channel: str) -> bool:
 
 
 @transaction.atomic
-def offer_confirm(*, case_id: int, link: str = "", ip_address: str = "", user_agent: str = "") -> RenewalCase:
-    """The customer confirmed the renewal through the signed offer link, at the approved quote.
+def offer_addons_choose(*, case_id: int, addon_codes: list[str]):
+    """The customer ticked or unticked the offered add-ons: the offer is re-priced (a new quote
+    with the same terms; renewals.services.quote_choose_addons). Answers the quote."""
+    from renewals.services import quote_choose_addons
+
+    case = RenewalCase.objects.select_for_update(of=("self",)).filter(pk=case_id).first()
+    if case is None or case.stage == Stage.RENEWED:
+        raise ApplicationError(_("This renewal is already confirmed."), code=NotificationsErrorCode.ALREADY_CLOSED)
+    return quote_choose_addons(case_id=case_id, addon_codes=addon_codes)
+
+
+@transaction.atomic
+def offer_confirm(
+    *,
+    case_id: int,
+    addon_codes: list[str] | None = None,
+    link: str = "",
+    ip_address: str = "",
+    user_agent: str = "",
+) -> RenewalCase:
+    """The customer confirmed the renewal through the signed offer link, at the approved quote
+    (with the offered add-ons in ``addon_codes`` when given, else as offered).
 
     Exactly once: the case row is locked and a case that is already renewed raises
     ApplicationError(code=ALREADY_CLOSED) here or from renewals.services.case_mark_renewed.
     The acceptance record (the offer document's hash, the link, hashed IP address, user agent) is
     written first, in the same transaction, so the confirmation document can carry it.
     """
-    from renewals.services import case_mark_renewed
+    from renewals.services import case_mark_renewed, quote_choose_addons
 
     case = RenewalCase.objects.select_for_update(of=("self",)).select_related("current_quote").get(pk=case_id)
     if case.stage == Stage.RENEWED:
@@ -51,5 +71,7 @@ def offer_confirm(*, case_id: int, link: str = "", ip_address: str = "", user_ag
     quote = case.current_quote
     if quote is None or not quote.is_usable:
         raise ApplicationError(_("There is no approved offer to confirm yet."), code=NotificationsErrorCode.NO_OFFER)
+    if addon_codes is not None:
+        quote = quote_choose_addons(case_id=case_id, addon_codes=addon_codes)
     acceptance_record_online(case_id=case_id, link=link, ip_address=ip_address, user_agent=user_agent)
     return case_mark_renewed(case_id=case_id, actor=None, premium=quote.premium)

@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from customers.phones import phone_digits
-from renewals.imports.columns import CUSTOMER_COLUMNS, POLICY_COLUMNS
+from renewals.imports.columns import ADDON_SEPARATOR, CUSTOMER_COLUMNS, POLICY_COLUMNS
 from renewals.imports.results import ImportResult, Progress, RowError
 from renewals.imports.validation import previous_policy_message
-from renewals.models import LineOfInsurance, Policy
+from renewals.models import AddOn, LineOfInsurance, Policy, PolicyAddOn
 
 
 def apply_row_by_row(good: pd.DataFrame, present: set[str], result: ImportResult, report: Progress) -> list[RowError]:
@@ -60,7 +60,7 @@ def apply_row_by_row(good: pd.DataFrame, present: set[str], result: ImportResult
             )
         policy = Policy.objects.filter(number=record["policy_number"]).first()
         if policy is None:
-            Policy.objects.create(number=record["policy_number"], **values)
+            policy = Policy.objects.create(number=record["policy_number"], **values)
             result.policies_created += 1
         elif any(getattr(policy, k) != v for k, v in values.items()):
             for k, v in values.items():
@@ -69,7 +69,17 @@ def apply_row_by_row(good: pd.DataFrame, present: set[str], result: ImportResult
             result.policies_updated += 1
         else:
             result.policies_unchanged += 1
+        if "addons" in present:
+            _replace_addons(policy, record["addons"])
     return errors
+
+
+def _replace_addons(policy: Policy, cell: str) -> None:
+    """The row's add-ons are what the policy carries (a blank cell: none)."""
+    codes = [c.strip() for c in (cell or "").split(ADDON_SEPARATOR) if c.strip()]
+    PolicyAddOn.objects.filter(policy=policy).delete()
+    addons = AddOn.objects.filter(code__in=codes, line_id=policy.line_id)
+    PolicyAddOn.objects.bulk_create([PolicyAddOn(policy=policy, addon=a) for a in addons])
 
 
 def _drop_unknown_or_taken_previous(good: pd.DataFrame) -> tuple[pd.DataFrame, list[RowError]]:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from customers.phones import phone_digits_series
-from renewals.imports.columns import CUSTOMER_COLUMNS, POLICY_COLUMNS
+from renewals.imports.columns import ADDON_SEPARATOR, CUSTOMER_COLUMNS, POLICY_COLUMNS
 from renewals.imports.results import ImportResult, Progress, RowError
 from renewals.imports.validation import previous_policy_message
 from renewals.models import Policy
@@ -48,10 +48,12 @@ STAGING_TYPES = {
     "preferred_language": "text",
     "consent_email": "boolean",
     "consent_sms": "boolean",
+    "time_zone": "text",
+    "addons": "text",
     "attributes": "jsonb",
 }
 # Optional text columns: a blank cell is staged as NULL by COPY and written as "".
-TEXT_COLUMNS = {"phone", "phone_digits", "email", "region"}
+TEXT_COLUMNS = {"phone", "phone_digits", "email", "region", "time_zone", "addons"}
 
 
 def apply_set_based(good: pd.DataFrame, present: set[str], result: ImportResult, report: Progress) -> list[RowError]:
@@ -81,8 +83,34 @@ def apply_set_based(good: pd.DataFrame, present: set[str], result: ImportResult,
         _upsert_customers(cursor, staged, result)
         report(70, _("Saving policies"))
         _upsert_policies(cursor, staged, result, report)
+        if "addons" in staged:
+            _replace_addons(cursor)
         cursor.execute("DROP TABLE import_staging")
     return late_errors
+
+
+def _replace_addons(cursor) -> None:
+    """The file's ``addons`` are what each of its policies carries: replace their add-on rows
+    (a blank cell: none), two statements for the whole file."""
+    cursor.execute(
+        """
+        DELETE FROM renewals_policyaddon pa USING import_staging s, renewals_policy p
+        WHERE p.number = s.policy_number AND pa.policy_id = p.id
+        """
+    )
+    cursor.execute(
+        """
+        INSERT INTO renewals_policyaddon (policy_id, addon_id, premium)
+        SELECT p.id, a.id, 0
+        FROM import_staging s
+        JOIN renewals_policy p ON p.number = s.policy_number
+        CROSS JOIN LATERAL unnest(string_to_array(s.addons, %s)) AS cell(code)
+        JOIN renewals_addon a ON a.code = btrim(cell.code) AND a.line_id = p.line_id
+        WHERE s.addons IS NOT NULL AND s.addons <> ''
+        ON CONFLICT (policy_id, addon_id) DO NOTHING
+        """,
+        [ADDON_SEPARATOR],
+    )
 
 
 def _defaults_sql(model, provided: set[str], skip: set[str]) -> tuple[list[str], list]:

@@ -24,6 +24,8 @@ COLUMNS = [
     "preferred_language",
     "consent_email",
     "consent_sms",
+    "time_zone",
+    "addons",
 ]
 REQUIRED = [
     "policy_number",
@@ -46,7 +48,11 @@ MAX_LENGTH = {
     "region": 64,
     "product": 100,
     "previous_policy_number": 32,
+    "time_zone": 64,
+    "addons": 700,
 }
+# The ``addons`` cell: add-on codes of the policy's line separated by this.
+ADDON_SEPARATOR = "|"
 CHOICES = {
     "customer_kind": Customer.Kind.values,
     "segment": Customer.Segment.values,
@@ -82,6 +88,7 @@ CUSTOMER_COLUMNS = {
     "preferred_language": "preferred_language",
     "consent_email": "consent_email",
     "consent_sms": "consent_sms",
+    "time_zone": "time_zone",
 }
 # Import column -> Policy field (customer, line and previous policy are looked up, not copied).
 POLICY_COLUMNS = {

@@ -10,7 +10,7 @@ from renewals.imports.attributes import attributes_prepare
 from renewals.imports.reading import read_policy_file
 from renewals.imports.results import ImportResult, Progress, RowError
 from renewals.imports.validation import merge_errors, validate_rows
-from renewals.models import LineOfInsurance
+from renewals.models import AddOn, LineOfInsurance
 
 
 def policies_import(*, source, filename: str, dry_run: bool = False, progress: Progress | None = None) -> ImportResult:
@@ -21,7 +21,8 @@ def policies_import(*, source, filename: str, dry_run: bool = False, progress: P
     frame, present = read_policy_file(source, filename=filename)
     report(10, _("Checking %(n)d rows") % {"n": len(frame)})
     line_codes = set(LineOfInsurance.objects.values_list("code", flat=True))
-    good, errors = validate_rows(frame, present, line_codes=line_codes)
+    addon_lines = dict(AddOn.objects.values_list("code", "line__code")) if "addons" in present else {}
+    good, errors = validate_rows(frame, present, line_codes=line_codes, addon_lines=addon_lines)
     result = ImportResult(rows=len(frame), dry_run=dry_run)
     report(25, _("Saving"))
 

@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
 
+from customers.regions import default_time_zone, time_zone_names
 from renewals.imports.columns import (
+    ADDON_SEPARATOR,
     BLANK_DEFAULTS,
     CHOICES,
     COLUMNS,
@@ -25,7 +27,9 @@ from renewals.imports.results import RowError
 MAX_CHAIN_LEVELS = 100
 
 
-def validate_rows(frame: pd.DataFrame, present: set[str], *, line_codes: set[str]) -> tuple[pd.DataFrame, list]:
+def validate_rows(
+    frame: pd.DataFrame, present: set[str], *, line_codes: set[str], addon_lines: dict[str, str] | None = None
+) -> tuple[pd.DataFrame, list]:
     """Check every row column-wise; answer the good rows (normalised) and the errors."""
     found: list[pd.DataFrame] = []
 
@@ -85,6 +89,18 @@ def validate_rows(frame: pd.DataFrame, present: set[str], *, line_codes: set[str
             frame[column] = text
             flag((text != "") & ~text.isin(TRUE_WORDS | FALSE_WORDS), column, _("must be true or false"))
 
+    if "time_zone" in present:
+        zone = frame["time_zone"]
+        flag(
+            (zone != "") & ~zone.isin(time_zone_names()),
+            "time_zone",
+            _("is not a time zone name (e.g. Asia/Shanghai)"),
+        )
+
+    if "addons" in present:
+        flag_addons = _addon_errors(frame, addon_lines or {})
+        flag(flag_addons != "", "addons", flag_addons)
+
     _flag_duplicates(frame, "policy_number", flag, _("appears more than once in the file (rows %(rows)s)"))
     if "previous_policy_number" in present:
         previous = frame["previous_policy_number"]
@@ -116,6 +132,25 @@ def validate_rows(frame: pd.DataFrame, present: set[str], *, line_codes: set[str
             errors = merge_errors(errors, loop_errors)
             good = good[~looping]
     return good, errors
+
+
+def _addon_errors(frame: pd.DataFrame, addon_lines: dict[str, str]) -> pd.Series:
+    """Per row, why its ``addons`` cell is wrong ("" when it is fine): each code must be in the
+    catalogue, of the row's line, and named once. Rows with add-ons are few; the loop runs on those."""
+    messages = pd.Series("", index=frame.index)
+    cells = frame["addons"]
+    for index in cells.index[cells != ""]:
+        codes = [c.strip() for c in cells[index].split(ADDON_SEPARATOR)]
+        line = frame.at[index, "line"]
+        unknown = [c for c in codes if c not in addon_lines]
+        other = [c for c in codes if c in addon_lines and addon_lines[c] != line]
+        if unknown:
+            messages[index] = _("unknown add-on code: %(codes)s") % {"codes": ", ".join(unknown)}
+        elif other:
+            messages[index] = _("add-on %(codes)s belongs to another line") % {"codes": ", ".join(other)}
+        elif len(set(codes)) != len(codes) or "" in codes:
+            messages[index] = _("lists an add-on twice or an empty code")
+    return messages
 
 
 def previous_policy_message(previous: str, other: str | None) -> str:
@@ -183,4 +218,10 @@ def _normalised(good: pd.DataFrame, present: set[str]) -> pd.DataFrame:
     for column in ("consent_email", "consent_sms"):
         if column in present:
             good[column] = good[column].isin(TRUE_WORDS).map({True: "t", False: "f"})
+    if "time_zone" in present:
+        # A blank time zone is the region's (customers.regions), or the site's when the region has none.
+        region = good["region"] if "region" in present else pd.Series("", index=good.index)
+        blank = good["time_zone"] == ""
+        if blank.any():
+            good.loc[blank, "time_zone"] = region[blank].map(default_time_zone)
     return good

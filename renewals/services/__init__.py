@@ -12,13 +12,23 @@ Callers import from here (``from renewals import services; services.case_log_con
 
 from renewals.services._common import WRITE_BATCH, _save_case, user_display_name
 from renewals.services.assignment import case_assign, cases_reassign, specialist_cases_handover
-from renewals.services.opening import LAPSE_BATCH, OPEN_BATCH, cases_lapse_due, cases_open_due
+from renewals.services.opening import (
+    EXPIRE_BATCH,
+    LAPSE_BATCH,
+    OPEN_BATCH,
+    cases_lapse_due,
+    cases_open_due,
+    policies_expire_due,
+)
 from renewals.services.priority import (
     COMPLAINT_PRIORITY_FACTOR,
+    UNSCORED_CHURN_RISK,
     case_note_survey,
     case_priority,
     cases_note_complaint,
+    cases_priority_recompute,
     cases_score_update,
+    cases_scores_clear,
 )
 from renewals.services.settings import (
     LINE_FIELDS,
@@ -40,6 +50,7 @@ from renewals.services.workflow import (
     case_refer,
     case_reopen,
     quote_approve,
+    quote_choose_addons,
     quote_prepare,
     quote_reject,
     referral_resolve,
@@ -63,9 +74,14 @@ __all__ = [
     "case_mark_renewed",
     "case_note_survey",
     "case_priority",
+    "cases_scores_clear",
+    "cases_priority_recompute",
+    "UNSCORED_CHURN_RISK",
     "case_refer",
     "case_reopen",
     "cases_lapse_due",
+    "policies_expire_due",
+    "EXPIRE_BATCH",
     "cases_note_complaint",
     "cases_open_due",
     "cases_reassign",
@@ -75,6 +91,7 @@ __all__ = [
     "lost_reason_save",
     "pricing_rule_save",
     "quote_approve",
+    "quote_choose_addons",
     "quote_prepare",
     "quote_reject",
     "referral_resolve",

@@ -29,13 +29,14 @@ OPEN_CANDIDATES = f"""
       AND NOT EXISTS (SELECT 1 FROM {POLICY_TABLE} n WHERE n.previous_policy_id = p.id)"""
 
 # Insert each case once with its assignee; ON CONFLICT keeps a concurrent run harmless.
-# Params: opened_at, complaint factor, updated_at, policy ids (bigint[]), assignee ids (integer[]).
+# Params: opened_at, unscored share, complaint factor, updated_at, policy ids (bigint[]), assignee ids
+# (integer[]).
 OPEN_INSERT_ASSIGNED = f"""
     INSERT INTO {CASE_TABLE} (policy_id, customer_id, line_id, expiring_premium, due_date, stage,
                               assignee_id, opened_at, priority, churn_reasons, has_open_complaint,
                               outcome_note, version, updated_at)
     SELECT d.id, d.customer_id, d.line_id, d.premium, d.end_date, 'open', d.assignee_id, %s,
-           CASE WHEN d.complaint THEN d.premium * %s ELSE d.premium END,
+           ROUND(d.premium * %s * CASE WHEN d.complaint THEN %s ELSE 1 END, 2),
            '[]'::jsonb, d.complaint, '', 1, %s
     FROM (
         SELECT p.id, p.customer_id, p.line_id, p.premium, p.end_date, v.assignee_id,
@@ -49,13 +50,13 @@ OPEN_INSERT_ASSIGNED = f"""
 
 # The portable opening: one line's due cases, unassigned, in one INSERT … SELECT (SQLite and
 # PostgreSQL alike; ``WHERE true`` lets SQLite parse ON CONFLICT after a SELECT).
-# Params: opened_at, complaint factor, updated_at, line id, first due date, last due date.
+# Params: opened_at, unscored share, complaint factor, updated_at, line id, first due date, last due date.
 OPEN_CASES_PORTABLE = f"""
     INSERT INTO {CASE_TABLE} (policy_id, customer_id, line_id, expiring_premium, due_date, stage,
                               opened_at, priority, churn_reasons, has_open_complaint, outcome_note,
                               version, updated_at)
     SELECT d.id, d.customer_id, d.line_id, d.premium, d.end_date, 'open',
-           %s, CASE WHEN d.complaint THEN d.premium * %s ELSE d.premium END,
+           %s, ROUND(d.premium * %s * CASE WHEN d.complaint THEN %s ELSE 1 END, 2),
            '[]', d.complaint, '', 1, %s
     FROM (
         SELECT p.id, p.customer_id, p.line_id, p.premium, p.end_date,

@@ -1,4 +1,5 @@
-"""The window scan that opens cases (and assigns them), and the lapse of cases past grace; set-based.
+"""The window scan that opens cases (and assigns them), the lapse of cases past grace and the expiry of
+policies past their end date; set-based.
 
 Each operation has one vendor switch: a PostgreSQL version built on arrays and ``unnest``, and a
 portable one (SQLite, the embedded demo) next to it.
@@ -12,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from renewals.models import CaseEvent, LineOfInsurance, RenewalCase, Stage
+from renewals.models import CaseEvent, LineOfInsurance, Policy, RenewalCase, Stage
 from renewals.services import _sql
 from renewals.services._common import WRITE_BATCH, User, _on_commit_closed, user_display_name
 from renewals.services.assignment import (
@@ -22,7 +23,7 @@ from renewals.services.assignment import (
     _distribute,
     _write_assignments,
 )
-from renewals.services.priority import COMPLAINT_PRIORITY_FACTOR
+from renewals.services.priority import COMPLAINT_PRIORITY_FACTOR, unscored_share
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def _open_postgres(lines: list[LineOfInsurance], on_date: dt.date, now) -> list[
             chunk = policy_ids[start : start + OPEN_BATCH]
             cursor.execute(
                 _sql.OPEN_INSERT_ASSIGNED,
-                [now, COMPLAINT_PRIORITY_FACTOR, now, chunk, [assignment.get(pid) for pid in chunk]],
+                [now, unscored_share(), COMPLAINT_PRIORITY_FACTOR, now, chunk, [assignment.get(pid) for pid in chunk]],
             )
             new_ids.extend(row[0] for row in cursor.fetchall())
     return new_ids
@@ -87,7 +88,8 @@ def _open_portable(lines: list[LineOfInsurance], on_date: dt.date, now) -> list[
     with connection.cursor() as cursor:
         for line in lines:
             cursor.execute(
-                _sql.OPEN_CASES_PORTABLE, [now, COMPLAINT_PRIORITY_FACTOR, now, line.pk, *_due_range(line, on_date)]
+                _sql.OPEN_CASES_PORTABLE,
+                [now, unscored_share(), COMPLAINT_PRIORITY_FACTOR, now, line.pk, *_due_range(line, on_date)],
             )
             new_ids.extend(row[0] for row in cursor.fetchall())
     if new_ids:
@@ -134,7 +136,8 @@ def _opened_events_portable(case_ids: list[int], now) -> None:
 
 
 def cases_lapse_due(*, on_date: dt.date) -> int:
-    """Move undecided cases whose expiry + grace is before ``on_date`` to ``lapsed``.
+    """Move undecided cases past their last day to ``lapsed``: expiry + grace, or the decision date
+    a manager chose when reopening the case.
 
     Works in batches of ``LAPSE_BATCH``, one transaction each, claiming rows with
     ``FOR UPDATE SKIP LOCKED`` so two workers never lapse the same case.
@@ -142,9 +145,12 @@ def cases_lapse_due(*, on_date: dt.date) -> int:
     lines = list(LineOfInsurance.objects.all())
     if not lines:
         return 0
-    past_grace = Q()
+    # A case a manager reopened lapses after its decision date; every other one after due date + grace.
+    past_grace = Q(decision_date__isnull=False, decision_date__lt=on_date)
     for line in lines:
-        past_grace |= Q(line_id=line.pk, due_date__lt=on_date - dt.timedelta(days=line.grace_days))
+        past_grace |= Q(
+            line_id=line.pk, decision_date__isnull=True, due_date__lt=on_date - dt.timedelta(days=line.grace_days)
+        )
     total = 0
     while True:
         with transaction.atomic():
@@ -183,4 +189,36 @@ def cases_lapse_due(*, on_date: dt.date) -> int:
             total += len(cases)
     if total:
         logger.info("cases_lapse_due on %s lapsed %d cases", on_date, total)
+    return total
+
+
+# Policies marked expired per transaction.
+EXPIRE_BATCH = 10_000
+
+
+def policies_expire_due(*, on_date: dt.date) -> int:
+    """Mark active policies whose end date is before ``on_date`` as ``expired``; set-based, batched.
+
+    A policy's term is over the day after its end date whether or not it was renewed: a renewed
+    customer's cover continues in the successor policy, which is active. Cancelled policies keep
+    their status. Rows are claimed with ``SKIP LOCKED`` so a concurrent run or an import holding a
+    policy never blocks the scan, and each batch commits on its own.
+    """
+    total = 0
+    # Per line, so each batch reads the active-policies-by-expiry index (line, end_date) by range.
+    for line_id in LineOfInsurance.objects.values_list("pk", flat=True):
+        while True:
+            with transaction.atomic():
+                ids = list(
+                    Policy.objects.filter(line_id=line_id, status=Policy.Status.ACTIVE, end_date__lt=on_date)
+                    .select_for_update(skip_locked=True)
+                    .values_list("pk", flat=True)[:EXPIRE_BATCH]
+                )
+                if not ids:
+                    break
+                total += Policy.objects.filter(pk__in=ids, status=Policy.Status.ACTIVE).update(
+                    status=Policy.Status.EXPIRED, updated_at=timezone.now()
+                )
+    if total:
+        logger.info("policies_expire_due on %s expired %d policies", on_date, total)
     return total

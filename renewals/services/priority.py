@@ -1,4 +1,9 @@
-"""A case's priority in the queue: churn risk × premium at stake, raised by an open complaint.
+"""A case's priority in the queue: the premium expected to be lost, raised by an open complaint.
+
+One scale for every case: expiring premium × churn risk / 100, where a case the churn model has not
+scored (no model yet, or a run with too little history cleared the scores) counts at
+``UNSCORED_CHURN_RISK``, the risk of knowing nothing. A scored case with a higher risk than that
+therefore ranks above an unscored case of the same premium, and a lower one below it.
 
 Churn scores arrive set-based from analytics; complaints and survey answers from the customers app
 (through the receivers) and go on the timeline of the cases they concern.
@@ -9,6 +14,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Case, DecimalField, ExpressionWrapper, F, Value, When
+from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,34 +27,60 @@ from renewals.services._common import WRITE_BATCH
 
 # An open complaint makes a case this much more urgent.
 COMPLAINT_PRIORITY_FACTOR = Decimal("1.5")
+# The churn risk (0-100) an unscored case counts at: a coin toss, between the model's bands.
+UNSCORED_CHURN_RISK = 50
 # Cases per ORM statement on the portable path (SQLite's limit on bound parameters).
 PORTABLE_SCORE_BATCH = 500
 
 
 def case_priority(*, expiring_premium: Decimal, churn_risk: int | None, has_open_complaint: bool) -> Decimal:
-    """Churn risk × premium at stake (the premium itself while unscored), raised by an open complaint."""
-    value = Decimal(expiring_premium)
-    if churn_risk is not None:
-        value = value * Decimal(churn_risk) / Decimal(100)
+    """Expiring premium × churn risk / 100 (``UNSCORED_CHURN_RISK`` while unscored), × the complaint
+    factor while the customer has an open complaint; rounded to the cent."""
+    risk = UNSCORED_CHURN_RISK if churn_risk is None else churn_risk
+    value = Decimal(expiring_premium) * Decimal(risk) / Decimal(100)
     if has_open_complaint:
         value *= COMPLAINT_PRIORITY_FACTOR
     return money(value)
 
 
+def unscored_share() -> Decimal:
+    """``UNSCORED_CHURN_RISK`` as a share, the parameter the opening SQL multiplies premiums by."""
+    return Decimal(UNSCORED_CHURN_RISK) / Decimal(100)
+
+
 def _priority_expression():
     """``case_priority`` as an ORM expression, for set-based updates."""
     money_field = DecimalField(max_digits=16, decimal_places=2)
-    at_stake = Case(
-        When(churn_risk__isnull=True, then=F("expiring_premium")),
-        default=ExpressionWrapper(F("expiring_premium") * F("churn_risk") / Value(Decimal(100)), money_field),
-        output_field=money_field,
-    )
+    risk = Coalesce(F("churn_risk"), Value(UNSCORED_CHURN_RISK))
     factor = Case(
         When(has_open_complaint=True, then=Value(COMPLAINT_PRIORITY_FACTOR)),
         default=Value(Decimal(1)),
         output_field=money_field,
     )
-    return ExpressionWrapper(at_stake * factor, money_field)
+    at_risk = ExpressionWrapper(F("expiring_premium") * risk / Value(Decimal(100)), money_field)
+    return Round(ExpressionWrapper(at_risk * factor, money_field), 2, output_field=money_field)
+
+
+@transaction.atomic
+def cases_scores_clear() -> int:
+    """Forget every open case's churn score and reasons and put its priority back on the unscored
+    scale, set-based (a churn run that could not fit must not leave old scores ranking the queue).
+    Answers the number of cases cleared."""
+    scored = RenewalCase.objects.open().filter(churn_risk__isnull=False)
+    ids = list(scored.select_for_update(of=("self",)).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    # Two statements: an UPDATE's SET expressions read the row as it was, so the priority must be
+    # computed after the risk is gone.
+    RenewalCase.objects.filter(pk__in=ids).update(churn_risk=None, churn_reasons=[])
+    RenewalCase.objects.filter(pk__in=ids).update(priority=_priority_expression())
+    return len(ids)
+
+
+def cases_priority_recompute() -> int:
+    """Recompute the priority of every open case from its premium, risk and complaint flag, set-based
+    (after loading cases by other means than the opening scan, e.g. the demo book)."""
+    return RenewalCase.objects.open().update(priority=_priority_expression())
 
 
 @transaction.atomic

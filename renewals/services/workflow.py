@@ -12,14 +12,28 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, ErrorCode, PermissionDeniedError
 from core.roles import Role, has_role
 from core.templatetags.money import format_money
 from renewals import selectors, signals
+from renewals.addons import selectors as addon_selectors
 from renewals.errors import RenewalsErrorCode
-from renewals.models import CaseEvent, ContactChannel, LostReason, Policy, Quote, Referral, RenewalCase, Stage
+from renewals.limits import REOPEN_MAX_DAYS
+from renewals.models import (
+    CaseEvent,
+    ContactChannel,
+    LostReason,
+    Policy,
+    PolicyAddOn,
+    Quote,
+    QuoteAddOn,
+    Referral,
+    RenewalCase,
+    Stage,
+)
 from renewals.pricing import money, parse_discount
 from renewals.services._common import (
     _ensure_can_act,
@@ -115,16 +129,32 @@ def case_log_contact(
 
 @transaction.atomic
 def quote_prepare(
-    *, case_id: int, actor, discount_percent: Decimal = Decimal("0"), expected_version: int | None = None
+    *,
+    case_id: int,
+    actor,
+    discount_percent: Decimal = Decimal("0"),
+    addon_codes: list[str] | None = None,
+    expected_version: int | None = None,
 ) -> Quote:
-    """Price the renewal from the line's rules plus the discount; above the actor's authority it waits for a manager."""
+    """Price the renewal from the line's rules plus the discount, and the add-ons on top; above the
+    actor's authority the discount waits for a manager.
+
+    ``addon_codes=None`` proposes what the case carries already (the current quote's add-ons, else
+    the expiring policy's, those still eligible); a list (maybe empty) is the specialist's choice.
+    """
     discount = parse_discount(discount_percent)
     case = _load_case(case_id, expected_version=expected_version)
     _ensure_can_act(case, actor)
     _require_open(case)
     if case.stage != Stage.QUOTED:
         _require_transition(case, Stage.QUOTED)
-    preview = selectors.quote_preview(case=case, discount_percent=discount, actor=actor if actor else None)
+    if addon_codes is None:
+        addons = addon_selectors.proposed_addons(case=case)
+    else:
+        addons = addon_selectors.resolve_addons(case=case, codes=addon_codes)
+    preview = selectors.quote_preview(
+        case=case, discount_percent=discount, actor=actor if actor else None, addons=addons
+    )
     limit = selectors.discount_authority(user=actor, line_id=case.line_id)
     needs_approval = limit is not None and discount > limit
     now = timezone.now()
@@ -141,6 +171,7 @@ def quote_prepare(
         created_by=actor,
         created_at=now,
     )
+    _quote_addons_write(quote, addons, preview)
     from_stage = case.stage
     fields = {"current_quote_id": quote.pk, "stage": Stage.QUOTED.value}
     if case.quoted_at is None:
@@ -153,6 +184,8 @@ def quote_prepare(
         "discount_percent": str(discount),
         "approval_status": quote.approval_status,
     }
+    if addons:
+        payload["addons"] = [a.code for a in addons]
     if from_stage != case.stage:
         payload.update({"from": from_stage, "to": case.stage})
     _event(case, CaseEvent.Kind.QUOTE, actor, payload)
@@ -163,6 +196,66 @@ def quote_prepare(
             actor,
             {"quote_id": quote.pk, "discount_percent": str(discount), "authority_percent": str(limit)},
         )
+    return quote
+
+
+def _quote_addons_write(quote: Quote, addons, preview: dict) -> None:
+    prices = {line["code"]: line["premium"] for line in preview["addons"]}
+    QuoteAddOn.objects.bulk_create([QuoteAddOn(quote=quote, addon=a, premium=prices[a.code]) for a in addons])
+
+
+@transaction.atomic
+def quote_choose_addons(*, case_id: int, addon_codes: list[str]) -> Quote:
+    """The customer's choice on the offer page: a new quote with the same terms and discount as the
+    current one and the add-ons the customer kept, among those the specialist offered (the
+    customer can drop an offered add-on, not add one). Keeps the current quote's approval."""
+    case = _load_case(case_id, lock=True)
+    _require_open(case)
+    current = case.current_quote
+    if current is None or not current.is_usable:
+        raise ApplicationError(_("There is no offer to change."), field="addons", code=RenewalsErrorCode.NO_QUOTE)
+    offered = {line.addon.code: line.addon for line in addon_selectors.quote_addons(quote_id=current.pk)}
+    codes = list(dict.fromkeys(str(code) for code in addon_codes or []))
+    foreign = [code for code in codes if code not in offered]
+    if foreign:
+        raise ApplicationError(
+            _("Only the add-ons in the offer can be chosen."), field="addons", code=ErrorCode.INVALID
+        )
+    if set(codes) == set(offered):
+        return current
+    addons = [offered[code] for code in codes]
+    preview = selectors.quote_preview(case=case, discount_percent=current.discount_percent, addons=addons)
+    quote = Quote.objects.create(
+        case=case,
+        expiring_premium=preview["expiring_premium"],
+        base_rate_factor=preview["base_rate_factor"],
+        claims_factor=preview["claims_factor"],
+        loyalty_factor=preview["loyalty_factor"],
+        discount_percent=current.discount_percent,
+        premium=preview["premium"],
+        breakdown=preview["breakdown_json"],
+        approval_status=current.approval_status,
+        approval_comment=current.approval_comment,
+        decided_by_id=current.decided_by_id,
+        decided_at=current.decided_at,
+        created_by=None,
+        created_at=timezone.now(),
+    )
+    _quote_addons_write(quote, addons, preview)
+    _save_case(case, None, current_quote_id=quote.pk)
+    _event(
+        case,
+        CaseEvent.Kind.QUOTE,
+        None,
+        {
+            "quote_id": quote.pk,
+            "premium": str(quote.premium),
+            "discount_percent": str(quote.discount_percent),
+            "approval_status": quote.approval_status,
+            "addons": codes,
+            "by_customer": True,
+        },
+    )
     return quote
 
 
@@ -287,6 +380,12 @@ def case_mark_renewed(
         channel=old.channel,
         status=Policy.Status.ACTIVE,
         previous_policy=old,
+    )
+    PolicyAddOn.objects.bulk_create(
+        [
+            PolicyAddOn(policy=successor, addon_id=line.addon_id, premium=line.premium)
+            for line in addon_selectors.quote_addons(quote_id=quote.pk)
+        ]
     )
     from_stage = case.stage
     now = timezone.now()
@@ -427,11 +526,35 @@ def referral_resolve(*, referral_id: int, actor, resolution: str) -> Referral:
     return referral
 
 
+def _require_decision_date(decision_date) -> dt.date:
+    """The day a reopened case must be decided by: today at the earliest, ``REOPEN_MAX_DAYS`` ahead at most."""
+    today = timezone.localdate()
+    latest = today + dt.timedelta(days=REOPEN_MAX_DAYS)
+    if not isinstance(decision_date, dt.date) or isinstance(decision_date, dt.datetime):
+        raise ApplicationError(
+            _("Choose the date the case must be decided by."), field="decision_date", code=ErrorCode.REQUIRED
+        )
+    if not today <= decision_date <= latest:
+        raise ApplicationError(
+            _("Choose a decision date from %(today)s to %(latest)s.")
+            % {"today": date_format(today, "SHORT_DATE_FORMAT"), "latest": date_format(latest, "SHORT_DATE_FORMAT")},
+            field="decision_date",
+            code=ErrorCode.OUT_OF_RANGE,
+        )
+    return decision_date
+
+
 @transaction.atomic
-def case_reopen(*, case_id: int, actor) -> RenewalCase:
-    """Managers reopen a lost, lapsed or not-offered case at the furthest stage it had reached."""
+def case_reopen(*, case_id: int, actor, decision_date: dt.date, expected_version: int | None = None) -> RenewalCase:
+    """Managers reopen a lost, lapsed or not-offered case at the furthest stage it had reached.
+
+    The manager chooses the day it must be decided by (``decision_date``): the nightly lapse scan
+    leaves the case open until the end of that day instead of lapsing it again at once for its
+    long-past due date.
+    """
     _ensure_manager(actor)
-    case = _load_case(case_id)
+    decision_date = _require_decision_date(decision_date)
+    case = _load_case(case_id, expected_version=expected_version)
     if case.is_open:
         raise ApplicationError(_("This case is already open."), code=RenewalsErrorCode.ALREADY_OPEN, status=409)
     if case.stage not in REOPENABLE:
@@ -447,7 +570,21 @@ def case_reopen(*, case_id: int, actor) -> RenewalCase:
     else:
         to_stage = Stage.OPEN.value
     from_stage = case.stage
-    _save_case(case, actor, stage=to_stage, closed_at=None, closed_by_id=None, lost_reason_id=None, outcome_note="")
-    _event(case, CaseEvent.Kind.REOPENED, actor, {"from": from_stage, "to": to_stage})
+    _save_case(
+        case,
+        actor,
+        stage=to_stage,
+        decision_date=decision_date,
+        closed_at=None,
+        closed_by_id=None,
+        lost_reason_id=None,
+        outcome_note="",
+    )
+    _event(
+        case,
+        CaseEvent.Kind.REOPENED,
+        actor,
+        {"from": from_stage, "to": to_stage, "decision_date": decision_date.isoformat()},
+    )
     signals.case_reopened.send(sender=RenewalCase, case=case, actor=actor)
     return case

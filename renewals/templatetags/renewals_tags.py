@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django import template
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -70,3 +72,12 @@ AUDIT_AREAS = {
     "notice_channels": _("Notice channels"),
     "message_template": _("Message template"),
 }
+
+
+@register.filter
+def iso_date(value):
+    """An ISO date string kept in an event's payload, as a date for the ``date`` filter (else as it is)."""
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return value

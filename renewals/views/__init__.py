@@ -5,9 +5,10 @@ and ``settings`` (managers); the names below are what ``renewals/urls.py`` route
 """
 
 from renewals.views.case import case_action, case_page, quote_preview, referral_resolve
-from renewals.views.customer import customer_page
+from renewals.views.customer import customer_page, service_use
 from renewals.views.queue import approval_decide, approvals, bulk_reassign, queue
 from renewals.views.settings import (
+    settings_addons,
     settings_audit,
     settings_authority,
     settings_index,
@@ -25,6 +26,7 @@ __all__ = [
     "case_action",
     "case_page",
     "customer_page",
+    "service_use",
     "queue",
     "quote_preview",
     "referral_resolve",
@@ -33,6 +35,7 @@ __all__ = [
     "settings_index",
     "settings_lines",
     "settings_pricing",
+    "settings_addons",
     "settings_reasons",
     "settings_specialists",
     "specialist_handover",

@@ -1,5 +1,6 @@
 """The case page, its live quote preview and the actions posted from it."""
 
+import datetime as dt
 from decimal import Decimal
 
 from django.contrib import messages
@@ -8,12 +9,16 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError, ConflictError, ErrorCode, PermissionDeniedError
 from core.roles import STAFF_ROLES, Role, has_role, role_required
 from renewals import forms, panels, pricing, selectors, services
+from renewals.addons import selectors as addon_selectors
+from renewals.addons.pricing import ineligibility
+from renewals.limits import REOPEN_DEFAULT_DAYS, REOPEN_MAX_DAYS
 from renewals.models import ContactChannel, LostReason, Referral, RenewalCase
 from renewals.views._common import form_errors, is_manager
 
@@ -40,9 +45,23 @@ def case_page(request, pk: int):
     reasons = selectors.lost_reasons()
     discount = case.current_quote.discount_percent if case.current_quote else Decimal("0")
     preview = None
+    addon_choices, addon_selected, suggestions = [], [], []
     if can_act:
+        selected = addon_selectors.proposed_addons(case=case, day=today)
+        addon_selected = [a.code for a in selected]
+        addon_choices = [
+            a
+            for a in addon_selectors.catalogue(line_id=case.line_id, day=today, segment=case.customer.segment)
+            if a.code in addon_selected
+            or not ineligibility(
+                a, segment=case.customer.segment, attributes=case.policy.attributes, line_id=case.line_id, day=today
+            )
+        ]
+        suggestions = addon_selectors.suggestions(
+            case=case, chosen_codes=addon_selected, addons=addon_choices, day=today
+        )
         preview = selectors.quote_preview(
-            case=case, discount_percent=discount, actor=request.user, tenure_years=len(chain)
+            case=case, discount_percent=discount, actor=request.user, tenure_years=len(chain), addons=selected
         )
     notice_deadline = case.notice_deadline
     context = {
@@ -60,6 +79,8 @@ def case_page(request, pk: int):
         "days_to_expiry": (case.due_date - today).days,
         "notice_deadline": notice_deadline,
         "days_to_notice": (notice_deadline - today).days,
+        "reopen_default": today + dt.timedelta(days=REOPEN_DEFAULT_DAYS),
+        "reopen_latest": today + dt.timedelta(days=REOPEN_MAX_DAYS),
         # Plain lists, not bound form widgets: widget templates cost more than the rest of the page.
         "channels": ContactChannel.choices,
         "referral_targets": Referral.To.choices,
@@ -75,6 +96,9 @@ def case_page(request, pk: int):
         ],
         "specialists": selectors.specialists_list() if manager else [],
         "panels": panels.case_panels(case),
+        "addon_choices": addon_choices,
+        "addon_selected": addon_selected,
+        "suggestions": suggestions,
     }
     return render(request, "renewals/case.html", context)
 
@@ -90,7 +114,8 @@ def quote_preview(request, pk: int):
     preview = None
     try:
         discount = pricing.parse_discount(raw)
-        preview = selectors.quote_preview(case=case, discount_percent=discount, actor=request.user)
+        addons = _chosen_addons(request.GET, case)
+        preview = selectors.quote_preview(case=case, discount_percent=discount, actor=request.user, addons=addons)
     except ApplicationError as exc:
         error = exc.message
     return render(request, "renewals/_quote_breakdown.html", {"preview": preview, "error": error, "case": case})
@@ -119,6 +144,18 @@ def _run_contact(request, case_id):
     return _("Contact logged.")
 
 
+def _chosen_addons(data, case):
+    """The add-on boxes the quote form sent (``quote-addons``), checked for the case; when the form
+    had no add-on boxes at all, what the case proposes."""
+    if not data.get("quote-addons_shown"):
+        return addon_selectors.proposed_addons(case=case)
+    return addon_selectors.resolve_addons(case=case, codes=data.getlist("quote-addons"))
+
+
+def _posted_addon_codes(data) -> list[str] | None:
+    return data.getlist("quote-addons") if data.get("quote-addons_shown") else None
+
+
 def _run_quote(request, case_id):
     form = forms.QuoteForm(request.POST, prefix="quote")
     if not form.is_valid():
@@ -127,6 +164,7 @@ def _run_quote(request, case_id):
         case_id=case_id,
         actor=request.user,
         discount_percent=form.cleaned_data["discount_percent"],
+        addon_codes=_posted_addon_codes(request.POST),
         expected_version=_version(form.cleaned_data),
     )
     if quote.approval_status == quote.Approval.PENDING:
@@ -189,8 +227,21 @@ def _run_assign(request, case_id):
 
 
 def _run_reopen(request, case_id):
-    services.case_reopen(case_id=case_id, actor=request.user)
-    return _("Case reopened.")
+    form = forms.ReopenForm(request.POST, prefix="reopen")
+    if not form.is_valid():
+        raise ApplicationError(
+            _("Choose the date the case must be decided by: %(errors)s") % {"errors": form_errors(form)},
+            field="decision_date",
+        )
+    case = services.case_reopen(
+        case_id=case_id,
+        actor=request.user,
+        decision_date=form.cleaned_data["decision_date"],
+        expected_version=_version(form.cleaned_data),
+    )
+    return _("Case reopened: to be decided by %(date)s.") % {
+        "date": date_format(case.decision_date, "SHORT_DATE_FORMAT")
+    }
 
 
 CASE_ACTIONS = {

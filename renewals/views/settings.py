@@ -9,6 +9,8 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import ApplicationError
 from core.roles import Role, role_required
 from renewals import forms, selectors, services
+from renewals.addons import selectors as addon_selectors
+from renewals.addons import services as addon_services
 from renewals.views._common import form_errors, refuse, row_or_refusal
 
 # Entries of the audit log on the overview and on the audit page.
@@ -190,4 +192,40 @@ def specialist_handover(request, user_id: int):
 def settings_audit(request):
     return render(
         request, "renewals/settings_audit.html", {"changes": selectors.settings_changes(limit=AUDIT_PAGE_CHANGES)}
+    )
+
+
+@role_required(Role.MANAGER)
+def settings_addons(request):
+    if request.method == "POST":
+        # Each add-on's form posts its hidden ``addon_id``; the "add an add-on" form is prefixed "new".
+        instance, refusal = row_or_refusal(request, "addon_id", addon_selectors.addon_or_none, _("No such add-on."))
+        if refusal:
+            return refusal
+        if instance:
+            form = forms.AddOnForm(request.POST, instance=instance, prefix=f"a{instance.pk}")
+        else:
+            form = forms.NewAddOnForm(request.POST, prefix="new")
+        if not form.is_valid():
+            messages.error(request, form_errors(form))
+            return redirect("renewals:settings-addons")
+        data = dict(form.cleaned_data)
+        try:
+            if instance:
+                addon_services.addon_save(actor=request.user, addon_id=instance.pk, **data)
+            else:
+                code, line = data.pop("code"), data.pop("line")
+                addon_services.addon_save(actor=request.user, code=code, line_id=line.pk, **data)
+            messages.success(request, _("Add-on saved."))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("renewals:settings-addons")
+    rows = [
+        (addon, forms.style_form(forms.AddOnForm(instance=addon, prefix=f"a{addon.pk}")))
+        for addon in addon_selectors.catalogue_all()
+    ]
+    return render(
+        request,
+        "renewals/settings_addons.html",
+        {"rows": rows, "new_form": forms.style_form(forms.NewAddOnForm(prefix="new"))},
     )

@@ -5,6 +5,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from analytics.selectors import API_KEYS
+from analytics.selectors.addons import ADDON_API_KEYS
 from analytics.team.selectors import TEAM_KPI_KEYS
 
 URL = "/api/v1/kpis/"
@@ -22,7 +23,7 @@ def test_manager_gets_exactly_the_listed_keys(book, api):
     response = api.get(URL, {"start": "2026-11-01", "end": "2026-11-30"})
     assert response.status_code == 200
     body = response.json()
-    assert list(body) == [*API_KEYS, *TEAM_KPI_KEYS, "reactivation_rate"]  # issues 15 and 13
+    assert list(body) == [*API_KEYS, *ADDON_API_KEYS, *TEAM_KPI_KEYS, "reactivation_rate"]  # issues 17, 15, 13
     assert body["cohort"] == 7 and body["renewal_rate"] == pytest.approx(0.6)
     assert set(body["funnel"]) == {"contacted", "quoted", "renewed"}
 

@@ -131,6 +131,7 @@ def test_case_fields(api, support, specialist):
         "assignee": "spec",
         "opened_at": body["opened_at"],
         "due_date": "2026-12-31",
+        "decision_date": None,
         "priority": "0.00",
         "churn_risk": None,
         "lost_reason": None,

@@ -1,3 +1,1 @@
 """Fixtures the customers tests share with the API tests (the token-authenticated ``api`` client)."""
-
-from tests.api.conftest import api  # noqa: F401

@@ -100,3 +100,15 @@ def test_lunchtime_quiet_hours_let_morning_sms_through_and_hold_lunchtime_ones_u
     lunch.refresh_from_db()
     assert morning.status == OutboundMessage.Status.SENT
     assert (lunch.status, lunch.next_attempt_at) == (OutboundMessage.Status.SCHEDULED, MORNING.replace(hour=14))
+
+
+@pytest.mark.django_db
+def test_a_customer_without_a_zone_gets_the_regions_then_the_sites():
+    from customers.models import Customer
+    from notifications.quiet_hours import customer_zone
+
+    # Hong Kong has its own zone; an unknown region falls back to TIME_ZONE; a set zone wins.
+    assert str(customer_zone(Customer(region="Hong Kong", time_zone=""))) == "Asia/Hong_Kong"
+    assert str(customer_zone(Customer(region="Atlantis", time_zone=""))) == "Asia/Shanghai"
+    assert str(customer_zone(Customer(region="Hong Kong", time_zone="Europe/Berlin"))) == "Europe/Berlin"
+    assert str(customer_zone(Customer(region="Hong Kong", time_zone="Not/AZone"))) == "Asia/Shanghai"

@@ -73,6 +73,6 @@ def test_reopened_case_gets_its_skipped_reminders_back(manager_user, django_capt
     with django_capture_on_commit_callbacks(execute=True):
         renewal_services.case_mark_lost(case_id=case.pk, actor=manager_user, reason_code="price")
     with django_capture_on_commit_callbacks(execute=True):
-        renewal_services.case_reopen(case_id=case.pk, actor=manager_user)
+        renewal_services.case_reopen(case_id=case.pk, actor=manager_user, decision_date=timezone.localdate())
     sms.refresh_from_db()
     assert sms.status == M.Status.SCHEDULED

@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from core.errors import ApplicationError, ConflictError, PermissionDeniedError
 from renewals import services, signals
@@ -270,7 +271,7 @@ def test_closed_cases_refuse_every_action(specialist, stage):
 def test_manager_reopens_lost_case_at_furthest_stage(case, specialist, manager):
     services.case_log_contact(case_id=case.pk, actor=specialist, channel="phone", reached=True)
     services.case_mark_lost(case_id=case.pk, actor=specialist, reason_code="service")
-    reopened = services.case_reopen(case_id=case.pk, actor=manager)
+    reopened = services.case_reopen(case_id=case.pk, actor=manager, decision_date=timezone.localdate())
     assert reopened.stage == Stage.CONTACTED and reopened.lost_reason is None and reopened.closed_at is None
     assert kinds(case)[-1] == "reopened"
 
@@ -278,20 +279,20 @@ def test_manager_reopens_lost_case_at_furthest_stage(case, specialist, manager):
 def test_specialist_cannot_reopen(case, specialist):
     services.case_mark_lost(case_id=case.pk, actor=specialist, reason_code="service")
     with pytest.raises(PermissionDeniedError):
-        services.case_reopen(case_id=case.pk, actor=specialist)
+        services.case_reopen(case_id=case.pk, actor=specialist, decision_date=timezone.localdate())
 
 
 def test_renewed_case_cannot_be_reopened(case, specialist, manager):
     case = quoted(case, specialist)
     services.case_mark_renewed(case_id=case.pk, actor=specialist)
     with pytest.raises(ApplicationError) as err:
-        services.case_reopen(case_id=case.pk, actor=manager)
+        services.case_reopen(case_id=case.pk, actor=manager, decision_date=timezone.localdate())
     assert err.value.code == "cannot_reopen"
 
 
 def test_open_case_cannot_be_reopened(case, manager):
     with pytest.raises(ApplicationError) as err:
-        services.case_reopen(case_id=case.pk, actor=manager)
+        services.case_reopen(case_id=case.pk, actor=manager, decision_date=timezone.localdate())
     assert err.value.code == "already_open"
 
 

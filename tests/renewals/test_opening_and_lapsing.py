@@ -27,7 +27,7 @@ def test_case_opens_on_the_first_day_of_the_window_and_not_before():
     case = RenewalCase.objects.get(policy=policy)
     assert (case.stage, case.due_date, case.expiring_premium) == (Stage.OPEN, policy.end_date, policy.premium)
     assert case.customer_id == policy.customer_id and case.line_id == policy.line_id
-    assert case.priority == policy.premium and case.version == 1
+    assert case.priority == policy.premium / 2 and case.version == 1  # unscored: risk 50
     assert CaseEvent.objects.filter(case=case, kind="opened").count() == 1
 
 
@@ -117,7 +117,7 @@ def test_customer_with_open_complaint_gets_raised_priority():
     PolicyFactory(customer=customer, end_date=dt.date(2026, 12, 1), premium=D("1000.00"))
     services.cases_open_due(on_date=TODAY)
     case = RenewalCase.objects.get()
-    assert case.has_open_complaint and case.priority == D("1500.00")
+    assert case.has_open_complaint and case.priority == D("750.00")  # 1000 × 50 % × 1.5
 
 
 def test_command_and_task_take_a_date(capsys):
@@ -181,7 +181,7 @@ def test_logged_complaint_goes_on_open_cases_timeline_and_raises_priority(specia
     )
     receivers.on_complaint_logged(sender=Complaint, complaint=complaint)
     case.refresh_from_db()
-    assert case.has_open_complaint and case.priority == D("3000.00")
+    assert case.has_open_complaint and case.priority == D("1500.00")  # 2000 × 50 % × 1.5
     assert CaseEvent.objects.get(case=case, kind="complaint").payload["complaint_id"] == complaint.pk
     # when it is resolved, the bump goes away
     complaint.status = "resolved"
@@ -191,7 +191,7 @@ def test_logged_complaint_goes_on_open_cases_timeline_and_raises_priority(specia
         sender=Complaint, complaint=complaint, old_status="new", new_status="resolved"
     )
     case.refresh_from_db()
-    assert not case.has_open_complaint and case.priority == D("2000.00")
+    assert not case.has_open_complaint and case.priority == D("1000.00")  # 2000 × 50 %
 
 
 def test_survey_answer_goes_on_the_case_timeline():

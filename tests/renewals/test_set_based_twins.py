@@ -55,7 +55,8 @@ def test_opening_opens_due_policies_once_assigned_to_the_least_loaded(write, spe
         Decimal("4000.00"): other_specialist.pk,
         Decimal("3000.00"): other_specialist.pk,
     }
-    assert {(c.stage, c.version, c.priority == c.expiring_premium) for c in new} == {("open", 1, True)}
+    # unscored: premium × 50 % (the unscored risk)
+    assert {(c.stage, c.version, c.priority == c.expiring_premium / 2) for c in new} == {("open", 1, True)}
     assert write(lines, TODAY, timezone.now()) == []
 
 
@@ -66,7 +67,9 @@ def test_opening_raises_the_priority_of_a_customer_with_an_open_complaint(write)
     PolicyFactory(customer=customer, end_date=dt.date(2026, 12, 1), premium=Decimal("1000.00"))
     write(list(LineOfInsurance.objects.filter(active=True)), TODAY, timezone.now())
     case = RenewalCase.objects.get()
-    assert case.has_open_complaint and case.priority == Decimal("1500.00") and case.churn_reasons == []
+    assert (
+        case.has_open_complaint and case.priority == Decimal("750.00") and case.churn_reasons == []
+    )  # 1000 × 0.5 × 1.5
 
 
 @both(opening._opened_events_postgres, opening._opened_events_portable)

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from renewals.models import (
     CaseEvent,
@@ -252,8 +253,9 @@ def test_lost_refer_and_manager_reopen_through_pages(client_for, specialist, man
     assert case.stage == Stage.LOST and case.referrals.count() == 1
     timeline = client.get(f"/cases/{case.pk}/").content.decode()
     assert "Price" in timeline and "Claims" in timeline  # labels, not the stored codes
-    assert client.post(f"/cases/{case.pk}/reopen/").status_code == 403
-    client_for(manager).post(f"/cases/{case.pk}/reopen/")
+    decide_by = {"reopen-decision_date": timezone.localdate().isoformat()}
+    assert client.post(f"/cases/{case.pk}/reopen/", decide_by).status_code == 403
+    client_for(manager).post(f"/cases/{case.pk}/reopen/", decide_by)
     assert RenewalCase.objects.get(pk=case.pk).stage == Stage.OPEN
 
 

@@ -7,7 +7,7 @@ from renewals import services
 
 
 class Command(BaseCommand):
-    help = "Move undecided renewal cases past expiry + grace to lapsed."
+    help = "Move undecided renewal cases past their last day to lapsed and policies past their end date to expired."
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="Lapse as of this day (YYYY-MM-DD); default today.")
@@ -18,4 +18,5 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError("--date must be YYYY-MM-DD") from exc
         lapsed = services.cases_lapse_due(on_date=on_date)
-        self.stdout.write(f"Lapsed {lapsed} renewal cases as of {on_date}.")
+        expired = services.policies_expire_due(on_date=on_date)
+        self.stdout.write(f"Lapsed {lapsed} renewal cases and expired {expired} policies as of {on_date}.")

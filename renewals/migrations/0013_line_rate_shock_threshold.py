@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("renewals", "0009_case_decision_date"),
+        ("renewals", "0012_service_ratings"),
     ]
 
     operations = [
