@@ -14,7 +14,10 @@ TEST_ENV := DEBUG=0 SECURE_HTTPS=0 STATIC_MANIFEST=0 EMAIL_URL=consolemail:// SM
 PYTEST_ARGS ?=
 # The whole suite (no PYTEST_ARGS) starts from a freshly migrated test database: browser tests end
 # with a flush, and a reused database would then lack the reference data the migrations seed.
-PYTEST_RUN_ARGS := $(if $(strip $(PYTEST_ARGS)),$(PYTEST_ARGS),--create-db)
+# The whole suite runs in PYTEST_WORKERS processes (pytest-xdist), each with its own test database
+# and Redis database (config/settings.py), whole files per process.
+PYTEST_WORKERS ?= 2
+PYTEST_RUN_ARGS := $(if $(strip $(PYTEST_ARGS)),$(PYTEST_ARGS),--create-db -n $(PYTEST_WORKERS) --dist loadfile)
 
 .PHONY: run test lint bench setup messages clean
 

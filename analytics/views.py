@@ -127,6 +127,17 @@ def export(request, table: str, fmt: str):
         return _period_error(request, error)
     if table == "cases":
         rows = _case_export_rows(request, period, filters)
+    elif table == "addons":
+        rows = [
+            {
+                _("Add-on"): a["name"],
+                _("Code"): a["code"],
+                _("Offered"): a["offered"],
+                _("Taken"): a["taken"],
+                _("Attach rate"): a["rate"],
+            }
+            for a in addon_dashboard_figures(period, filters)["addons"]
+        ]
     elif table in shaping.EXPORT_TABLES:
         rows = shaping.export_rows(table, shaping.build(period, filters))
     else:
@@ -335,4 +346,5 @@ def addons_card(request):
         period = _page_period(request, filters)
     except ApplicationError as error:
         return _period_error(request, error)
-    return render(request, "analytics/_addons_card.html", {"f": addon_dashboard_figures(period, filters)})
+    context = {"f": addon_dashboard_figures(period, filters), "query": dashboard_query(period, filters)}
+    return render(request, "analytics/_addons_card.html", context)

@@ -4,7 +4,9 @@ Each value's default is written inline. Production (DEBUG off) refuses to start 
 its secrets; behaviour is switched by named flags, never by choosing a settings file.
 """
 
+import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -110,8 +112,21 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def _per_test_worker(url: str) -> str:
+    """Under pytest-xdist each test process gets its own Redis database (tests flush the cache and
+    count throttles), the way pytest-django gives each its own test database: REDIS_URL's database
+    number + 10 + the worker's number, modulo Redis' 16. Unchanged outside a parallel test run."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or not url.startswith(("redis://", "rediss://")):
+        return url
+    parsed = urlsplit(url)
+    base = int(parsed.path.strip("/") or 0)
+    return urlunsplit(parsed._replace(path=f"/{(base + 10 + int(worker[2:])) % 16}"))
+
+
 # Redis: cache (and broker unless CELERY_BROKER_URL says otherwise). Empty means embedded.
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = _per_test_worker(env.str("REDIS_URL", default=""))
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -125,7 +140,7 @@ else:
 
 # Celery: Redis when configured, else kombu's filesystem transport under .run/ (the demo).
 RUN_DIR = BASE_DIR / ".run"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = _per_test_worker(env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://"))
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(RUN_DIR / "broker"),

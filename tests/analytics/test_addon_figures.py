@@ -95,3 +95,11 @@ def test_the_dashboard_loads_the_addons_card_after_the_page(client_for, manager,
     assert "Glass breakage rider" in card and "100.0%" in card and "1,320.00" in card
     assert client.get("/analytics/addons/?period=month&month=0001-01").status_code == 400
     assert client_for(specialist).get("/analytics/addons/?period=month&month=2026-11").status_code == 403
+
+
+def test_the_addons_table_exports_as_csv(client_for, manager):
+    renewed(CustomerFactory(), offered=["auto-glass", "auto-road-assist"], taken=["auto-glass"])
+    response = client_for(manager).get("/analytics/export/addons.csv?period=month&month=2026-11")
+    lines = response.content.decode().splitlines()
+    assert lines[0] == "Add-on,Code,Offered,Taken,Attach rate"
+    assert "Glass breakage rider,auto-glass,1,1,1.0" in lines and "Road assistance,auto-road-assist,1,0,0.0" in lines
