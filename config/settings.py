@@ -354,6 +354,8 @@ SPECTACULAR_SETTINGS = {
         "LifecycleStageEnum": "customers.models.Customer.LifecycleStage",
         "SegmentEnum": "customers.models.Customer.Segment",
         "CampaignChannelEnum": "campaigns.models.CampaignStep.Channel",
+        "AddOnKindEnum": "renewals.addons.models.AddOn.Kind",
+        "AddOnPricingEnum": "renewals.addons.models.AddOn.Pricing",
     },
 }
 

@@ -45,6 +45,7 @@ def premium_change(*, expiring: Decimal, new: Decimal, breakdown: list[dict]) ->
     if expiring == new:
         return None
     shares = []
+    addons = Decimal("0")
     previous = None
     for step in breakdown or []:
         try:
@@ -53,8 +54,13 @@ def premium_change(*, expiring: Decimal, new: Decimal, breakdown: list[dict]) ->
             continue
         if previous is not None and amount != previous:
             delta = amount - previous
-            shares.append(FactorShare(str(step.get("code", "")), delta, _percent(delta, expiring)))
+            if step.get("code") == "addon":
+                addons += delta  # the add-ons chosen are one share of the change, not one each
+            else:
+                shares.append(FactorShare(str(step.get("code", "")), delta, _percent(delta, expiring)))
         previous = amount
+    if addons:
+        shares.append(FactorShare("addons", addons, _percent(addons, expiring)))
     return PremiumChange(expiring, new, new - expiring, _percent(new - expiring, expiring), shares)
 
 
@@ -75,6 +81,7 @@ SHARE_WORDS = {
     "claims": lambda: _("claims in the last term"),
     "loyalty": lambda: _("loyalty"),
     "discount": lambda: _("your specialist's discount"),
+    "addons": lambda: _("the add-ons you chose"),
 }
 
 
@@ -160,6 +167,11 @@ def _breakdown_table(quote) -> pdf.Table:
     for step in quote.breakdown or []:
         code = step.get("code", "")
         factor = step.get("factor", "")
+        if code == "addon":
+            addon = _addons_by_code().get(step.get("detail", ""))
+            label = addon.display_name if addon else step.get("detail", "")
+            rows.append([label, "+ " + _money(step.get("price")), _money(step.get("amount"))])
+            continue
         label = str(STEP_LABELS.get(code, code))
         if step.get("detail") and code != "expiring":
             label = f"{label} ({step['detail']})"
@@ -192,10 +204,33 @@ def _change_blocks(case, quote) -> list:
     return blocks
 
 
+def _addons_by_code() -> dict:
+    from renewals.models import AddOn
+
+    return {a.code: a for a in AddOn.objects.all()}
+
+
 def _addon_blocks(case, quote) -> list:
-    """Add-ons and value-added services of the offer. The add-on catalogue (issue 17) is not built
-    yet: when it is, its rows for ``quote`` are listed here (label, price) and added to the total."""
-    return [pdf.Heading(_("Add-ons")), pdf.Paragraph(_("No add-ons are included in this offer."), muted=True)]
+    """The riders and value-added services of the offer, each with what it is and its price (they
+    are already lines of the breakdown and in the total); the customer can drop them online."""
+    from renewals.models import QuoteAddOn
+
+    lines = list(QuoteAddOn.objects.filter(quote=quote).select_related("addon").order_by("id")) if quote else []
+    if not lines:
+        return [pdf.Heading(_("Add-ons")), pdf.Paragraph(_("No add-ons are included in this offer."), muted=True)]
+    rows = [
+        [
+            line.addon.display_name,
+            line.addon.display_description,
+            _money(line.premium) if line.premium else _("free"),
+        ]
+        for line in lines
+    ]
+    return [
+        pdf.Heading(_("Add-ons")),
+        pdf.Table([_("Add-on"), _("What it is"), _("Price")], rows, right=(2,)),
+        pdf.Paragraph(_("You can keep or drop each add-on when you confirm online."), muted=True),
+    ]
 
 
 def _offer(*, case, language, text, issued_at, acceptance=None) -> pdf.Document:
@@ -248,6 +283,15 @@ def _notice(*, case, language, text, issued_at, acceptance=None) -> pdf.Document
     return pdf.Document(title, language, issued_at, blocks, _footer(case, title, issued_at))
 
 
+def _successor_addons(policy) -> str:
+    from renewals.models import PolicyAddOn
+
+    lines = PolicyAddOn.objects.filter(policy=policy).select_related("addon").order_by("addon__code")
+    names = [line.addon.display_name for line in lines]
+    separator = "、" if (translation.get_language() or "").startswith("zh") else ", "
+    return separator.join(names) or _("none")
+
+
 def _confirmation(*, case, language, text, issued_at, acceptance=None) -> pdf.Document:
     title = str(DocumentKind.CONFIRMATION.label)
     policy = case.successor_policy
@@ -263,7 +307,7 @@ def _confirmation(*, case, language, text, issued_at, acceptance=None) -> pdf.Do
                     (_("Term"), f"{_date(policy.start_date)} – {_date(policy.end_date)}"),
                     (_("Premium"), _money(policy.premium)),
                     (_("Sum insured"), _money(policy.sum_insured)),
-                    (_("Add-ons"), _("none")),
+                    (_("Add-ons"), _successor_addons(policy)),
                     (_("Renews policy"), case.policy.number),
                 ]
             ),

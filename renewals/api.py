@@ -609,7 +609,7 @@ class ReferralViewSet(viewsets.ReadOnlyModelViewSet):
 class AddOnSerializer(ApiModelSerializer):
     line = serializers.SlugRelatedField(slug_field="code", queryset=LineOfInsurance.objects.all())
     segments = serializers.ListField(
-        child=serializers.ChoiceField(choices=Customer.Segment.values), required=False, max_length=10
+        child=serializers.ChoiceField(choices=Customer.Segment.choices), required=False, max_length=10
     )
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, max_value=9999999999)
     attribute_max = serializers.DecimalField(

@@ -42,7 +42,8 @@ def reseed_reference_data() -> bool:
 
 
 def _is_transactional(request) -> bool:
-    marker = request.node.get_closest_marker("django_db")
+    """For a fixture request or a test item: does the test flush the database when it ends?"""
+    marker = getattr(request, "node", request).get_closest_marker("django_db")
     if marker and (marker.kwargs.get("transaction") or (len(marker.args) > 0 and marker.args[0])):
         return True
     return bool({"transactional_db", "live_server"} & set(request.fixturenames))
@@ -57,6 +58,20 @@ def _reference_data(request):
     request.getfixturevalue("_django_db_helper")
     reseed_reference_data()
     yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a transactional test has been torn down (its flush done), put the reference data back
+    at once, so whatever test the worker runs next (under pytest-xdist the order of files differs
+    from a serial run) finds the groups, lines and reasons the migrations seed."""
+    result = yield
+    if _is_transactional(item):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            reseed_reference_data()
+    return result
 
 
 @pytest.fixture(scope="session", autouse=True)

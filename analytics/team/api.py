@@ -160,6 +160,11 @@ class TeamView(APIView):
         unknown = sorted(set(params) - ALLOWED_PARAMS)
         if unknown:
             raise ApplicationError(_("Unknown parameter."), field=unknown[0], code=ErrorCode.INVALID)
+        blank = sorted(name for name in params if not params.get(name, "").strip())
+        if blank:
+            raise ApplicationError(
+                _("Give a value, or leave the parameter out."), field=blank[0], code=ErrorCode.REQUIRED
+            )
         if (params.get("period") or "month") == "custom":
             raise ApplicationError(_("Use month, quarter or year."), field="period", code=ErrorCode.INVALID)
         parsed = filters_from_query(params, strict=True)

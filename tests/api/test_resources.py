@@ -18,6 +18,11 @@ READ_ENDPOINTS = [
     "/api/v1/complaints/",
     "/api/v1/survey-responses/",
     "/api/v1/messages/",
+    "/api/v1/quotes/",
+    "/api/v1/referrals/",
+    "/api/v1/addons/",
+    "/api/v1/campaigns/",
+    "/api/v1/experiments/",
 ]
 
 
@@ -51,6 +56,7 @@ def test_customer_fields_are_exactly_the_documented_ones(api, manager):
         "consent_email": True,
         "consent_sms": True,
         "time_zone": "",
+        "lifecycle_stage": None,  # until the first nightly lifecycle refresh
     }
 
 
@@ -136,6 +142,7 @@ def test_case_fields(api, support, specialist):
         "churn_risk": None,
         "lost_reason": None,
         "successor_policy": None,
+        "addons": [],
         "version": 1,
     }
 

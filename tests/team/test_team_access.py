@@ -105,6 +105,7 @@ def test_team_api_rejects_bad_input(team_book, today, manager):
     assert api.get(API_URL, {"line": "nope"}).json()["errors"] == {"line": ["Unknown code."]}
     assert api.get(API_URL, {"specialist": "spec2"}).status_code == 400
     assert api.get(API_URL, {"period": "custom"}).status_code == 400
+    assert api.get(API_URL, {"month": ""}).json()["errors"] == {"month": ["Give a value, or leave the parameter out."]}
 
 
 def test_kpi_api_has_the_four_new_keys(team_book, today, manager):
