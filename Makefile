@@ -15,9 +15,9 @@ PYTEST_ARGS ?=
 # The whole suite (no PYTEST_ARGS) starts from a freshly migrated test database: browser tests end
 # with a flush, and a reused database would then lack the reference data the migrations seed.
 # The whole suite runs in PYTEST_WORKERS processes (pytest-xdist), each with its own test database
-# and Redis database (config/settings.py), whole files per process.
+# and Redis database (config/settings.py); the slowest tests are listed at the end.
 PYTEST_WORKERS ?= 2
-PYTEST_RUN_ARGS := $(if $(strip $(PYTEST_ARGS)),$(PYTEST_ARGS),--create-db -n $(PYTEST_WORKERS) --dist loadfile)
+PYTEST_RUN_ARGS := $(if $(strip $(PYTEST_ARGS)),$(PYTEST_ARGS),--create-db -n $(PYTEST_WORKERS) --durations=15)
 
 .PHONY: run test lint bench setup messages clean
 

@@ -62,11 +62,13 @@ def _reference_data(request):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
-    """After a transactional test has been torn down (its flush done), put the reference data back
-    at once, so whatever test the worker runs next (under pytest-xdist the order of files differs
-    from a serial run) finds the groups, lines and reasons the migrations seed."""
+    """After a transactional test has been torn down (its flush done) and before a test that runs
+    in a rolled-back transaction, put the reference data back, so that test finds the groups, lines
+    and reasons the migrations seed (under pytest-xdist the order of files differs from a serial
+    run). A transactional test next restores or reseeds the data itself (``_reference_data``, or
+    its serialized rollback, which would clash with rows reseeded under new ids)."""
     result = yield
-    if _is_transactional(item):
+    if _is_transactional(item) and nextitem is not None and not _is_transactional(nextitem):
         from pytest_django.plugin import blocking_manager_key
 
         with item.config.stash[blocking_manager_key].unblock():

@@ -1,14 +1,12 @@
 """The add-on catalogue and add-ons on quotes, cases and policies through the API."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from renewals import services
 from renewals.models import RenewalCase, SettingsChange
-from tests.customers.factories import CustomerFactory
-from tests.renewals.factories import PolicyFactory, RenewalCaseFactory
+from tests.renewals.factories import vip_auto_case
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -16,13 +14,8 @@ D = Decimal
 
 @pytest.fixture
 def case(specialist):
-    policy = PolicyFactory(
-        premium=D("3000.00"),
-        end_date=dt.date(2026, 12, 31),
-        attributes={"vehicle_age": 5},
-        customer=CustomerFactory(segment="vip"),
-    )
-    return RenewalCaseFactory(assignee=specialist, policy=policy)
+    """Auto, premium 3,000, vehicle 5 years old, a VIP customer (tests.renewals.factories)."""
+    return vip_auto_case(specialist)
 
 
 # --- the catalogue through the API, audited ----------------------------------------------------

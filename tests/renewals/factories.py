@@ -37,3 +37,15 @@ class RenewalCaseFactory(factory.django.DjangoModelFactory):
     expiring_premium = factory.LazyAttribute(lambda o: o.policy.premium)
     due_date = factory.LazyAttribute(lambda o: o.policy.end_date)
     stage = Stage.OPEN
+
+
+def vip_auto_case(assignee) -> RenewalCase:
+    """Auto, premium 3,000.00 expiring 2026-12-31, vehicle 5 years old, a VIP customer: every seeded
+    auto add-on is open to it (the add-on tests price on it by hand)."""
+    policy = PolicyFactory(
+        premium=Decimal("3000.00"),
+        end_date=dt.date(2026, 12, 31),
+        attributes={"vehicle_age": 5},
+        customer=CustomerFactory(segment="vip"),
+    )
+    return RenewalCaseFactory(assignee=assignee, policy=policy)

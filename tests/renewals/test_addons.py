@@ -17,7 +17,7 @@ from renewals.imports import COLUMNS, policies_import
 from renewals.models import AddOn, DiscountAuthority, Policy, PolicyAddOn, Quote, RenewalCase, SettingsChange, Stage
 from tests.customers.factories import CustomerFactory
 from tests.imports.helpers import csv_bytes, row
-from tests.renewals.factories import PolicyFactory, RenewalCaseFactory, line
+from tests.renewals.factories import PolicyFactory, RenewalCaseFactory, line, vip_auto_case
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -25,14 +25,8 @@ D = Decimal
 
 @pytest.fixture
 def case(specialist):
-    """Auto, premium 3,000, one claim-free year, vehicle 5 years old, a VIP customer."""
-    policy = PolicyFactory(
-        premium=D("3000.00"),
-        end_date=dt.date(2026, 12, 31),
-        attributes={"vehicle_age": 5},
-        customer=CustomerFactory(segment="vip"),
-    )
-    return RenewalCaseFactory(assignee=specialist, policy=policy)
+    """Auto, premium 3,000, vehicle 5 years old, a VIP customer (tests.renewals.factories)."""
+    return vip_auto_case(specialist)
 
 
 def test_addons_come_on_top_of_the_base_and_the_discount_covers_the_base_only(case, specialist):

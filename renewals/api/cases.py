@@ -1,167 +1,29 @@
-"""API for lines, policies and renewal cases (routed in config/api_urls.py)."""
-
-from contextlib import contextmanager
+"""API for renewal cases and their actions (routed in config/api_urls.py)."""
 
 import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from core.api import ApiFilterSet, ApiModelSerializer
-from core.errors import ApplicationError
 from core.roles import STAFF_ROLES, HasRole, Role, has_role
-from customers.models import Customer
 from renewals import services
-from renewals.addons import services as addon_services
-from renewals.addons.models import AddOn, QuoteAddOn
-from renewals.imports import policies_import
+from renewals.addons.models import QuoteAddOn
+from renewals.api._common import _Versioned, api_fields
 from renewals.limits import COMMENT_MAX_LENGTH, NOTE_MAX_LENGTH, REOPEN_MAX_DAYS
 from renewals.models import (
     ContactChannel,
-    LineOfInsurance,
     LostReason,
-    Policy,
-    PolicyAddOn,
-    Quote,
     Referral,
     RenewalCase,
     Stage,
 )
-
-
-class LineSerializer(ApiModelSerializer):
-    class Meta:
-        model = LineOfInsurance
-        fields = ["code", "name", "renewal_window_days", "grace_days", "notice_lead_days", "term_months"]
-        read_only_fields = fields
-
-
-@extend_schema(tags=["lines"])
-class LineViewSet(viewsets.ReadOnlyModelViewSet):
-    """Lines of insurance with their renewal calendar (read only; managers edit them in Settings)."""
-
-    queryset = LineOfInsurance.objects.all()
-    serializer_class = LineSerializer
-    permission_classes = [IsAuthenticated, HasRole]
-    allowed_roles = STAFF_ROLES
-    lookup_field = "code"
-    lookup_value_converter = "slug"
-    filterset_fields = ["active"]
-    ordering_fields = ["code"]
-    ordering = ["code"]
-
-
-ADDON_LINES = Prefetch("addon_lines", queryset=PolicyAddOn.objects.select_related("addon"))
-
-
-class PolicySerializer(ApiModelSerializer):
-    line = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    addons = serializers.SerializerMethodField(help_text="codes of the add-ons the policy carries")
-    previous_policy = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
-
-    class Meta:
-        model = Policy
-        fields = [
-            "id",
-            "number",
-            "customer",
-            "line",
-            "product",
-            "start_date",
-            "end_date",
-            "premium",
-            "sum_insured",
-            "channel",
-            "status",
-            "previous_policy",
-            "claims_count",
-            "addons",
-        ]
-        read_only_fields = fields
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_addons(self, policy) -> list[str]:
-        return [line.addon.code for line in policy.addon_lines.all()]
-
-
-class PolicyFilter(ApiFilterSet):
-    line = django_filters.CharFilter(field_name="line__code")
-    end_after = django_filters.DateFilter(field_name="end_date", lookup_expr="gte")
-    end_before = django_filters.DateFilter(field_name="end_date", lookup_expr="lte")
-
-    class Meta:
-        model = Policy
-        fields = ["number", "customer", "line", "channel", "status", "end_after", "end_before"]
-
-
-@extend_schema(tags=["policies"])
-class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
-    """Policies (read only: they arrive from the core policy system by import)."""
-
-    queryset = Policy.objects.select_related("line", "previous_policy").prefetch_related(ADDON_LINES)
-    serializer_class = PolicySerializer
-    permission_classes = [IsAuthenticated, HasRole]
-    allowed_roles = STAFF_ROLES
-    lookup_value_converter = "int"
-    filterset_class = PolicyFilter
-    ordering_fields = ["id", "number", "end_date"]
-    ordering = ["-id"]
-
-
-class ImportUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="CSV (UTF-8, BOM optional) or XLSX with the import columns.")
-    dry_run = serializers.BooleanField(default=False, help_text="Check and count, save nothing.")
-
-
-class ImportCountsSerializer(serializers.Serializer):
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
-    unchanged = serializers.IntegerField()
-
-
-class ImportRowErrorSerializer(serializers.Serializer):
-    row = serializers.IntegerField(help_text="Row number in the file; the header is row 1.")
-    column = serializers.CharField()
-    message = serializers.CharField()
-
-
-class ImportResultSerializer(serializers.Serializer):
-    dry_run = serializers.BooleanField()
-    rows = serializers.IntegerField()
-    applied_rows = serializers.IntegerField()
-    error_rows = serializers.IntegerField()
-    changed = serializers.BooleanField()
-    customers = ImportCountsSerializer()
-    policies = ImportCountsSerializer()
-    summary = serializers.CharField()
-    errors = ImportRowErrorSerializer(many=True)
-    errors_truncated = serializers.BooleanField()
-
-
-class ImportView(APIView):
-    """``POST /api/v1/imports/`` (managers): import a policy file now and answer the counts and
-    every row error. Same rules as ``manage.py import_policies``."""
-
-    permission_classes = [IsAuthenticated, HasRole]
-    allowed_roles = (Role.MANAGER,)
-    parser_classes = [MultiPartParser]  # a file upload: multipart only (a urlencoded form cannot carry it)
-
-    @extend_schema(request=ImportUploadSerializer, responses={200: ImportResultSerializer}, tags=["imports"])
-    def post(self, request):
-        data = ImportUploadSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        upload = data.validated_data["file"]
-        result = policies_import(source=upload, filename=upload.name, dry_run=data.validated_data["dry_run"])
-        return Response(result.as_dict())
-
 
 # --- renewal cases -----------------------------------------------------------------------
 
@@ -213,12 +75,6 @@ class CaseFilter(ApiFilterSet):
     class Meta:
         model = RenewalCase
         fields = ["stage", "line", "assignee", "due_after", "due_before", "policy_number"]
-
-
-class _Versioned(serializers.Serializer):
-    version = serializers.IntegerField(
-        required=False, min_value=1, help_text="The case version you read; a stale one answers 409."
-    )
 
 
 class ContactSerializer(_Versioned):
@@ -328,21 +184,6 @@ class ApproveQuoteSerializer(serializers.Serializer):
 
 class RejectQuoteSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=COMMENT_MAX_LENGTH, help_text="Why the discount is rejected.")
-
-
-# Service argument names -> the API's field names, for errors.
-SERVICE_FIELDS = {"reason_code": "reason", "expected_version": "version", "assignee_id": "assignee"}
-
-
-@contextmanager
-def api_fields():
-    """Re-raise service errors with the API's field names."""
-    try:
-        yield
-    except ApplicationError as exc:
-        if exc.field in SERVICE_FIELDS:
-            exc.field = SERVICE_FIELDS[exc.field]
-        raise
 
 
 @extend_schema(tags=["cases"])
@@ -492,185 +333,3 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         with api_fields():
             referral = services.case_refer(case_id=case.pk, actor=request.user, to=data["to"], note=data["note"])
         return Response(ReferralSerializer(referral).data, status=201)
-
-
-# --- quotes awaiting approval and referrals ---------------------------------------------------
-
-
-class QuoteFilter(ApiFilterSet):
-    approval_status = django_filters.ChoiceFilter(choices=Quote.Approval.choices)
-    case = django_filters.NumberFilter(field_name="case_id", min_value=1)
-
-    class Meta:
-        model = Quote
-        fields = ["approval_status", "case"]
-
-
-class QuoteResourceSerializer(ApiModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-
-    class Meta:
-        model = Quote
-        fields = [
-            "id",
-            "case",
-            "premium",
-            "expiring_premium",
-            "discount_percent",
-            "approval_status",
-            "approval_comment",
-            "breakdown",
-            "created_by",
-            "created_at",
-            "decided_by",
-            "decided_at",
-        ]
-        read_only_fields = fields
-
-
-@extend_schema(tags=["cases"])
-class QuoteViewSet(viewsets.ReadOnlyModelViewSet):
-    """Quotes. Staff read them (``?approval_status=pending`` is the approvals queue); managers
-    approve or reject a discount above the specialist's authority."""
-
-    queryset = Quote.objects.select_related("created_by", "decided_by")
-    serializer_class = QuoteResourceSerializer
-    permission_classes = [IsAuthenticated, HasRole]
-    allowed_roles = STAFF_ROLES
-    write_roles = (Role.MANAGER,)
-    lookup_value_converter = "int"
-    filterset_class = QuoteFilter
-    ordering_fields = ["id", "created_at"]
-    ordering = ["-id"]
-
-    def _decide(self, serializer_class, decide):
-        quote = self.get_object()
-        data = serializer_class(data=self.request.data)
-        data.is_valid(raise_exception=True)
-        with api_fields():
-            decide(quote_id=quote.pk, actor=self.request.user, comment=data.validated_data["comment"])
-        return Response(QuoteResourceSerializer(self.get_queryset().get(pk=quote.pk)).data)
-
-    @extend_schema(request=ApproveQuoteSerializer, responses={200: QuoteResourceSerializer})
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        """Approve the pending discount of a case's current quote (managers only)."""
-        return self._decide(ApproveQuoteSerializer, services.quote_approve)
-
-    @extend_schema(request=RejectQuoteSerializer, responses={200: QuoteResourceSerializer})
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        """Reject the pending discount, saying why (managers only); the specialist quotes again."""
-        return self._decide(RejectQuoteSerializer, services.quote_reject)
-
-
-class ReferralFilter(ApiFilterSet):
-    case = django_filters.NumberFilter(field_name="case_id", min_value=1)
-    open = django_filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull", help_text="true: unresolved")
-
-    class Meta:
-        model = Referral
-        fields = ["case", "open"]
-
-
-@extend_schema(tags=["cases"])
-class ReferralViewSet(viewsets.ReadOnlyModelViewSet):
-    """Referrals to underwriting or claims. Staff read them; the case's specialist or a manager
-    resolves one with the answer received (``POST /cases/<id>/refer/`` creates one)."""
-
-    queryset = Referral.objects.select_related("created_by", "resolved_by")
-    serializer_class = ReferralSerializer
-    permission_classes = [IsAuthenticated, HasRole]
-    allowed_roles = STAFF_ROLES
-    write_roles = (Role.SPECIALIST, Role.MANAGER)
-    lookup_value_converter = "int"
-    filterset_class = ReferralFilter
-    ordering_fields = ["id", "created_at"]
-    ordering = ["-id"]
-
-    @extend_schema(request=ResolveReferralSerializer, responses={200: ReferralSerializer})
-    @action(detail=True, methods=["post"])
-    def resolve(self, request, pk=None):
-        """Record the answer and close the referral."""
-        referral = self.get_object()
-        data = ResolveReferralSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        with api_fields():
-            services.referral_resolve(
-                referral_id=referral.pk, actor=request.user, resolution=data.validated_data["resolution"]
-            )
-        return Response(ReferralSerializer(self.get_queryset().get(pk=referral.pk)).data)
-
-
-# --- the add-on catalogue ---------------------------------------------------------------------
-
-
-class AddOnSerializer(ApiModelSerializer):
-    line = serializers.SlugRelatedField(slug_field="code", queryset=LineOfInsurance.objects.all())
-    segments = serializers.ListField(
-        child=serializers.ChoiceField(choices=Customer.Segment.choices), required=False, max_length=10
-    )
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, max_value=9999999999)
-    attribute_max = serializers.DecimalField(
-        max_digits=12, decimal_places=2, required=False, allow_null=True, min_value=0, max_value=9999999999
-    )
-
-    class Meta:
-        model = AddOn
-        fields = [
-            "code",
-            "line",
-            "kind",
-            "name",
-            "name_zh_hans",
-            "description",
-            "description_zh_hans",
-            "pricing",
-            "amount",
-            "segments",
-            "attribute_name",
-            "attribute_max",
-            "provider",
-            "capacity_note",
-            "active_from",
-            "active_to",
-        ]
-
-
-class AddOnUpdateSerializer(AddOnSerializer):
-    class Meta(AddOnSerializer.Meta):
-        read_only_fields = ["code", "line"]
-
-
-@extend_schema(tags=["add-ons"])
-class AddOnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """The catalogue of riders and value-added services per line: staff read, managers create and
-    change (audited like every settings change). Add-ons are retired with ``active_to``, never deleted."""
-
-    queryset = AddOn.objects.select_related("line")
-    serializer_class = AddOnSerializer
-    permission_classes = [IsAuthenticated, HasRole]
-    allowed_roles = STAFF_ROLES
-    write_roles = (Role.MANAGER,)
-    lookup_field = "code"
-    lookup_value_converter = "slug"
-    filterset_fields = ["kind"]
-    ordering_fields = ["code"]
-    ordering = ["code"]
-    http_method_names = ["get", "post", "patch", "head", "options"]
-
-    def get_serializer_class(self):
-        return AddOnUpdateSerializer if self.action == "partial_update" else AddOnSerializer
-
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        code, line = data.pop("code"), data.pop("line")
-        with api_fields():
-            serializer.instance = addon_services.addon_save(actor=self.request.user, code=code, line_id=line.pk, **data)
-
-    def perform_update(self, serializer):
-        with api_fields():
-            serializer.instance = addon_services.addon_save(
-                actor=self.request.user, addon_id=serializer.instance.pk, **serializer.validated_data
-            )
