@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from campaigns import selectors, services
 from campaigns.models import Arm, Campaign, CampaignStep, Experiment
-from core.api import BIGINT_MAX, ApiModelSerializer
+from core.api import BIGINT_MAX, ApiModelSerializer, StrictCharField, StrictSlugField
 from core.roles import STAFF_ROLES, HasRole, Role
 from customers.models import Customer
 from customers.regions import REGION_LABELS
@@ -235,8 +235,8 @@ class ExperimentSerializer(ApiModelSerializer):
 
 
 class ArmInputSerializer(serializers.Serializer):
-    code = serializers.SlugField(max_length=32)
-    name = serializers.CharField(max_length=80)
+    code = StrictSlugField(max_length=32)
+    name = StrictCharField(max_length=80)
     weight = serializers.IntegerField(min_value=1, max_value=100, required=False, default=1)
     step_ids = serializers.ListField(
         child=serializers.IntegerField(**ID),
@@ -249,7 +249,7 @@ class ArmInputSerializer(serializers.Serializer):
 
 
 class ExperimentCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=120)
+    name = StrictCharField(max_length=120)
     line = serializers.IntegerField(**ID)
     holdout_percent = serializers.IntegerField(min_value=1, max_value=50, required=False, default=10)
     min_sample_per_arm = serializers.IntegerField(min_value=20, max_value=1_000_000, required=False, default=200)

@@ -118,6 +118,24 @@ _ERROR_CODES = {
 NO_NUL_PATTERN = "^[^\\x00]*$"
 
 
+class _StringOnly:
+    """A text input that is a JSON string, as the schema says: DRF's text fields also take numbers
+    (``"name": 0`` would be stored as "0"), which the schema refuses."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(_StringOnly, serializers.CharField):
+    pass
+
+
+class StrictSlugField(_StringOnly, serializers.SlugField):
+    pass
+
+
 def _forbid_nul(schema: dict) -> None:
     if schema.get("type") == "string" and not {"enum", "format", "pattern"} & schema.keys():
         schema["pattern"] = NO_NUL_PATTERN

@@ -11,7 +11,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from core.api import ApiFilterSet, ApiModelSerializer
+from core.api import ApiFilterSet, ApiModelSerializer, StrictCharField, StrictSlugField
 from core.roles import STAFF_ROLES, HasRole, Role, has_role
 from renewals import services
 from renewals.addons.models import QuoteAddOn
@@ -57,7 +57,7 @@ class CaseSerializer(ApiModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    @extend_schema_field(serializers.ListField(child=StrictCharField()))
     def get_addons(self, case) -> list[str]:
         if case.current_quote is None:
             return []
@@ -80,7 +80,7 @@ class CaseFilter(ApiFilterSet):
 class ContactSerializer(_Versioned):
     channel = serializers.ChoiceField(choices=ContactChannel.values)
     reached = serializers.BooleanField()
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
     next_action_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
@@ -89,7 +89,7 @@ class QuoteDiscountSerializer(_Versioned):
         max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, default="0"
     )
     addons = serializers.ListField(
-        child=serializers.SlugField(max_length=32),
+        child=StrictSlugField(max_length=32),
         required=False,
         allow_null=True,
         default=None,
@@ -100,7 +100,7 @@ class QuoteDiscountSerializer(_Versioned):
 
 
 class QuoteAddOnLineSerializer(serializers.Serializer):
-    code = serializers.CharField(source="addon.code")
+    code = StrictCharField(source="addon.code")
     premium = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
@@ -113,7 +113,7 @@ class QuoteSerializer(serializers.Serializer):
     claims_factor = serializers.DecimalField(max_digits=7, decimal_places=4)
     loyalty_factor = serializers.DecimalField(max_digits=7, decimal_places=4)
     discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
-    approval_status = serializers.CharField()
+    approval_status = StrictCharField()
     breakdown = serializers.ListField(
         child=serializers.DictField(), help_text="each factor and the running amount, then each add-on"
     )
@@ -137,14 +137,14 @@ class LoseSerializer(_Versioned):
     reason = serializers.SlugRelatedField(
         slug_field="code", queryset=LostReason.objects.filter(kind=LostReason.Kind.LOST, active=True)
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
 
 
 class NotOfferedSerializer(_Versioned):
     reason = serializers.SlugRelatedField(
         slug_field="code", queryset=LostReason.objects.filter(kind=LostReason.Kind.NOT_OFFERED, active=True)
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
 
 
 class AssignSerializer(_Versioned):
@@ -161,7 +161,7 @@ class ReopenSerializer(_Versioned):
 
 class ReferSerializer(serializers.Serializer):
     to = serializers.ChoiceField(choices=Referral.To.values)
-    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, help_text="What you need from them.")
+    note = StrictCharField(max_length=NOTE_MAX_LENGTH, help_text="What you need from them.")
 
 
 class ReferralSerializer(ApiModelSerializer):
@@ -175,15 +175,15 @@ class ReferralSerializer(ApiModelSerializer):
 
 
 class ResolveReferralSerializer(serializers.Serializer):
-    resolution = serializers.CharField(required=False, allow_blank=True, default="", max_length=COMMENT_MAX_LENGTH)
+    resolution = StrictCharField(required=False, allow_blank=True, default="", max_length=COMMENT_MAX_LENGTH)
 
 
 class ApproveQuoteSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=COMMENT_MAX_LENGTH)
+    comment = StrictCharField(required=False, allow_blank=True, default="", max_length=COMMENT_MAX_LENGTH)
 
 
 class RejectQuoteSerializer(serializers.Serializer):
-    comment = serializers.CharField(max_length=COMMENT_MAX_LENGTH, help_text="Why the discount is rejected.")
+    comment = StrictCharField(max_length=COMMENT_MAX_LENGTH, help_text="Why the discount is rejected.")
 
 
 @extend_schema(tags=["cases"])

@@ -142,4 +142,5 @@ def test_a_referral_needs_a_known_target_a_note_and_no_nul_bytes(api, specialist
     assert post(api(specialist), path, {"to": "claims", "note": ""}).status_code == 400
     assert post(api(specialist), path, {"to": "claims", "note": "bad\x00note"}).status_code == 400
     assert post(api(specialist), path, {"to": "claims", "note": "x" * 4001}).status_code == 400
+    assert post(api(specialist), path, {"to": "claims", "note": 0}).status_code == 400  # a number is not text
     assert not Referral.objects.exists()
