@@ -495,19 +495,17 @@ def _offered_addons(case, quote, language: str) -> list[dict]:
     return list(offered.values())
 
 
-def _addon_label(code: str) -> str:
-    from renewals.models import AddOn
-
-    addon = AddOn.objects.filter(code=code).first()
-    return addon.display_name if addon else code
-
-
 def _breakdown(quote) -> list[dict]:
     if quote is None:
         return []
     from decimal import Decimal, InvalidOperation
 
+    from renewals.models import AddOn
     from renewals.pricing import STEP_LABELS
+
+    # The add-on lines' names in one query (the breakdown names them by code).
+    codes = [step.get("detail", "") for step in quote.breakdown or [] if step.get("code") == "addon"]
+    addons = {a.code: a for a in AddOn.objects.filter(code__in=codes)} if codes else {}
 
     rows = []
     for step in quote.breakdown or []:
@@ -516,7 +514,8 @@ def _breakdown(quote) -> list[dict]:
         except (InvalidOperation, TypeError):
             continue
         if step.get("code") == "addon":
-            label = _addon_label(step.get("detail", ""))
+            addon = addons.get(step.get("detail", ""))
+            label = addon.display_name if addon else step.get("detail", "")
         else:
             label = STEP_LABELS.get(step.get("code"), step.get("code", ""))
         rows.append({"label": label, "amount": amount})
