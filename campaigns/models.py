@@ -153,6 +153,8 @@ class CampaignStep(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("Email")
         SMS = "sms", _("SMS")
+        # A to-do for a specialist (assigned by the usual balancing); the text is the call's brief.
+        CALL = "call", _("Call task")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="steps")
     offset_days = models.PositiveSmallIntegerField(_("days after start"), validators=[MaxValueValidator(365)])
@@ -191,6 +193,10 @@ class CampaignMember(models.Model):
     # Set when the campaign runs as an experiment: the arm the customer was randomised to.
     arm = models.ForeignKey("Arm", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     enrolled_on = models.DateField()
+    # The specialist who makes the campaign's calls to this customer (balanced at the first call step).
+    call_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
 
     class Meta:
         verbose_name = _("campaign member")
@@ -313,6 +319,14 @@ class Arm(models.Model):
     all_steps = models.BooleanField(_("every step of the line"), default=True)
     steps = models.ManyToManyField(
         "notifications.ReminderStep", blank=True, related_name="+", verbose_name=_("reminder steps")
+    )
+    # A template arm: its cases' reminders (not the statutory notice) use this text instead of the
+    # steps' templates, in every language (blank: the steps' own templates).
+    reminder_subject = models.CharField(_("reminder subject"), max_length=200, blank=True)
+    reminder_body = models.TextField(_("reminder text"), max_length=2000, blank=True)
+    # An earlier-call arm: its cases also get a call task this many days before expiry.
+    call_days_before = models.PositiveSmallIntegerField(
+        _("extra call task (days before expiry)"), null=True, blank=True, validators=[MaxValueValidator(365)]
     )
 
     class Meta:

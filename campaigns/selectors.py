@@ -4,7 +4,7 @@ outcome counts, experiments with their per-arm counts and series."""
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 
@@ -115,6 +115,38 @@ def campaign_outcomes(*, campaign: Campaign) -> dict:
     }
 
 
+def campaign_step_counts(*, campaign: Campaign) -> list[dict]:
+    """Per step: messages (or call tasks) planned, and how many of them the outbox sent (a call task:
+    done), skipped (no consent, marketing opt-out, no address, outcome known), failed, or still
+    waiting. One grouped query over the campaign's messages and their outbox rows."""
+    status = Subquery(OutboundMessage.objects.filter(pk=OuterRef("outbox_message_id")).values("status")[:1])
+    rows = (
+        CampaignMessage.objects.filter(member__campaign=campaign)
+        .annotate(outbox_status=status)
+        .values("step_id", "outbox_status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for row in rows:
+        counts.setdefault(row["step_id"], {})[row["outbox_status"] or ""] = row["n"]
+    Status = OutboundMessage.Status
+    result = []
+    for step in campaign.steps.all():
+        by_status = counts.get(step.pk, {})
+        result.append(
+            {
+                "step": step,
+                "planned": sum(by_status.values()),
+                "sent": by_status.get(Status.SENT, 0),
+                "skipped": by_status.get(Status.SKIPPED, 0),
+                "failed": by_status.get(Status.FAILED, 0),
+                "waiting": by_status.get(Status.SCHEDULED, 0) + by_status.get(Status.SENDING, 0) + by_status.get("", 0),
+            }
+        )
+    return result
+
+
 # --- experiments ----------------------------------------------------------------------------
 
 
@@ -163,8 +195,11 @@ def _campaign_counts(experiment: Experiment, arms: list[Arm]) -> list[ArmCounts]
             premium_retained=Sum("premium"),
         )
     }
+    sent = OutboundMessage.objects.filter(
+        pk=OuterRef("outbox_message_id"), status=OutboundMessage.Status.SENT, channel__in=["email", "sms"]
+    )
     messages = dict(
-        CampaignMessage.objects.filter(member__in=members)
+        CampaignMessage.objects.filter(Exists(sent), member__in=members)
         .values("member__arm_id")
         .annotate(n=Count("id"))
         .values_list("member__arm_id", "n")

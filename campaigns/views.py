@@ -155,6 +155,7 @@ def campaign_detail(request, pk: int):
     context = {
         "campaign": campaign,
         "outcomes": selectors.campaign_outcomes(campaign=campaign),
+        "step_counts": selectors.campaign_step_counts(campaign=campaign),
         "stage_labels": [labels.get(stage, stage) for stage in campaign.stages],
     }
     if campaign.status == Campaign.Status.DRAFT:

@@ -148,11 +148,18 @@ class OutboundMessage(models.Model):
 
     ``next_attempt_at`` is the time dispatch picks the row up (planning time, deferrals and
     retry backoff all move it); the row id is the provider's idempotency key.
+
+    A campaign message (kind ``campaign``) is a marketing message to a customer who often has no open
+    case: it has no case, line or step, but a ``campaign_message_id`` (the campaigns app's row, by id:
+    notifications does not know campaigns), unique, so handing it over twice adds nothing. Its
+    ``subject``/``body`` hold the campaign's text until it is sent, then what was sent. A campaign
+    call task (channel ``call``) is a to-do of its ``assignee``.
     """
 
     class Kind(models.TextChoices):
         REMINDER = "reminder", _("Reminder")
         SURVEY = "survey", _("Survey invitation")
+        CAMPAIGN = "campaign", _("Campaign message")
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")
@@ -166,6 +173,7 @@ class OutboundMessage(models.Model):
         NO_ADDRESS = "no_address", _("No address")
         CASE_CLOSED = "case_closed", _("Case closed")
         STEP_REMOVED = "step_removed", _("Step removed")
+        OUTCOME_KNOWN = "outcome_known", _("Campaign outcome known")
 
     class DeferReason(models.TextChoices):
         QUIET_HOURS = "quiet_hours", _("Quiet hours")
@@ -183,6 +191,8 @@ class OutboundMessage(models.Model):
     case = models.ForeignKey(
         "renewals.RenewalCase",
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="outbound_messages",
         verbose_name=_("case"),
         db_index=False,
@@ -194,7 +204,13 @@ class OutboundMessage(models.Model):
         "customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     line = models.ForeignKey(
-        "renewals.LineOfInsurance", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+        "renewals.LineOfInsurance",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     step = models.ForeignKey(
         ReminderStep,
@@ -230,6 +246,12 @@ class OutboundMessage(models.Model):
     # Survey invitation link (signed, no personal data); reminders build their links at send time.
     link = models.CharField(max_length=500, blank=True)
     survey_invitation_id = models.BigIntegerField(null=True, blank=True)
+    # The campaigns app's CampaignMessage this row sends (campaign rows only; unique).
+    campaign_message_id = models.BigIntegerField(null=True, blank=True)
+    # Who makes a campaign call task (a reminder call belongs to its case's assignee).
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     delivery_status = models.CharField(max_length=10, choices=Delivery.choices, blank=True)
     delivery_updated_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(
@@ -249,7 +271,16 @@ class OutboundMessage(models.Model):
             # One notice per case whatever channel it ends up using (dispatch may move it from email
             # to SMS or a letter); planning's ON CONFLICT DO NOTHING honours it too.
             models.UniqueConstraint(fields=["case"], condition=Q(is_notice=True), name="outbox_one_notice"),
-            models.CheckConstraint(condition=Q(kind="survey") | Q(step__isnull=False), name="outbox_reminder_has_step"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["survey", "campaign"]) | Q(step__isnull=False), name="outbox_reminder_has_step"
+            ),
+            # Only a campaign message may have no case; it is handed over once per campaign message.
+            models.CheckConstraint(
+                condition=Q(kind="campaign") | Q(case__isnull=False), name="outbox_case_unless_campaign"
+            ),
+            models.UniqueConstraint(
+                fields=["campaign_message_id"], condition=Q(kind="campaign"), name="outbox_one_per_campaign_message"
+            ),
             models.CheckConstraint(
                 condition=~Q(status="skipped") | ~Q(skip_reason=""), name="outbox_skipped_has_reason"
             ),
@@ -263,6 +294,13 @@ class OutboundMessage(models.Model):
             ),
             # Call to-dos of an assignee's cases and the compliance watchlist's unsent notices.
             models.Index(fields=["case"], condition=Q(status="scheduled", channel="call"), name="outbox_call_todo_idx"),
+            # Campaign call tasks by assignee, and the customer log's campaign rows (few of the outbox).
+            models.Index(
+                fields=["assignee", "due_date"],
+                condition=Q(kind="campaign", status="scheduled", channel="call"),
+                name="outbox_campaign_call_idx",
+            ),
+            models.Index(fields=["customer", "-id"], condition=Q(kind="campaign"), name="outbox_campaign_customer_idx"),
             # The case and customer logs read by case through the unique (case, step, channel) index.
             # Partial indexes keep planning's inserts cheap: the daily cap reads what was sent by
             # customer; the manager's status filter needs an index only for the rarer outcomes

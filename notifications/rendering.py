@@ -151,6 +151,8 @@ def message_render(*, message: OutboundMessage) -> tuple[str, str]:
     """The message's subject and body in the customer's language (pure read + render)."""
     customer = message.customer
     language = customer.preferred_language or settings.LANGUAGE_CODE
+    if message.kind == OutboundMessage.Kind.CAMPAIGN:
+        return campaign_message_render(message=message, language=language)
     templates = MessageTemplate.objects.filter(channel=message.channel)
     if message.kind == OutboundMessage.Kind.SURVEY:
         templates = templates.filter(kind=MessageTemplate.Kind.SURVEY, step__isnull=True)
@@ -188,3 +190,18 @@ def message_context(*, message: OutboundMessage, language: str) -> dict[str, str
         else "",
         "survey_link": message.link,
     }
+
+
+def campaign_message_render(*, message: OutboundMessage, language: str) -> tuple[str, str]:
+    """A campaign message: the campaign's own text (copied into the row when it was handed over),
+    rendered in the same sandbox with the customer's name and unsubscribe link; an e-mail without a
+    subject gets the default one in the customer's language."""
+    context = {
+        "customer_name": message.customer.name,
+        "unsubscribe_link": unsubscribe_url(message.customer_id, message.channel),
+    }
+    subject = message.subject
+    if not subject and message.channel == "email":
+        with translation.override(language):
+            subject = _("A message from your insurer")
+    return render_text(subject, context), render_text(message.body, context)

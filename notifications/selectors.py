@@ -35,11 +35,15 @@ def case_notice_proof(*, case_id: int) -> NoticeProof | None:
 
 
 def customer_messages(*, customer_id: int) -> list[OutboundMessage]:
-    return list(
-        _with_related(
-            OutboundMessage.objects.filter(case__customer_id=customer_id).select_related("case__policy")
-        ).order_by("-id")[:CASE_LOG_LIMIT]
-    )
+    """The customer's reminders and survey messages (through their cases) and campaign messages
+    (by customer, on their own partial index), newest first: two bounded reads, merged."""
+    by_case = _with_related(
+        OutboundMessage.objects.filter(case__customer_id=customer_id).select_related("case__policy")
+    ).order_by("-id")[:CASE_LOG_LIMIT]
+    campaign = _with_related(
+        OutboundMessage.objects.filter(kind=OutboundMessage.Kind.CAMPAIGN, customer_id=customer_id)
+    ).order_by("-id")[:CASE_LOG_LIMIT]
+    return sorted([*by_case, *campaign], key=lambda message: -message.pk)[:CASE_LOG_LIMIT]
 
 
 def call_tasks_due(
@@ -60,6 +64,29 @@ def call_tasks_due(
             due_date__lte=today,
         )
         .select_related("case__policy", "customer", "step", "line")
+        .order_by("due_date", "id")[:limit]
+    )
+
+
+def campaign_call_tasks_due(
+    *, user, today: dt.date | None = None, limit: int = PAGE_SIZE, include_unassigned: bool = False
+) -> list[OutboundMessage]:
+    """The user's campaign call tasks that are due (a campaign's calls to customers with no open
+    case, assigned by balancing when the campaign planned them), oldest first; read on their index.
+    For a manager also those nobody could be given (no specialist available)."""
+    today = today or timezone.localdate()
+    whose = Q(assignee=user)
+    if include_unassigned:
+        whose |= Q(assignee__isnull=True)
+    return list(
+        OutboundMessage.objects.filter(
+            whose,
+            kind=OutboundMessage.Kind.CAMPAIGN,
+            channel=Channel.CALL,
+            status=OutboundMessage.Status.SCHEDULED,
+            due_date__lte=today,
+        )
+        .select_related("customer")
         .order_by("due_date", "id")[:limit]
     )
 

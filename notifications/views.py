@@ -98,6 +98,9 @@ def _render_call_tasks(request):
             "tasks": selectors.call_tasks_due(
                 user=request.user, today=today, include_unassigned=has_role(request.user, Role.MANAGER)
             ),
+            "campaign_tasks": selectors.campaign_call_tasks_due(
+                user=request.user, today=today, include_unassigned=has_role(request.user, Role.MANAGER)
+            ),
             "today": today,
         },
     )

@@ -8,10 +8,12 @@ matched by the daily run); ``declined`` when a case of theirs was lost inside th
 """
 
 import datetime as dt
+import zoneinfo
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +23,8 @@ from campaigns.services.lifecycle import months_before
 from core.errors import ApplicationError, ConflictError, ErrorCode
 from customers.models import Customer
 from customers.regions import region_label
+from notifications.models import OutboundMessage
+from notifications.rendering import SAMPLE_CONTEXT, TemplateRenderError, render_text
 from renewals.models import LineOfInsurance, LostReason, Policy, RenewalCase, Stage
 
 Outcome = CampaignMember.Outcome
@@ -29,6 +33,8 @@ Outcome = CampaignMember.Outcome
 REACHABLE = Q(marketing_opt_out=False) & ((Q(consent_email=True) & ~Q(email="")) | (Q(consent_sms=True) & ~Q(phone="")))
 # Preview lists at most this many regions (the rest are summed as "other").
 PREVIEW_REGIONS = 12
+# Member ids per UPDATE when callers are assigned (under SQLite's limit on bound parameters).
+ASSIGN_BATCH = 500
 
 
 def campaign_target(
@@ -190,6 +196,12 @@ def campaign_create(
             )
         if (offset, channel) in seen:
             raise ApplicationError(_("Two steps on the same day and channel."), field="steps", code=ErrorCode.INVALID)
+        if channel != CampaignStep.Channel.CALL:
+            # The text is rendered in notifications' sandbox when it is sent: refuse now what it would.
+            try:
+                render_text(body, SAMPLE_CONTEXT["en"])
+            except TemplateRenderError as exc:
+                raise ApplicationError(str(exc), field="steps", code=ErrorCode.INVALID) from None
         seen.add((offset, channel))
         CampaignStep.objects.create(campaign=campaign, offset_days=offset, channel=channel, body=body)
     if with_holdout:
@@ -280,33 +292,127 @@ def _match_outcomes(campaign: Campaign, *, on_date: dt.date) -> dict[str, int]:
     return {"reactivated": reactivated, "declined": declined, "no_response": no_response}
 
 
-def _plan_messages(campaign: Campaign, *, on_date: dt.date) -> int:
-    """The steps due by ``on_date`` for members still waiting and reachable, not in the hold-out."""
+# Campaign messages go out from this hour (TIME_ZONE) of their day, not when the 03:30 run plans them.
+SEND_HOUR = 9
+
+_INSERT_MESSAGES = """
+    INSERT INTO campaigns_campaignmessage (member_id, step_id, due_date, skip_reason)
+    SELECT t.id, %s, %s, '' FROM ({select}) t
+    WHERE TRUE
+    ON CONFLICT DO NOTHING
+"""
+
+
+def _send_from(due: dt.date, *, now: dt.datetime) -> dt.datetime:
+    morning = dt.datetime.combine(due, dt.time(SEND_HOUR), tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    return max(morning, now)
+
+
+def _step_text(campaign: Campaign, step: CampaignStep) -> str:
+    """What goes in the outbox: the step's text; a call task also carries the campaign's offer, so
+    the specialist sees it while calling."""
+    if step.channel != CampaignStep.Channel.CALL or not campaign.offer_discount_percent:
+        return step.body
+    offer = _("Offer: returning-customer discount of %(percent)s %% on a new policy.") % {
+        "percent": campaign.offer_discount_percent.normalize()
+    }
+    return f"{step.body}\n\n{offer}"
+
+
+def _plan_messages(campaign: Campaign, *, on_date: dt.date, now: dt.datetime) -> int:
+    """The steps due by ``on_date`` for members still waiting and reachable, not in the hold-out:
+    one INSERT … SELECT of the campaign's rows per step, then one hand-over to notifications' outbox
+    (consent, marketing opt-out and address decided there, set-based) and the link back. Idempotent:
+    both inserts skip what exists, and a row already handed over is not handed over again."""
+    from notifications.services import campaign_messages_enqueue
+
     planned = 0
     for step in campaign.steps.all():
         due = campaign.starts_on + dt.timedelta(days=step.offset_days)
         if due > on_date or due > campaign.ends_on:
             continue
-        members = CampaignMember.objects.filter(campaign=campaign, outcome=Outcome.PENDING, reachable=True).exclude(
-            arm__is_holdout=True
+        members = (
+            CampaignMember.objects.filter(campaign=campaign, outcome=Outcome.PENDING, reachable=True)
+            .exclude(arm__is_holdout=True)
+            .order_by()
+            .values("id")
         )
-        rows = [
-            CampaignMessage(member_id=member_id, step=step, due_date=due)
-            for member_id in members.exclude(messages__step=step).values_list("id", flat=True)
-        ]
-        CampaignMessage.objects.bulk_create(rows, batch_size=5_000, ignore_conflicts=True)
-        planned += len(rows)
+        select, params = members.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_MESSAGES.format(select=select), (step.pk, due, *params))
+            planned += max(cursor.rowcount, 0)
+        if step.channel == CampaignStep.Channel.CALL:
+            _assign_callers(campaign)
+        waiting = CampaignMessage.objects.filter(step=step, outbox_message_id__isnull=True)
+        campaign_messages_enqueue(
+            recipients=waiting.order_by().values(
+                source_id=F("id"), customer_id=F("member__customer_id"), assignee_id=F("member__call_assignee_id")
+            ),
+            channel=step.channel,
+            subject="",
+            body=_step_text(campaign, step),
+            due_date=due,
+            send_from=_send_from(due, now=now),
+            now=now,
+        )
+        waiting.update(
+            outbox_message_id=Subquery(
+                OutboundMessage.objects.filter(kind=OutboundMessage.Kind.CAMPAIGN, campaign_message_id=OuterRef("pk"))
+                .order_by()
+                .values("id")[:1]
+            )
+        )
     return planned
 
 
+def _assign_callers(campaign: Campaign) -> int:
+    """Members about to get a call task and without a caller yet are spread over the specialists by
+    renewals' usual balancing (least open premium first, within line and region skills), by their
+    last policy's line and premium."""
+    from renewals.services import work_balance
+
+    latest = Policy.objects.filter(customer_id=OuterRef("customer_id")).order_by("-end_date", "-id")
+    rows = list(
+        CampaignMember.objects.filter(
+            campaign=campaign, outcome=Outcome.PENDING, reachable=True, call_assignee__isnull=True
+        )
+        .exclude(arm__is_holdout=True)
+        .annotate(
+            last_line_id=Subquery(latest.values("line_id")[:1]), last_premium=Subquery(latest.values("premium")[:1])
+        )
+        .values_list("id", "last_line_id", "region", "last_premium")
+    )
+    by_user: dict[int, list[int]] = {}
+    for member_id, user_id in work_balance(rows=rows).items():
+        by_user.setdefault(user_id, []).append(member_id)
+    for user_id, member_ids in by_user.items():
+        for start in range(0, len(member_ids), ASSIGN_BATCH):
+            CampaignMember.objects.filter(id__in=member_ids[start : start + ASSIGN_BATCH]).update(
+                call_assignee_id=user_id
+            )
+    return len(rows)
+
+
+def _skip_settled(campaign: Campaign) -> int:
+    """Unsent messages and call tasks of members who have an outcome now (or of a finished campaign)."""
+    from notifications.services import campaign_messages_skip
+
+    settled = CampaignMessage.objects.filter(member__campaign=campaign).exclude(member__outcome=Outcome.PENDING)
+    if campaign.status == Campaign.Status.FINISHED:
+        settled = CampaignMessage.objects.filter(member__campaign=campaign)
+    return campaign_messages_skip(source_ids=settled.order_by().values("id"))
+
+
 @transaction.atomic
-def campaign_run(*, campaign_id: int, on_date: dt.date) -> dict[str, int]:
-    """One day of a running campaign: outcomes matched, messages due planned; finished after its end."""
+def campaign_run(*, campaign_id: int, on_date: dt.date, now: dt.datetime | None = None) -> dict[str, int]:
+    """One day of a running campaign: outcomes matched, messages due planned and handed to the
+    outbox, the unsent ones of settled members skipped; finished after its end."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
     if campaign.status != Campaign.Status.RUNNING:
         return {}
+    now = now or timezone.now()
     figures = _match_outcomes(campaign, on_date=on_date)
-    figures["messages"] = _plan_messages(campaign, on_date=on_date)
+    figures["messages"] = _plan_messages(campaign, on_date=on_date, now=now)
     if on_date > campaign.ends_on:
         campaign.status = Campaign.Status.FINISHED
         campaign.finished_at = timezone.now()
@@ -316,14 +422,15 @@ def campaign_run(*, campaign_id: int, on_date: dt.date) -> dict[str, int]:
             from campaigns.services.experiments import experiment_stop
 
             experiment_stop(experiment_id=experiment.pk, actor=None)
+    figures["skipped"] = _skip_settled(campaign)
     return figures
 
 
-def campaigns_run_due(*, on_date: dt.date) -> dict[str, int]:
+def campaigns_run_due(*, on_date: dt.date, now: dt.datetime | None = None) -> dict[str, int]:
     totals: dict[str, int] = {}
     for campaign_id in Campaign.objects.filter(status=Campaign.Status.RUNNING, starts_on__lte=on_date).values_list(
         "id", flat=True
     ):
-        for key, value in campaign_run(campaign_id=campaign_id, on_date=on_date).items():
+        for key, value in campaign_run(campaign_id=campaign_id, on_date=on_date, now=now).items():
             totals[key] = totals.get(key, 0) + value
     return totals

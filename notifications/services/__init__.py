@@ -4,6 +4,7 @@ writing ``from notifications import services; services.reminders_plan(...)``.
 - planning: the outbox rows of due steps, skipped and restored with their case, survey messages
 - dispatch: claim under a lease, send, record the outcome (daily_cap: the one-a-day claim and the
   notice's day; notice_routing: the channel a notice goes by)
+- campaign_messages: a higher app's campaign messages and call tasks handed to the outbox, skipped
 - calls_and_notices: a reminder call done, the statutory notice sent now, a posted notice letter
 - customer_links: what a customer does through a signed link (confirm the offer, unsubscribe)
 - webhooks: the SMS gateway's delivery reports
@@ -14,6 +15,7 @@ Every function is keyword-only and one transaction, except dispatch's send, whic
 
 from notifications.rendering import content_hash
 from notifications.services.calls_and_notices import call_task_complete, notice_letter_record, notice_send_now
+from notifications.services.campaign_messages import campaign_messages_enqueue, campaign_messages_skip
 from notifications.services.customer_links import customer_consent_withdraw, offer_addons_choose, offer_confirm
 from notifications.services.dispatch import (
     dispatch_reference_time,
@@ -50,6 +52,8 @@ from notifications.services.webhooks import delivery_status_record
 __all__ = [
     "STALE_DAYS",
     "call_task_complete",
+    "campaign_messages_enqueue",
+    "campaign_messages_skip",
     "case_messages_skip",
     "case_messages_unskip",
     "content_hash",

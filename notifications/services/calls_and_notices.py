@@ -32,7 +32,9 @@ def call_task_complete(*, message_id: int, actor, now: dt.datetime | None = None
     )
     if message is None or message.channel != Channel.CALL:
         raise ApplicationError(_("Call task not found."), code=ErrorCode.NOT_FOUND, status=404)
-    if message.case.assignee_id != actor.pk and not has_role(actor, Role.MANAGER):
+    # A campaign call task has its own assignee (no case); a reminder call is its case's assignee's.
+    owner_id = message.assignee_id if message.case_id is None else message.case.assignee_id
+    if owner_id != actor.pk and not has_role(actor, Role.MANAGER):
         raise ApplicationError(_("This call task belongs to another specialist."), code=ErrorCode.FORBIDDEN, status=403)
     if message.status != MessageStatus.SCHEDULED:
         raise ApplicationError(
@@ -44,12 +46,13 @@ def call_task_complete(*, message_id: int, actor, now: dt.datetime | None = None
     message.done_by = actor
     message.updated_at = now
     message.save()
-    record_case_event(
-        case_id=message.case_id,
-        actor=actor,
-        payload={"message_id": message.pk, "channel": "call", "step": message.step.label, "status": "done"},
-        at=now,
-    )
+    if message.case_id is not None:
+        record_case_event(
+            case_id=message.case_id,
+            actor=actor,
+            payload={"message_id": message.pk, "channel": "call", "step": message.step.label, "status": "done"},
+            at=now,
+        )
     return message
 
 

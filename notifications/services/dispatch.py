@@ -284,7 +284,10 @@ def message_dispatch(
         if routed is not None:
             message_skip(**owned, reason=routed)
             return "skipped"
-    elif not customer.consents_to(message.channel if message.channel != "call" else "phone"):
+    elif not customer.consents_to(message.channel if message.channel != "call" else "phone") or (
+        # A campaign message is marketing: a marketing opt-out refuses it whatever the channel consent.
+        message.kind == OutboundMessage.Kind.CAMPAIGN and customer.marketing_opt_out
+    ):
         message_skip(**owned, reason=OutboundMessage.SkipReason.OPTED_OUT)
         return "skipped"
     address = channel_address(customer, message.channel)
@@ -453,18 +456,19 @@ def message_record_sent(
             document_sha256=document_sha256,
             deadline=message.line.notice_deadline(case_due),
         )
-    record_case_event(
-        case_id=message.case_id,
-        payload={
-            "message_id": message.pk,
-            "kind": message.kind,
-            "channel": message.channel,
-            "step": message.step.label if message.step_id else "",
-            "status": MessageStatus.SENT,
-            "notice": message.is_notice,
-        },
-        at=sent_at,
-    )
+    if message.case_id is not None:  # a campaign message may have no case (its log is the campaign's)
+        record_case_event(
+            case_id=message.case_id,
+            payload={
+                "message_id": message.pk,
+                "kind": message.kind,
+                "channel": message.channel,
+                "step": message.step.label if message.step_id else "",
+                "status": MessageStatus.SENT,
+                "notice": message.is_notice,
+            },
+            at=sent_at,
+        )
     return message
 
 
@@ -498,6 +502,8 @@ def message_record_failure(
         return "retry"
     message.status = MessageStatus.FAILED
     message.save()
+    if message.case_id is None:
+        return "failed"
     record_case_event(
         case_id=message.case_id,
         payload={

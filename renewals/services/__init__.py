@@ -11,7 +11,7 @@ Callers import from here (``from renewals import services; services.case_log_con
 """
 
 from renewals.services._common import WRITE_BATCH, _save_case, user_display_name
-from renewals.services.assignment import case_assign, cases_reassign, specialist_cases_handover
+from renewals.services.assignment import case_assign, cases_reassign, specialist_cases_handover, work_balance
 from renewals.services.opening import (
     EXPIRE_BATCH,
     LAPSE_BATCH,
@@ -98,4 +98,5 @@ __all__ = [
     "specialist_cases_handover",
     "specialist_profile_save",
     "user_display_name",
+    "work_balance",
 ]

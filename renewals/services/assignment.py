@@ -241,3 +241,11 @@ def specialist_cases_handover(*, from_user_id: int, actor) -> int:
     from_user = User.objects.get(pk=from_user_id)
     _audit(actor, "specialist", from_user.get_username(), {"open_cases_handed_over": ("", len(assignment))})
     return len(assignment)
+
+
+def work_balance(*, rows: list[tuple[int, int | None, str, Decimal | None]]) -> dict[int, int]:
+    """The usual balancing for work that is not a renewal case (a campaign's call tasks): ``rows``
+    are (item id, line id or None, region, premium or None); returns item id -> specialist id, the
+    biggest items first to the least-loaded available specialist within line and region skills.
+    A read: the caller records the result."""
+    return _distribute(rows, _available_specialists())

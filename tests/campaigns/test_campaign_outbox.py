@@ -1,0 +1,294 @@
+"""Campaign messages and call tasks through notifications' outbox: sent once by the real dispatch,
+refused without consent or with a marketing opt-out, held in the quiet hours, counted in the daily
+cap; call tasks balanced over the specialists and carrying the campaign's offer."""
+
+import datetime as dt
+import zoneinfo
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.urls import reverse
+
+from campaigns import selectors, services
+from campaigns.models import CampaignMember, CampaignMessage
+from customers.models import Customer
+from notifications import services as notifications
+from notifications.models import OutboundMessage
+from tests.conftest import make_user
+from tests.customers.factories import CustomerFactory
+from tests.notifications.conftest import sms_gateway  # noqa: F401 (the local SMS gateway fixture)
+from tests.notifications.factories import OutboundMessageFactory, step
+from tests.renewals.factories import PolicyFactory, RenewalCaseFactory
+
+pytestmark = pytest.mark.django_db
+ZONE = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+START = dt.date(2026, 6, 1)
+END = dt.date(2026, 6, 30)
+# The nightly run (03:30) and the desk's working hours on the campaign's first day.
+NIGHT = dt.datetime(2026, 6, 1, 3, 30, tzinfo=ZONE)
+MORNING = dt.datetime(2026, 6, 1, 10, 0, tzinfo=ZONE)
+M = OutboundMessage
+
+
+def lapsed(**contact) -> Customer:
+    contact.setdefault("preferred_language", "en")
+    contact.setdefault("time_zone", settings.TIME_ZONE)
+    customer = CustomerFactory(lifecycle_stage=Customer.LifecycleStage.LAPSED, **contact)
+    PolicyFactory(customer=customer, start_date=dt.date(2025, 4, 1), end_date=dt.date(2026, 3, 31))
+    return customer
+
+
+def started(manager, *, steps, **overrides):
+    campaign = services.campaign_create(
+        name="Come back",
+        actor=manager,
+        starts_on=START,
+        ends_on=END,
+        stages=[Customer.LifecycleStage.LAPSED],
+        steps=steps,
+        **overrides,
+    )
+    services.campaign_start(campaign_id=campaign.pk, actor=manager, on_date=START)
+    return campaign
+
+
+EMAIL_STEP = {"offset_days": 0, "channel": "email", "body": "Dear {{ customer_name }}, we would love to have you back."}
+SMS_STEP = {"offset_days": 0, "channel": "sms", "body": "We miss you, {{ customer_name }}."}
+
+
+def test_a_campaign_email_is_sent_exactly_once_through_the_outbox(manager):
+    # given a lapsed customer who may get e-mail, in a running campaign with one e-mail on day 0
+    customer = lapsed(name="Ada Lovelace", consent_sms=False)
+    campaign = started(manager, steps=[EMAIL_STEP])
+    # when the nightly run hands the day's messages over, twice (a re-run)
+    services.campaigns_run_due(on_date=START, now=NIGHT)
+    services.campaigns_run_due(on_date=START, now=NIGHT)
+    # then there is one outbox row, with no case, going out from 09:00 on its day
+    row = M.objects.get(kind=M.Kind.CAMPAIGN)
+    assert row.case_id is None and row.customer_id == customer.pk and row.status == M.Status.SCHEDULED
+    assert row.next_attempt_at == dt.datetime(2026, 6, 1, 9, 0, tzinfo=ZONE)
+    assert CampaignMessage.objects.get().outbox_message_id == row.pk
+    # and dispatch at night sends nothing yet; in the morning it sends it once, however often it runs
+    assert notifications.messages_dispatch_due(now=NIGHT) == {}
+    assert notifications.messages_dispatch_due(now=MORNING) == {"sent": 1}
+    assert notifications.messages_dispatch_due(now=MORNING + dt.timedelta(hours=1)) == {}
+    services.campaigns_run_due(on_date=START, now=MORNING)
+    assert notifications.messages_dispatch_due(now=MORNING + dt.timedelta(hours=2)) == {}
+    assert len(mail.outbox) == 1
+    email = mail.outbox[0]
+    assert email.to == [customer.email]
+    assert email.subject == "A message from your insurer"
+    assert email.body.startswith("Dear Ada Lovelace, we would love to have you back.")
+    assert email.extra_headers["X-Idempotency-Key"] == str(row.pk)
+    row.refresh_from_db()
+    assert row.status == M.Status.SENT and "Ada Lovelace" in row.body
+    # and the campaign page counts it as sent for its step
+    (counts,) = selectors.campaign_step_counts(campaign=campaign)
+    assert (counts["planned"], counts["sent"], counts["skipped"], counts["waiting"]) == (1, 1, 0, 0)
+
+
+def test_a_marketing_opt_out_after_planning_refuses_the_message(manager):
+    # given a planned campaign e-mail
+    customer = lapsed(consent_sms=False)
+    started(manager, steps=[EMAIL_STEP])
+    services.campaigns_run_due(on_date=START, now=NIGHT)
+    # when the customer opts out of marketing (e-mail consent stays: reminders may still reach them)
+    Customer.objects.filter(pk=customer.pk).update(marketing_opt_out=True)
+    totals = notifications.messages_dispatch_due(now=MORNING)
+    # then the campaign message is skipped as opted out and nothing is sent
+    assert totals == {"skipped": 1}
+    row = M.objects.get(kind=M.Kind.CAMPAIGN)
+    assert (row.status, row.skip_reason) == (M.Status.SKIPPED, M.SkipReason.OPTED_OUT)
+    assert mail.outbox == []
+
+
+def test_no_consent_for_the_steps_channel_is_skipped_when_planned(manager):
+    # given a customer reachable by SMS only, and a campaign e-mail
+    customer = lapsed(consent_email=False)
+    campaign = started(manager, steps=[EMAIL_STEP])
+    # when the run hands the e-mail over
+    services.campaigns_run_due(on_date=START, now=NIGHT)
+    # then its row is skipped as opted out at once, and dispatch sends nothing
+    row = M.objects.get(kind=M.Kind.CAMPAIGN)
+    assert (row.customer_id, row.status, row.skip_reason) == (customer.pk, M.Status.SKIPPED, M.SkipReason.OPTED_OUT)
+    assert notifications.messages_dispatch_due(now=MORNING) == {}
+    assert mail.outbox == []
+    (counts,) = selectors.campaign_step_counts(campaign=campaign)
+    assert (counts["planned"], counts["sent"], counts["skipped"]) == (1, 0, 1)
+
+
+def test_a_campaign_sms_is_held_in_the_quiet_hours_and_sent_in_the_morning(manager, sms_gateway):  # noqa: F811
+    # given a campaign SMS planned for day 0, and dispatch running late that evening (22:30)
+    lapsed(name="Wang Fang")
+    started(manager, steps=[SMS_STEP])
+    services.campaigns_run_due(on_date=START, now=NIGHT)
+    evening = dt.datetime(2026, 6, 1, 22, 30, tzinfo=ZONE)
+    # when dispatch runs in the quiet hours
+    assert notifications.messages_dispatch_due(now=evening) == {"deferred": 1}
+    # then it is held until the quiet hours end, not dropped
+    row = M.objects.get(kind=M.Kind.CAMPAIGN)
+    assert row.status == M.Status.SCHEDULED and row.defer_reason == M.DeferReason.QUIET_HOURS
+    assert row.next_attempt_at == dt.datetime(2026, 6, 2, 8, 0, tzinfo=ZONE)
+    assert sms_gateway.requests == []
+    # and the next morning it goes out, once
+    assert notifications.messages_dispatch_due(now=dt.datetime(2026, 6, 2, 8, 5, tzinfo=ZONE)) == {"sent": 1}
+    assert len(sms_gateway.requests) == 1
+    assert "We miss you, Wang Fang." in sms_gateway.requests[0]["body"]["text"]
+
+
+def test_a_campaign_message_takes_the_customers_one_message_a_day(manager):
+    # given a customer with a campaign e-mail (due 09:00) and, the same day, a renewal reminder SMS
+    # of another policy due at 10:00
+    customer = lapsed()
+    started(manager, steps=[EMAIL_STEP])
+    services.campaigns_run_due(on_date=START, now=NIGHT)
+    case = RenewalCaseFactory(policy=PolicyFactory(customer=customer, end_date=dt.date(2026, 7, 1)))
+    reminder = OutboundMessageFactory(
+        case=case, step=step("auto", -30, "sms"), scheduled_for=MORNING, next_attempt_at=MORNING
+    )
+    # when dispatch runs that morning
+    totals = notifications.messages_dispatch_due(now=MORNING)
+    # then the campaign e-mail (due first) is sent and takes the customer's day: the reminder waits
+    # for the next morning
+    assert totals == {"sent": 1, "deferred": 1}
+    assert M.objects.get(kind=M.Kind.CAMPAIGN).status == M.Status.SENT
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.defer_reason) == (M.Status.SCHEDULED, M.DeferReason.DAILY_CAP)
+    assert reminder.next_attempt_at == dt.datetime(2026, 6, 2, 8, 0, tzinfo=ZONE)
+    assert len(mail.outbox) == 1
+
+
+def test_a_campaign_message_gives_way_to_a_reminder_sent_earlier_that_day(manager):
+    # given a reminder SMS the customer already got at 08:30, and a campaign e-mail due at 09:00
+    customer = lapsed()
+    case = RenewalCaseFactory(policy=PolicyFactory(customer=customer, end_date=dt.date(2026, 7, 1)))
+    early = MORNING - dt.timedelta(minutes=90)
+    OutboundMessageFactory(case=case, step=step("auto", -30, "sms"), scheduled_for=early, next_attempt_at=early)
+    assert notifications.messages_dispatch_due(now=early) == {"sent": 1}
+    started(manager, steps=[EMAIL_STEP])
+    services.campaigns_run_due(on_date=START, now=NIGHT)
+    # when dispatch runs at 10:00
+    assert notifications.messages_dispatch_due(now=MORNING) == {"deferred": 1}
+    # then the campaign message is deferred by the daily cap, nothing is e-mailed
+    row = M.objects.get(kind=M.Kind.CAMPAIGN)
+    assert (row.status, row.defer_reason) == (M.Status.SCHEDULED, M.DeferReason.DAILY_CAP)
+    assert mail.outbox == []
+
+
+def test_unsent_messages_of_a_customer_who_came_back_are_skipped(manager):
+    # given a campaign e-mail planned, but not sent yet
+    customer = lapsed(consent_sms=False)
+    started(manager, steps=[EMAIL_STEP])
+    services.campaigns_run_due(on_date=START, now=NIGHT)
+    # when the customer takes a new policy before it goes out, and the next run sees it
+    PolicyFactory(customer=customer, start_date=START, end_date=dt.date(2027, 5, 31))
+    services.campaigns_run_due(on_date=START, now=NIGHT + dt.timedelta(minutes=5))
+    # then the message is skipped (outcome known) and dispatch sends nothing
+    assert CampaignMember.objects.get().outcome == CampaignMember.Outcome.REACTIVATED
+    row = M.objects.get(kind=M.Kind.CAMPAIGN)
+    assert (row.status, row.skip_reason) == (M.Status.SKIPPED, M.SkipReason.OUTCOME_KNOWN)
+    assert notifications.messages_dispatch_due(now=MORNING) == {}
+
+
+def test_the_hold_out_of_a_campaign_experiment_gets_no_outbox_row(manager):
+    for _index in range(40):
+        lapsed(consent_sms=False)
+    campaign = started(manager, steps=[EMAIL_STEP], with_holdout=True)
+    services.campaigns_run_due(on_date=START, now=NIGHT)
+    holdout = set(
+        CampaignMember.objects.filter(campaign=campaign, arm__is_holdout=True).values_list("customer_id", flat=True)
+    )
+    messaged = set(M.objects.filter(kind=M.Kind.CAMPAIGN).values_list("customer_id", flat=True))
+    assert holdout and not holdout & messaged
+    assert len(messaged) == 40 - len(holdout)
+
+
+# --- call tasks ---------------------------------------------------------------------------
+
+
+CALL_STEP = {"offset_days": 2, "channel": "call", "body": "Ask what made them leave."}
+
+
+def test_call_tasks_are_balanced_over_the_specialists_and_carry_the_offer(manager):
+    # given two specialists with no open cases, and six lapsed customers with equal premiums
+    first = make_user("caller-1", "specialist")
+    second = make_user("caller-2", "specialist")
+    customers = [lapsed() for _index in range(6)]
+    campaign = started(manager, steps=[CALL_STEP], offer_discount_percent=Decimal("8.00"))
+    # when the run of day 2 plans the call step
+    services.campaigns_run_due(on_date=START + dt.timedelta(days=2), now=NIGHT + dt.timedelta(days=2))
+    # then each customer has one call task, three per specialist, with the brief and the offer
+    tasks = list(M.objects.filter(kind=M.Kind.CAMPAIGN, channel="call"))
+    assert sorted(task.customer_id for task in tasks) == sorted(customer.pk for customer in customers)
+    assert sorted(
+        [sum(task.assignee_id == first.pk for task in tasks), sum(task.assignee_id == second.pk for task in tasks)]
+    ) == [3, 3]
+    assert all(task.status == M.Status.SCHEDULED for task in tasks)
+    assert tasks[0].body == "Ask what made them leave.\n\nOffer: returning-customer discount of 8 % on a new policy."
+    # and dispatch never sends a call task
+    assert notifications.messages_dispatch_due(now=MORNING + dt.timedelta(days=2)) == {}
+    (counts,) = selectors.campaign_step_counts(campaign=campaign)
+    assert (counts["planned"], counts["waiting"]) == (6, 6)
+
+
+def test_a_specialist_sees_and_completes_their_campaign_calls_only(client, manager, time_machine):
+    time_machine.move_to(dt.datetime(2026, 6, 3, 10, 0, tzinfo=ZONE))
+    caller = make_user("caller-1", "specialist")
+    other = make_user("caller-2", "specialist")
+    customer = lapsed(name="Chen Jing")
+    started(manager, steps=[CALL_STEP], offer_discount_percent=Decimal("5"))
+    services.campaigns_run_due(on_date=START + dt.timedelta(days=2))
+    task = M.objects.get(kind=M.Kind.CAMPAIGN)
+    owner, stranger = (caller, other) if task.assignee_id == caller.pk else (other, caller)
+    # the owner's queue panel lists the campaign call with the customer and the offer
+    client.force_login(owner)
+    page = client.get(reverse("notifications:call_tasks")).content.decode()
+    assert "Campaign calls due" in page and "Chen Jing" in page and "returning-customer discount of 5 %" in page
+    assert reverse("renewals:customer", args=[customer.pk]) in page
+    # another specialist neither sees it nor can mark it done
+    client.force_login(stranger)
+    assert "Chen Jing" not in client.get(reverse("notifications:call_tasks")).content.decode()
+    response = client.post(reverse("notifications:call_task_done", args=[task.pk]), headers={"HX-Request": "true"})
+    assert response.status_code == 403
+    task.refresh_from_db()
+    assert task.status == M.Status.SCHEDULED
+    # the owner marks it done: it counts as sent
+    client.force_login(owner)
+    client.post(reverse("notifications:call_task_done", args=[task.pk]))
+    task.refresh_from_db()
+    assert (task.status, task.done_by_id) == (M.Status.SENT, owner.pk)
+
+
+def test_campaign_page_shows_the_counts_per_step_with_a_fixed_number_of_queries(
+    client, manager, django_assert_max_num_queries
+):
+    for _index in range(3):
+        lapsed(consent_sms=False)
+    lapsed(consent_email=False)
+    campaign = started(manager, steps=[EMAIL_STEP])
+    services.campaigns_run_due(on_date=START, now=NIGHT)
+    notifications.messages_dispatch_due(now=MORNING)
+    client.force_login(manager)
+    with django_assert_max_num_queries(16):
+        response = client.get(reverse("campaigns:campaign", args=[campaign.pk]))
+    page = response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    assert 'data-count="planned">4<' in page
+    assert 'data-count="sent">3<' in page
+    assert 'data-count="skipped">1<' in page
+
+
+def test_a_step_text_the_sandbox_would_refuse_is_refused_when_the_campaign_is_saved(manager):
+    from core.errors import ApplicationError
+
+    with pytest.raises(ApplicationError) as refused:
+        services.campaign_create(
+            name="Bad",
+            actor=manager,
+            starts_on=START,
+            ends_on=END,
+            steps=[{"offset_days": 0, "channel": "email", "body": "{% load static %}hi"}],
+        )
+    assert refused.value.field == "steps"
