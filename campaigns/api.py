@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -16,6 +17,7 @@ from core.api import BIGINT_MAX, ApiModelSerializer, StrictCharField, StrictSlug
 from core.roles import STAFF_ROLES, HasRole, Role
 from customers.models import Customer
 from customers.regions import REGION_LABELS
+from renewals.models import LineOfInsurance
 
 ID = {"min_value": 1, "max_value": BIGINT_MAX}
 
@@ -328,3 +330,60 @@ class ExperimentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             experiment_id=self.get_object().pk, arm_id=data.validated_data["arm"], actor=request.user
         )
         return self._answer(experiment.pk)
+
+
+class LifecycleSettingSerializer(serializers.Serializer):
+    line = serializers.IntegerField(source="line.pk", read_only=True)
+    code = serializers.CharField(source="line.code", read_only=True)
+    dormant_after_months = serializers.IntegerField(
+        read_only=True, help_text=_("A lapsed customer becomes dormant after this many months without a policy.")
+    )
+    is_default = serializers.BooleanField(read_only=True, help_text=_("True: the line has no setting of its own."))
+
+
+class LifecycleSettingInputSerializer(serializers.Serializer):
+    dormant_after_months = serializers.IntegerField(min_value=1, max_value=120)
+
+
+@extend_schema(tags=["lifecycle"])
+class LifecycleSettingViewSet(viewsets.GenericViewSet):
+    """Per line of insurance: after how many months without a policy in force a lapsed customer is
+    dormant. Staff read; managers change it (audited like the settings pages; the nightly refresh
+    applies it). Addressed by the line's id."""
+
+    permission_classes = [IsAuthenticated, HasRole]
+    allowed_roles = STAFF_ROLES
+    write_roles = (Role.MANAGER,)
+    lookup_value_converter = "int"
+    serializer_class = LifecycleSettingSerializer
+    pagination_class = None
+    filter_backends = []
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return LineOfInsurance.objects.order_by("sort_order", "code")
+
+    def _row(self, line_id: int) -> dict:
+        row = next((row for row in selectors.lifecycle_settings() if row["line"].pk == line_id), None)
+        if row is None:
+            raise NotFound()
+        return {**row, "dormant_after_months": row["months"]}
+
+    def list(self, request):
+        rows = [{**row, "dormant_after_months": row["months"]} for row in selectors.lifecycle_settings()]
+        return Response(LifecycleSettingSerializer(rows, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(LifecycleSettingSerializer(self._row(int(pk))).data)
+
+    @extend_schema(request=LifecycleSettingInputSerializer, responses={200: LifecycleSettingSerializer})
+    def partial_update(self, request, pk=None):
+        line_id = int(pk)
+        if not LineOfInsurance.objects.filter(pk=line_id).exists():
+            raise NotFound()
+        data = LifecycleSettingInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.lifecycle_setting_set(
+            line_id=line_id, dormant_after_months=data.validated_data["dormant_after_months"], actor=request.user
+        )
+        return Response(LifecycleSettingSerializer(self._row(line_id)).data)

@@ -182,3 +182,14 @@ class ExperimentForm(forms.Form):
 
 class WinnerForm(forms.Form):
     arm = forms.IntegerField(min_value=1, max_value=2**62)
+
+
+class DormantMonthsForm(forms.Form):
+    """One line's row on the lifecycle settings page (the line comes from the posted ``line_id``)."""
+
+    dormant_after_months = forms.IntegerField(
+        label=_("Dormant after (months)"),
+        min_value=1,
+        max_value=120,
+        widget=forms.NumberInput(attrs={"class": "form-control form-control-sm"}),
+    )

@@ -8,7 +8,17 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 
-from campaigns.models import Arm, Campaign, CampaignMember, CampaignMessage, Enrolment, Experiment, LifecycleChange
+from campaigns.models import (
+    DEFAULT_DORMANT_MONTHS,
+    Arm,
+    Campaign,
+    CampaignMember,
+    CampaignMessage,
+    Enrolment,
+    Experiment,
+    LifecycleChange,
+    LineLifecycleSetting,
+)
 from campaigns.statistics import ArmCounts, ExperimentResult, analyse, cumulative_series, holdout_ratio
 from customers.models import Customer
 from notifications.models import OutboundMessage
@@ -27,6 +37,17 @@ def customer_lifecycle(*, customer_id: int) -> dict:
         LifecycleChange.objects.filter(customer_id=customer_id).order_by("-changed_on", "-id")[:HISTORY_ROWS]
     )
     return {"customer": customer, "history": history}
+
+
+def lifecycle_settings() -> list[dict]:
+    """Every line with its "dormant after" months (the default where it has no setting): two queries."""
+    from renewals.models import LineOfInsurance
+
+    months = dict(LineLifecycleSetting.objects.values_list("line_id", "dormant_after_months"))
+    return [
+        {"line": line, "months": months.get(line.pk, DEFAULT_DORMANT_MONTHS), "is_default": line.pk not in months}
+        for line in LineOfInsurance.objects.order_by("sort_order", "code")
+    ]
 
 
 def stage_counts() -> list[dict]:

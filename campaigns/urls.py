@@ -10,6 +10,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign"),
     path("campaigns/<int:pk>/start/", views.campaign_start, name="campaign_start"),
     path("campaigns/lifecycle/", views.lifecycle, name="lifecycle"),
+    path("settings/lifecycle/", views.lifecycle_settings, name="lifecycle_settings"),
     path("campaigns/panels/lifecycle-flows/", views.lifecycle_flows_panel, name="panel-flows"),
     path("campaigns/customers/<int:customer_id>/lifecycle/", views.customer_lifecycle, name="customer_lifecycle"),
     path("experiments/", views.experiment_list, name="experiments"),

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaigns import selectors, services
-from campaigns.forms import CampaignForm, ExperimentForm, WinnerForm
+from campaigns.forms import CampaignForm, DormantMonthsForm, ExperimentForm, WinnerForm
 from campaigns.models import Campaign, Experiment
 from campaigns.services.lifecycle import months_before
 from core.errors import ApplicationError
@@ -72,6 +72,28 @@ def lifecycle(request):
             "chart": chart,
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(MANAGER)
+def lifecycle_settings(request):
+    """Managers set each line's "dormant after" months (audited; the nightly refresh applies it)."""
+    if request.method == "POST":
+        line_id = _id_param(request.POST.get("line_id"))
+        form = DormantMonthsForm(request.POST)
+        if line_id is None or not form.is_valid():
+            messages.error(request, _("Dormant after (months): between 1 and 120."))
+            return redirect("campaigns:lifecycle_settings")
+        try:
+            services.lifecycle_setting_set(
+                line_id=line_id, dormant_after_months=form.cleaned_data["dormant_after_months"], actor=request.user
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Lifecycle setting saved."))
+        return redirect("campaigns:lifecycle_settings")
+    return render(request, "campaigns/settings_lifecycle.html", {"rows": selectors.lifecycle_settings()})
 
 
 # --- campaigns ------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ router.register("survey-responses", customers_api.SurveyResponseViewSet, basenam
 router.register("messages", notifications_api.MessageViewSet, basename="message")
 router.register("campaigns", campaigns_api.CampaignViewSet, basename="campaign")
 router.register("experiments", campaigns_api.ExperimentViewSet, basename="experiment")
+router.register("lifecycle-settings", campaigns_api.LifecycleSettingViewSet, basename="lifecycle-setting")
 
 urlpatterns = [
     path("auth/token/", ObtainToken.as_view(), name="api-token"),

@@ -24,8 +24,9 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import DEFAULT_DORMANT_MONTHS, LifecycleChange, LineLifecycleSetting
 from core.errors import ApplicationError, ErrorCode
+from core.roles import Role, has_role
 from customers.models import Complaint, Customer
-from renewals.models import OPEN_STAGES, LineOfInsurance
+from renewals.models import OPEN_STAGES, LineOfInsurance, SettingsChange
 
 LifecycleStage = Customer.LifecycleStage
 # An open case whose churn risk (0-100) is at least this makes the customer "at risk".
@@ -180,13 +181,29 @@ def lifecycle_refresh(*, on_date: dt.date, set_based: bool | None = None) -> int
 
 
 @transaction.atomic
-def lifecycle_setting_set(*, line_id: int, dormant_after_months: int) -> LineLifecycleSetting:
-    """A line's "dormant after N months" (1..120)."""
-    if not 1 <= dormant_after_months <= 120:
+def lifecycle_setting_set(*, line_id: int, dormant_after_months: int, actor=None) -> LineLifecycleSetting:
+    """A line's "dormant after N months" (1..120), audited in the settings log like every settings
+    page (area "lifecycle"); ``actor`` must be a manager (None: a system job). The next nightly
+    refresh applies it."""
+    if actor is not None and not has_role(actor, Role.MANAGER):
+        raise ApplicationError(_("Only managers change lifecycle settings."), code=ErrorCode.FORBIDDEN, status=403)
+    if isinstance(dormant_after_months, bool) or not 1 <= dormant_after_months <= 120:
         raise ApplicationError(
             _("Dormant after (months): between 1 and 120."), field="dormant_after_months", code=ErrorCode.OUT_OF_RANGE
         )
+    line = LineOfInsurance.objects.filter(pk=line_id).first()
+    if line is None:
+        raise ApplicationError(_("Unknown line."), field="line", code=ErrorCode.NOT_FOUND, status=404)
+    current = LineLifecycleSetting.objects.select_for_update().filter(line_id=line_id).first()
+    old = current.dormant_after_months if current is not None else DEFAULT_DORMANT_MONTHS
     setting, _created = LineLifecycleSetting.objects.update_or_create(
         line_id=line_id, defaults={"dormant_after_months": dormant_after_months}
     )
+    if old != dormant_after_months:
+        SettingsChange.objects.create(
+            actor=actor,
+            area="lifecycle",
+            object_repr=line.code,
+            changes={"dormant_after_months": [str(old), str(dormant_after_months)]},
+        )
     return setting
