@@ -183,7 +183,18 @@ class ArmSerializer(ApiModelSerializer):
 
     class Meta:
         model = Arm
-        fields = ["id", "code", "name", "is_holdout", "weight", "all_steps", "steps"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "is_holdout",
+            "weight",
+            "all_steps",
+            "steps",
+            "reminder_subject",
+            "reminder_body",
+            "call_step",
+        ]
         read_only_fields = fields
 
 
@@ -247,6 +258,22 @@ class ArmInputSerializer(serializers.Serializer):
         default=None,
         max_length=50,
         help_text=_("The line's reminder steps this arm sends; null: every step."),
+    )
+    reminder_subject = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    reminder_body = StrictCharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("A template arm: this text replaces the steps' templates in the arm's reminders (not the notice)."),
+    )
+    call_days_before = serializers.IntegerField(
+        min_value=1,
+        max_value=365,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("An earlier-call arm: its cases also get a call task this many days before expiry."),
     )
 
 

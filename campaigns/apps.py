@@ -11,6 +11,7 @@ class CampaignsConfig(AppConfig):
 
     def ready(self):
         from campaigns.services import experiments
+        from notifications import rendering
         from notifications.services import planning
         from renewals import panels
 
@@ -18,4 +19,6 @@ class CampaignsConfig(AppConfig):
         # enrolled right before each planning run (so no case is planned before it has an arm).
         planning.register_step_filter(experiments._arm_step_filter)
         planning.register_before_planning(experiments.experiments_enrol_due)
+        # A case in a running template arm gets the arm's text in its reminders (not the notice).
+        rendering.register_reminder_text(experiments._arm_reminder_text)
         panels.register_customer_panel("lifecycle", "campaigns:customer_lifecycle", order=30)

@@ -170,6 +170,37 @@ class ExperimentForm(forms.Form):
         required=False,
         help_text=_("The statutory notice goes out in every arm; the hold-out gets nothing else."),
     )
+    variant_all_steps = forms.BooleanField(
+        label=_("The new arm sends every step of the line"),
+        required=False,
+        help_text=_(
+            "Tick it to test a different text or an earlier call on today's cadence (the steps above are then ignored)."
+        ),
+    )
+    variant_subject = forms.CharField(
+        label=_("Different reminder subject (e-mail)"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+    variant_body = forms.CharField(
+        label=_("Different reminder text"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}),
+        help_text=_(
+            "A template arm: this text replaces the steps' texts in the new arm's reminders (not the statutory "
+            "notice). Same variables as the templates, e.g. {{ customer_name }}, {{ renewal_link }}."
+        ),
+    )
+    variant_call_days = forms.IntegerField(
+        label=_("Earlier call task (days before expiry)"),
+        min_value=1,
+        max_value=365,
+        required=False,
+        widget=forms.NumberInput(attrs={"class": "form-control"}),
+        help_text=_("An earlier-call arm: the new arm's cases also get a call task this many days before expiry."),
+    )
 
     def clean(self):
         data = super().clean()

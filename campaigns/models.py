@@ -324,9 +324,15 @@ class Arm(models.Model):
     # steps' templates, in every language (blank: the steps' own templates).
     reminder_subject = models.CharField(_("reminder subject"), max_length=200, blank=True)
     reminder_body = models.TextField(_("reminder text"), max_length=2000, blank=True)
-    # An earlier-call arm: its cases also get a call task this many days before expiry.
-    call_days_before = models.PositiveSmallIntegerField(
-        _("extra call task (days before expiry)"), null=True, blank=True, validators=[MaxValueValidator(365)]
+    # An earlier-call arm: its cases also get this call step of the line (made for the experiment,
+    # planned only for this arm's cases until the arm is declared the winner).
+    call_step = models.ForeignKey(
+        "notifications.ReminderStep",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("extra call task"),
     )
 
     class Meta:

@@ -228,7 +228,10 @@ def experiment_new(request):
                     {
                         "code": "variant",
                         "name": data["variant_name"],
-                        "step_ids": [step.pk for step in data["variant_steps"]],
+                        "step_ids": None if data["variant_all_steps"] else [step.pk for step in data["variant_steps"]],
+                        "reminder_subject": data["variant_subject"],
+                        "reminder_body": data["variant_body"],
+                        "call_days_before": data["variant_call_days"],
                     },
                 ],
             )
@@ -271,7 +274,7 @@ def experiment_detail(request, pk: int):
             "results": results,
             "chart": chart,
             "events": experiment.events.select_related("actor")[:20],
-            "arms": experiment.arms.prefetch_related("steps"),
+            "arms": experiment.arms.select_related("call_step").prefetch_related("steps"),
             "uplift": selectors.experiment_uplift(experiment=experiment) if results.enough else None,
         },
     )

@@ -147,6 +147,27 @@ def money(amount: Decimal) -> str:
     return f"{settings.CURRENCY} {amount.quantize(Decimal('0.01')):,}"
 
 
+# Higher apps may give a reminder another text without this module importing them (an experiment's
+# template arm): each hook gets the message and returns (subject, body) template sources or None.
+# Asked for plain reminders only: never for the statutory notice, a survey or a campaign message.
+_REMINDER_TEXTS: list = []
+
+
+def register_reminder_text(hook) -> None:
+    if hook not in _REMINDER_TEXTS:
+        _REMINDER_TEXTS.append(hook)
+
+
+def _reminder_text_override(message: OutboundMessage) -> tuple[str, str] | None:
+    if message.kind != OutboundMessage.Kind.REMINDER or message.is_notice:
+        return None
+    for hook in _REMINDER_TEXTS:
+        text = hook(message)
+        if text is not None:
+            return text
+    return None
+
+
 def message_render(*, message: OutboundMessage) -> tuple[str, str]:
     """The message's subject and body in the customer's language (pure read + render)."""
     customer = message.customer
@@ -163,6 +184,10 @@ def message_render(*, message: OutboundMessage) -> tuple[str, str]:
     if template is None:
         raise TemplateRenderError(f"No template for {message.kind} {message.channel}.")
     context = message_context(message=message, language=template.language)
+    override = _reminder_text_override(message)
+    if override is not None:
+        subject, body = override
+        return render_text(subject or template.subject, context), render_text(body, context)
     return render_text(template.subject, context), render_text(template.body, context)
 
 

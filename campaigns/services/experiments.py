@@ -20,6 +20,7 @@ from campaigns.models import Arm, Campaign, CampaignMember, Enrolment, Experimen
 from campaigns.statistics import holdout_ratio, planned_sample
 from core.errors import ApplicationError, ConflictError, ErrorCode
 from notifications.models import ReminderStep
+from notifications.rendering import SAMPLE_CONTEXT, TemplateRenderError, render_text
 from renewals.models import OPEN_STAGES, LineOfInsurance, RenewalCase
 
 # Enrolment inserts this many rows per INSERT where there is no array INSERT (SQLite).
@@ -27,17 +28,43 @@ ENROL_BATCH = 5_000
 
 
 def _arm_step_filter(case_sql: str, step_sql: str) -> str:
-    """Planning's condition: the case is in no running experiment, or its arm sends this step.
-    ``case_sql``/``step_sql`` are planning's own column names or placeholders, never input."""
+    """Planning's condition: the case is in no running experiment, or its arm sends this step; and
+    a step made as an arm's extra call task is planned only for that arm's cases while the
+    experiment runs (for every case once that arm won). ``case_sql``/``step_sql`` are planning's
+    own column names or placeholders, never input."""
     return f"""NOT EXISTS (
         SELECT 1 FROM campaigns_enrolment e
         JOIN campaigns_experiment x ON x.id = e.experiment_id
         JOIN campaigns_arm a ON a.id = e.arm_id
         WHERE e.case_id = {case_sql} AND x.status = 'running'
-          AND (a.is_holdout OR (NOT a.all_steps AND NOT EXISTS (
+          AND (a.is_holdout OR (NOT a.all_steps AND COALESCE(a.call_step_id, 0) <> {step_sql} AND NOT EXISTS (
               SELECT 1 FROM campaigns_arm_steps st WHERE st.arm_id = a.id AND st.reminderstep_id = {step_sql}
           )))
+    ) AND NOT EXISTS (
+        SELECT 1 FROM campaigns_arm ca
+        JOIN campaigns_experiment cx ON cx.id = ca.experiment_id
+        WHERE ca.call_step_id = {step_sql}
+          AND NOT (cx.status = 'decided' AND cx.winner_id = ca.id)
+          AND NOT (cx.status = 'running' AND EXISTS (
+              SELECT 1 FROM campaigns_enrolment ce WHERE ce.case_id = {case_sql} AND ce.arm_id = ca.id
+          ))
     )"""  # nosec B608
+
+
+def _arm_reminder_text(message) -> tuple[str, str] | None:
+    """Rendering's hook: a reminder of a case in a running experiment's template arm uses the arm's
+    text (subject, body) instead of its step's template; None otherwise. One read on the enrolment
+    case index per reminder (notice and call rows never ask)."""
+    return (
+        Enrolment.objects.filter(
+            case_id=message.case_id,
+            experiment__status=Experiment.Status.RUNNING,
+            experiment__kind=Experiment.Kind.SCHEDULE,
+        )
+        .exclude(arm__reminder_body="")
+        .values_list("arm__reminder_subject", "arm__reminder_body")
+        .first()
+    )
 
 
 def stratum_of(line_id: int | None, segment: str) -> str:
@@ -102,6 +129,11 @@ def experiment_create(
         created_by=actor,
     )
     line_steps = set(ReminderStep.objects.filter(line_id=line_id, removed_at__isnull=True).values_list("id", flat=True))
+    line_call_offsets = set(
+        ReminderStep.objects.filter(line_id=line_id, removed_at__isnull=True, channel="call").values_list(
+            "offset_days", flat=True
+        )
+    )
     made = [Arm.objects.create(experiment=experiment, code="holdout", name=_("Hold-out"), is_holdout=True)]
     codes = {"holdout"}
     for spec in arms:
@@ -110,13 +142,23 @@ def experiment_create(
             raise ApplicationError(_("Each arm needs its own code."), field="arms", code=ErrorCode.INVALID)
         codes.add(code)
         step_ids = spec.get("step_ids")
+        subject, body = _arm_text(spec, line_id=line_id)
         arm = Arm.objects.create(
             experiment=experiment,
             code=code,
             name=(str(spec.get("name") or code))[:80],
             weight=max(1, min(int(spec.get("weight") or 1), 100)),
             all_steps=step_ids is None,
+            reminder_subject=subject,
+            reminder_body=body,
         )
+        call_days = spec.get("call_days_before")
+        if call_days is not None:
+            arm.call_step = _arm_call_step(
+                call_days, line_id=line_id, taken=line_call_offsets, actor=actor, experiment=experiment
+            )
+            line_call_offsets.add(arm.call_step.offset_days)
+            arm.save(update_fields=["call_step"])
         if step_ids is not None:
             if line_id is None or not set(step_ids) <= line_steps:
                 raise ApplicationError(
@@ -135,6 +177,71 @@ def experiment_create(
     )
     experiment.save(update_fields=["planned_sample_per_arm"])
     return experiment
+
+
+def _arm_text(spec: dict, *, line_id: int | None) -> tuple[str, str]:
+    """A template arm's subject and text, checked in notifications' sandbox (the variables of a
+    reminder); ("", "") for an arm that keeps the steps' templates."""
+    subject = str(spec.get("reminder_subject") or "").strip()
+    body = str(spec.get("reminder_body") or "").strip()
+    if not subject and not body:
+        return "", ""
+    if line_id is None:
+        raise ApplicationError(
+            _("Only a reminder schedule experiment has template arms."), field="arms", code=CampaignsErrorCode.WRONG_ARM
+        )
+    if not body or len(body) > 2000 or len(subject) > 200:
+        raise ApplicationError(
+            _("A template arm needs a text of at most 2,000 characters (subject at most 200)."),
+            field="arms",
+            code=ErrorCode.INVALID,
+        )
+    try:
+        render_text(subject, SAMPLE_CONTEXT["en"])
+        render_text(body, SAMPLE_CONTEXT["en"])
+    except TemplateRenderError as exc:
+        raise ApplicationError(str(exc), field="arms", code=ErrorCode.INVALID) from None
+    return subject, body
+
+
+def _arm_call_step(days: int, *, line_id: int | None, taken: set[int], actor, experiment: Experiment):
+    """The line's call step an earlier-call arm adds, made through notifications' audited step
+    service; planning gives it only to the arm's cases (``_arm_step_filter``)."""
+    from notifications.services import reminder_step_create
+
+    if line_id is None:
+        raise ApplicationError(
+            _("Only a reminder schedule experiment has call-task arms."),
+            field="arms",
+            code=CampaignsErrorCode.WRONG_ARM,
+        )
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
+        raise ApplicationError(
+            _("An extra call task comes 1 to 365 days before expiry."), field="arms", code=ErrorCode.OUT_OF_RANGE
+        )
+    if -days in taken:
+        # 409: the request is well formed; the line's schedule already has that call.
+        raise ConflictError(
+            _("The line already has a call task on that day: choose it among the arm's steps instead."),
+            field="arms",
+            code=CampaignsErrorCode.WRONG_ARM,
+        )
+    return reminder_step_create(line_id=line_id, offset_days=-days, channel="call", actor=actor)
+
+
+def _remove_call_steps(experiment: Experiment, *, actor, keep: Arm | None = None) -> list[str]:
+    """Take the arms' extra call steps off the line (audited), except the winner's."""
+    from notifications.services import reminder_step_remove
+
+    removed = []
+    for arm in experiment.arms.filter(call_step__isnull=False, call_step__removed_at__isnull=True).select_related(
+        "call_step"
+    ):
+        if keep is not None and arm.pk == keep.pk:
+            continue
+        reminder_step_remove(step_id=arm.call_step_id, actor=actor)
+        removed.append(arm.call_step.label)
+    return removed
 
 
 @transaction.atomic
@@ -284,7 +391,15 @@ def experiment_stop(*, experiment_id: int, actor, now: dt.datetime | None = None
     experiment.status = Experiment.Status.STOPPED
     experiment.stopped_at = now
     experiment.save(update_fields=["status", "stopped_at"])
-    ExperimentEvent.objects.create(experiment=experiment, kind=ExperimentEvent.Kind.STOPPED, actor=actor, at=now)
+    # The arms' extra call steps leave the line (a winner's comes back when it is declared).
+    removed = _remove_call_steps(experiment, actor=actor)
+    ExperimentEvent.objects.create(
+        experiment=experiment,
+        kind=ExperimentEvent.Kind.STOPPED,
+        actor=actor,
+        at=now,
+        payload={"removed_steps": removed} if removed else {},
+    )
     return experiment
 
 
@@ -293,7 +408,7 @@ def experiment_declare_winner(*, experiment_id: int, arm_id: int, actor, now: dt
     """The winner of a stopped (or running: it is stopped first) experiment. For a schedule
     experiment the winner becomes the line's schedule: the line's steps the arm did not send are
     removed through notifications' audited service (the statutory notice always stays)."""
-    from notifications.services import reminder_step_remove
+    from notifications.services import reminder_step_create, reminder_step_remove
 
     now = now or timezone.now()
     experiment = Experiment.objects.select_for_update().get(pk=experiment_id)
@@ -307,8 +422,15 @@ def experiment_declare_winner(*, experiment_id: int, arm_id: int, actor, now: dt
             _("That arm is not part of this experiment."), field="arm", code=CampaignsErrorCode.WRONG_ARM
         )
     removed = []
+    if experiment.kind == Experiment.Kind.SCHEDULE and arm.call_step_id is not None:
+        # The winner's extra call task becomes part of the line's schedule (restored, audited).
+        step = ReminderStep.objects.get(pk=arm.call_step_id)
+        if step.removed_at is not None:
+            reminder_step_create(line_id=step.line_id, offset_days=step.offset_days, channel=step.channel, actor=actor)
     if experiment.kind == Experiment.Kind.SCHEDULE and (arm.is_holdout or not arm.all_steps):
         kept = set() if arm.is_holdout else set(arm.steps.values_list("id", flat=True))
+        if arm.call_step_id is not None:
+            kept.add(arm.call_step_id)
         for step in ReminderStep.objects.filter(line_id=experiment.line_id, removed_at__isnull=True, is_notice=False):
             if step.pk not in kept:
                 reminder_step_remove(step_id=step.pk, actor=actor)
