@@ -13,10 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns import services
-from campaigns.models import Campaign, CampaignMember, Enrolment, Experiment
+from campaigns.models import Campaign, CampaignMember, CampaignMessage, Enrolment, Experiment
 from campaigns.services.lifecycle import months_before
 from customers.models import Customer
-from notifications.models import ReminderStep
+from demo.history import CALLS_DONE_SHARE, _SilentBackends
+from notifications.models import Channel, OutboundMessage, ReminderStep
+from notifications.services import call_task_complete, message_claim_one, message_dispatch
 from renewals.models import LineOfInsurance, Policy
 
 WIN_BACK_NAME = "Spring win-back 2026 / 春季召回"
@@ -53,14 +55,19 @@ def _win_back(today: dt.date, manager: User, rng: random.Random) -> Campaign:
         offer_discount_percent=Decimal("8.00"),
         steps=[
             {"offset_days": 0, "channel": "sms", "body": "好久不见！续保即享 8% 回归优惠。"},
-            {"offset_days": 14, "channel": "email", "body": "We would love to have you back: 8 % off your renewal."},
+            {"offset_days": 7, "channel": "call", "body": "问候客户，了解离开原因，介绍回归优惠。"},
+            {
+                "offset_days": 14,
+                "channel": "email",
+                "body": "Dear {{ customer_name }}, we would love to have you back: 8 % off your new policy.",
+            },
         ],
         with_holdout=True,
     )
     # A small desk's campaign: the manager set a low minimum so the figures show (with wide intervals).
     Experiment.objects.filter(campaign=campaign).update(min_sample_per_arm=25)
     services.campaign_start(campaign_id=campaign.pk, actor=manager, on_date=starts_on)
-    services.campaign_run(campaign_id=campaign.pk, on_date=starts_on)
+    _run_day(campaign, starts_on, rng)
     line = LineOfInsurance.objects.order_by("sort_order", "id").first()
     members = (
         CampaignMember.objects.filter(campaign=campaign, reachable=True)
@@ -87,9 +94,34 @@ def _win_back(today: dt.date, manager: User, rng: random.Random) -> Campaign:
             )
         )
     Policy.objects.bulk_create(new_policies)
-    services.campaign_run(campaign_id=campaign.pk, on_date=starts_on + dt.timedelta(days=14))
-    services.campaign_run(campaign_id=campaign.pk, on_date=ends_on + dt.timedelta(days=1))
+    for day in (7, 14):
+        _run_day(campaign, starts_on + dt.timedelta(days=day), rng)
+    _run_day(campaign, ends_on + dt.timedelta(days=1), rng)
     return campaign
+
+
+def _run_day(campaign: Campaign, day: dt.date, rng: random.Random) -> None:
+    """The night's run of ``day`` (03:30), then mid-morning: the day's campaign messages dispatched
+    through the demo's silent backend and most call tasks done by their specialist."""
+    zone = timezone.get_current_timezone()
+    night = timezone.make_aware(dt.datetime.combine(day, dt.time(3, 30)), zone)
+    mid_morning = timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0)), zone)
+    services.campaign_run(campaign_id=campaign.pk, on_date=day, now=night)
+    backends = _SilentBackends()
+    due = OutboundMessage.objects.filter(
+        kind=OutboundMessage.Kind.CAMPAIGN, status=OutboundMessage.Status.SCHEDULED, next_attempt_at__lte=mid_morning
+    ).select_related("assignee")
+    sent_today: set[int] = set()
+    for message in due.order_by("id"):
+        if message.channel == Channel.CALL:
+            if message.assignee_id and rng.random() < CALLS_DONE_SHARE:
+                call_task_complete(message_id=message.pk, actor=message.assignee, now=mid_morning)
+            continue
+        token = message_claim_one(message_id=message.pk, now=mid_morning)
+        if token is not None:
+            message_dispatch(
+                message_id=message.pk, lease_token=token, now=mid_morning, sent_today=sent_today, backends=backends
+            )
 
 
 def _cadence_experiment(today: dt.date, manager: User) -> Experiment:
@@ -122,6 +154,10 @@ def _forget_earlier_run() -> None:
     experiments = Experiment.objects.filter(name__in=[WIN_BACK_NAME, CADENCE_NAME])
     experiments.update(winner=None)
     Enrolment.objects.filter(experiment__in=experiments).delete()
+    OutboundMessage.objects.filter(
+        kind=OutboundMessage.Kind.CAMPAIGN,
+        campaign_message_id__in=CampaignMessage.objects.filter(member__campaign__name=WIN_BACK_NAME).values("id"),
+    ).delete()
     CampaignMember.objects.filter(campaign__name=WIN_BACK_NAME).delete()
     experiments.delete()
     Campaign.objects.filter(name=WIN_BACK_NAME).delete()
