@@ -45,7 +45,7 @@ BEAT_SCHEDULE = {
     "fit-churn-model": {"task": "analytics.tasks.fit_churn_model", "schedule": crontab(hour=2, minute=0)},
     # Customers' lifecycle stages from the night's policies, cases and churn scores (after the refit).
     "refresh-lifecycle": {"task": "campaigns.tasks.refresh_lifecycle", "schedule": crontab(hour=3, minute=0)},
-    # Win-back campaigns: outcomes matched to new policies, messages due planned, ended ones finished.
+    # Win-back campaigns: outcomes matched to new policies, messages due handed to the outbox, ended ones finished.
     "run-campaigns": {"task": "campaigns.tasks.run_campaigns", "schedule": crontab(hour=3, minute=30)},
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

@@ -8,6 +8,7 @@ of its arm; the hold-out only the statutory notice, which planning never leaves 
 
 import datetime as dt
 import secrets
+import time
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
@@ -51,10 +52,36 @@ def _arm_step_filter(case_sql: str, step_sql: str) -> str:
     )"""  # nosec B608
 
 
+# Dispatch asks for every reminder whether its case is in a template arm. The lines that have a
+# running template arm are kept per process for this long, so a reminder of any other line costs no
+# query; starting or stopping an experiment forgets them in its own process at once, other worker
+# processes see the change within this time.
+TEMPLATE_ARM_LINES_SECONDS = 30.0
+_template_arm_lines: tuple[float, frozenset[int]] | None = None
+
+
+def _lines_with_template_arms() -> frozenset[int]:
+    global _template_arm_lines
+    now = time.monotonic()
+    if _template_arm_lines is None or now - _template_arm_lines[0] > TEMPLATE_ARM_LINES_SECONDS:
+        lines = Experiment.objects.filter(
+            status=Experiment.Status.RUNNING, kind=Experiment.Kind.SCHEDULE, arms__reminder_body__gt=""
+        ).values_list("line_id", flat=True)
+        _template_arm_lines = (now, frozenset(lines))
+    return _template_arm_lines[1]
+
+
+def _forget_template_arm_lines() -> None:
+    global _template_arm_lines
+    _template_arm_lines = None
+
+
 def _arm_reminder_text(message) -> tuple[str, str] | None:
     """Rendering's hook: a reminder of a case in a running experiment's template arm uses the arm's
     text (subject, body) instead of its step's template; None otherwise. One read on the enrolment
-    case index per reminder (notice and call rows never ask)."""
+    case index per reminder of a line with a running template arm (notice and call rows never ask)."""
+    if message.line_id not in _lines_with_template_arms():
+        return None
     return (
         Enrolment.objects.filter(
             case_id=message.case_id,
@@ -261,6 +288,7 @@ def experiment_start(*, experiment_id: int, actor, now: dt.datetime | None = Non
             _("This line already has a running experiment."), field="line", code=CampaignsErrorCode.LINE_BUSY
         ) from None
     ExperimentEvent.objects.create(experiment=experiment, kind=ExperimentEvent.Kind.STARTED, actor=actor, at=now)
+    _forget_template_arm_lines()
     return experiment
 
 
@@ -393,6 +421,7 @@ def experiment_stop(*, experiment_id: int, actor, now: dt.datetime | None = None
     experiment.save(update_fields=["status", "stopped_at"])
     # The arms' extra call steps leave the line (a winner's comes back when it is declared).
     removed = _remove_call_steps(experiment, actor=actor)
+    _forget_template_arm_lines()
     ExperimentEvent.objects.create(
         experiment=experiment,
         kind=ExperimentEvent.Kind.STOPPED,

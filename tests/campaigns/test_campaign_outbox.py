@@ -3,6 +3,7 @@ refused without consent or with a marketing opt-out, held in the quiet hours, co
 cap; call tasks balanced over the specialists and carrying the campaign's offer."""
 
 import datetime as dt
+import uuid
 import zoneinfo
 from decimal import Decimal
 
@@ -20,7 +21,7 @@ from tests.conftest import make_user
 from tests.customers.factories import CustomerFactory
 from tests.notifications.conftest import sms_gateway  # noqa: F401 (the local SMS gateway fixture)
 from tests.notifications.factories import OutboundMessageFactory, step
-from tests.renewals.factories import PolicyFactory, RenewalCaseFactory
+from tests.renewals.factories import PolicyFactory, RenewalCaseFactory, line
 
 pytestmark = pytest.mark.django_db
 ZONE = zoneinfo.ZoneInfo(settings.TIME_ZONE)
@@ -292,3 +293,63 @@ def test_a_step_text_the_sandbox_would_refuse_is_refused_when_the_campaign_is_sa
             steps=[{"offset_days": 0, "channel": "email", "body": "{% load static %}hi"}],
         )
     assert refused.value.field == "steps"
+
+
+def test_a_campaign_sms_whose_worker_died_is_sent_again_with_the_same_key(manager, sms_gateway):  # noqa: F811
+    # given a campaign SMS claimed by a worker that died before recording the send
+    lapsed()
+    started(manager, steps=[SMS_STEP])
+    services.campaigns_run_due(on_date=START, now=NIGHT)
+    row = M.objects.get(kind=M.Kind.CAMPAIGN)
+    assert notifications.messages_claim(lease_token=uuid.uuid4(), now=MORNING) == [row.pk]
+    # when dispatch runs before the lease expires, nothing is sent; after it expired, once
+    assert notifications.messages_dispatch_due(now=MORNING + dt.timedelta(seconds=60)) == {}
+    assert notifications.messages_dispatch_due(now=MORNING + dt.timedelta(seconds=301)) == {"sent": 1}
+    assert [request["headers"]["Idempotency-Key"] for request in sms_gateway.requests] == [str(row.pk)]
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (M.Status.SENT, 2)
+
+
+def test_the_customer_log_and_the_managers_message_list_show_campaign_messages(client, manager, support):
+    customer = lapsed(consent_sms=False)
+    started(manager, steps=[EMAIL_STEP])
+    services.campaigns_run_due(on_date=START, now=NIGHT)
+    notifications.messages_dispatch_due(now=MORNING)
+    # the customer page's message log (support can open it) lists the campaign message without a case
+    client.force_login(support)
+    log = client.get(reverse("notifications:customer_messages", args=[customer.pk]))
+    assert log.status_code == 200 and "Campaign" in log.content.decode()
+    # the manager's outbox list renders the row (no case link to break)
+    client.force_login(manager)
+    listing = client.get(reverse("notifications:messages"))
+    assert listing.status_code == 200 and customer.name in listing.content.decode()
+    # and the messages API answers it with a null case
+    api = client.get("/api/v1/messages/", {"channel": "email"}).json()["results"]
+    assert [(row["case"], row["status"]) for row in api] == [(None, "sent")]
+
+
+def test_call_tasks_follow_the_specialists_line_skills(manager):
+    # given a health specialist and an auto specialist, and lapsed customers of each line
+    from renewals.models import SpecialistProfile
+
+    health_caller = make_user("health-caller", "specialist")
+    auto_caller = make_user("auto-caller", "specialist")
+    SpecialistProfile.objects.create(user=health_caller).lines.set([line("health")])
+    SpecialistProfile.objects.create(user=auto_caller).lines.set([line("auto")])
+    health = [lapsed() for _index in range(3)]
+    auto = []
+    for _index in range(2):
+        customer = CustomerFactory(lifecycle_stage=Customer.LifecycleStage.LAPSED, time_zone=settings.TIME_ZONE)
+        PolicyFactory(
+            customer=customer, line=line("auto"), start_date=dt.date(2025, 4, 1), end_date=dt.date(2026, 3, 31)
+        )
+        auto.append(customer)
+    for customer in health:
+        customer.policies.update(line=line("health"))
+    started(manager, steps=[CALL_STEP])
+    # when the call step comes due
+    services.campaigns_run_due(on_date=START + dt.timedelta(days=2), now=NIGHT + dt.timedelta(days=2))
+    # then each specialist calls the customers of their own line
+    assignee = dict(M.objects.filter(kind=M.Kind.CAMPAIGN).values_list("customer_id", "assignee_id"))
+    assert {assignee[customer.pk] for customer in health} == {health_caller.pk}
+    assert {assignee[customer.pk] for customer in auto} == {auto_caller.pk}
