@@ -202,7 +202,11 @@ class CampaignMember(models.Model):
         verbose_name = _("campaign member")
         verbose_name_plural = _("campaign members")
         constraints = [models.UniqueConstraint(fields=["campaign", "customer"], name="campaign_member_unique")]
-        indexes = [models.Index(fields=["campaign", "outcome"], name="campaign_member_outcome_idx")]
+        indexes = [
+            models.Index(fields=["campaign", "outcome"], name="campaign_member_outcome_idx"),
+            # The customer page's campaigns (and the offer a specialist can make them).
+            models.Index(fields=["customer"], name="campaign_member_customer_idx"),
+        ]
 
 
 class CampaignMessage(models.Model):

@@ -27,6 +27,8 @@ from renewals.models import DECIDED_STAGES, Stage
 LifecycleStage = Customer.LifecycleStage
 # The customer page shows this many recent stage changes.
 HISTORY_ROWS = 20
+# …and this many of their campaigns.
+CAMPAIGN_ROWS = 5
 # The stage list pages by customer id, this many rows a page (keyset: no OFFSET, no full count).
 LIST_PAGE = 50
 
@@ -36,7 +38,13 @@ def customer_lifecycle(*, customer_id: int) -> dict:
     history = list(
         LifecycleChange.objects.filter(customer_id=customer_id).order_by("-changed_on", "-id")[:HISTORY_ROWS]
     )
-    return {"customer": customer, "history": history}
+    # The customer's campaigns, newest first: a specialist on the phone sees the offer they may make.
+    memberships = list(
+        CampaignMember.objects.filter(customer_id=customer_id)
+        .select_related("campaign")
+        .order_by("-campaign__starts_on", "-id")[:CAMPAIGN_ROWS]
+    )
+    return {"customer": customer, "history": history, "memberships": memberships}
 
 
 def lifecycle_settings() -> list[dict]:

@@ -353,3 +353,15 @@ def test_call_tasks_follow_the_specialists_line_skills(manager):
     assignee = dict(M.objects.filter(kind=M.Kind.CAMPAIGN).values_list("customer_id", "assignee_id"))
     assert {assignee[customer.pk] for customer in health} == {health_caller.pk}
     assert {assignee[customer.pk] for customer in auto} == {auto_caller.pk}
+
+
+def test_the_customer_panel_shows_their_running_campaign_and_its_offer_in_their_language(client, manager, specialist):
+    customer = lapsed(name="Zhou Min")
+    started(manager, steps=[CALL_STEP], offer_discount_percent=Decimal("7.50"))
+    client.force_login(specialist)
+    url = reverse("campaigns:customer_lifecycle", args=[customer.pk])
+    panel = client.get(url).content.decode()
+    assert "Come back" in panel
+    assert "Offer: returning-customer discount of 7.5 % on a new policy." in panel
+    chinese = client.get(url, headers={"accept-language": "zh-hans"}).content.decode()
+    assert "优惠：新保单可享老客户回归折扣 7.5 %。" in chinese

@@ -94,7 +94,7 @@ def test_the_customer_page_panel_shows_the_stage_and_its_history(client_for, spe
     )
     client = client_for(specialist)
     client.get(reverse("campaigns:customer_lifecycle", args=[customer.pk]))  # the session's first request
-    with django_assert_max_num_queries(5):  # session, user, roles, customer, history
+    with django_assert_max_num_queries(6):  # session, user, roles, customer, history, campaigns
         response = client.get(reverse("campaigns:customer_lifecycle", args=[customer.pk]))
     assert response.status_code == 200
     assert b'data-lifecycle-stage="lapsed"' in response.content
