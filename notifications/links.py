@@ -9,6 +9,9 @@ from notifications import conf
 OFFER_SALT = "notifications.offer"
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 UNSUBSCRIBE_CHANNELS = ("email", "sms")
+# A campaign message's link stops marketing only (renewal reminders and the notice still come).
+MARKETING = "marketing"
+UNSUBSCRIBE_TOPICS = (*UNSUBSCRIBE_CHANNELS, MARKETING)
 # The statutory notice's PDF, linked from the notice SMS (the e-mail carries the PDF itself).
 NOTICE_DOCUMENT_SALT = "notifications.notice_document"
 
@@ -80,7 +83,7 @@ def read_notice_document_token(token: str) -> int:
 def read_unsubscribe_token(token: str) -> tuple[int, str]:
     data = _load(token, UNSUBSCRIBE_SALT, conf.unsubscribe_link_max_age_days())
     customer_id, channel = data.get("u"), data.get("ch")
-    if not isinstance(customer_id, int) or channel not in UNSUBSCRIBE_CHANNELS:
+    if not isinstance(customer_id, int) or channel not in UNSUBSCRIBE_TOPICS:
         raise LinkError("invalid")
     return customer_id, channel
 

@@ -396,7 +396,8 @@ class ConsentChange(models.Model):
     """Audit record of a consent change made by the customer through an unsubscribe link."""
 
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
-    channel = models.CharField(max_length=8)
+    # A channel, or "marketing" (a campaign message's link).
+    channel = models.CharField(max_length=16)
     allowed = models.BooleanField()
     source = models.CharField(max_length=32, default="unsubscribe_link")
     created_at = models.DateTimeField(default=timezone.now)

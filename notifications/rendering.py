@@ -18,7 +18,7 @@ from django.template.base import Lexer, TokenType, filter_re
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
-from notifications.links import offer_url, unsubscribe_url
+from notifications.links import MARKETING, offer_url, unsubscribe_url
 from notifications.models import MESSAGE_CHANNELS, MessageTemplate, OutboundMessage
 
 CONTEXT_VARIABLES = (
@@ -219,14 +219,19 @@ def message_context(*, message: OutboundMessage, language: str) -> dict[str, str
 
 def campaign_message_render(*, message: OutboundMessage, language: str) -> tuple[str, str]:
     """A campaign message: the campaign's own text (copied into the row when it was handed over),
-    rendered in the same sandbox with the customer's name and unsubscribe link; an e-mail without a
-    subject gets the default one in the customer's language."""
+    rendered in the same sandbox with the customer's name and unsubscribe link (added at the end when
+    the text has none); an e-mail without a subject gets the default one, in the customer's language."""
     context = {
         "customer_name": message.customer.name,
-        "unsubscribe_link": unsubscribe_url(message.customer_id, message.channel),
+        # A campaign's link stops marketing, not the channel (renewal reminders still come).
+        "unsubscribe_link": unsubscribe_url(message.customer_id, MARKETING),
     }
     subject = message.subject
-    if not subject and message.channel == "email":
-        with translation.override(language):
+    body = render_text(message.body, context)
+    with translation.override(language):
+        if not subject and message.channel == "email":
             subject = _("A message from your insurer")
-    return render_text(subject, context), render_text(message.body, context)
+        if "unsubscribe_link" not in message.body:
+            # A marketing message always says how to stop them.
+            body += "\n\n" + _("No more offers: %(link)s") % {"link": context["unsubscribe_link"]}
+    return render_text(subject, context), body

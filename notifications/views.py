@@ -38,7 +38,13 @@ from notifications.forms import (
     NoticeLetterForm,
     ReminderStepForm,
 )
-from notifications.links import LinkError, read_notice_document_token, read_offer_token, read_unsubscribe_token
+from notifications.links import (
+    MARKETING,
+    LinkError,
+    read_notice_document_token,
+    read_offer_token,
+    read_unsubscribe_token,
+)
 from notifications.models import Channel, MessageTemplate, ReminderStep
 from notifications.quiet_hours import quiet_window_note
 from notifications.rendering import (
@@ -533,22 +539,32 @@ def unsubscribe(request, token: str):
         customer_id, channel = read_unsubscribe_token(token)
     except LinkError as exc:
         return _link_problem(request, exc.reason)
-    customer = Customer.objects.filter(pk=customer_id).only("id", "preferred_language", "consent_email", "consent_sms")
+    customer = Customer.objects.filter(pk=customer_id).only(
+        "id", "preferred_language", "consent_email", "consent_sms", "marketing_opt_out"
+    )
     customer = customer.first()
     if customer is None:
         return _link_problem(request, "invalid")
     language = customer.preferred_language or "en"
+    marketing = channel == MARKETING
     with translation.override(language):
         done = False
         if request.method == "POST":
-            services.customer_consent_withdraw(customer_id=customer.pk, channel=channel)
+            if marketing:
+                services.customer_marketing_opt_out(customer_id=customer.pk)
+            else:
+                services.customer_consent_withdraw(customer_id=customer.pk, channel=channel)
             done = True
-        allowed = customer.consent_email if channel == Channel.EMAIL else customer.consent_sms
+        if marketing:
+            allowed = not customer.marketing_opt_out
+        else:
+            allowed = customer.consent_email if channel == Channel.EMAIL else customer.consent_sms
         return render(
             request,
             "notifications/public/unsubscribe.html",
             {
-                "channel_label": Channel(channel).label,
+                "channel_label": "" if marketing else Channel(channel).label,
+                "marketing": marketing,
                 "done": done,
                 "already": not allowed and not done,
                 "LANGUAGE_CODE": language,

@@ -14,6 +14,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterField(
+            model_name="consentchange",
+            name="channel",
+            field=models.CharField(max_length=16),
+        ),
         migrations.RemoveConstraint(
             model_name="outboundmessage",
             name="outbox_reminder_has_step",

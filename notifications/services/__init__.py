@@ -16,7 +16,12 @@ Every function is keyword-only and one transaction, except dispatch's send, whic
 from notifications.rendering import content_hash
 from notifications.services.calls_and_notices import call_task_complete, notice_letter_record, notice_send_now
 from notifications.services.campaign_messages import campaign_messages_enqueue, campaign_messages_skip
-from notifications.services.customer_links import customer_consent_withdraw, offer_addons_choose, offer_confirm
+from notifications.services.customer_links import (
+    customer_consent_withdraw,
+    customer_marketing_opt_out,
+    offer_addons_choose,
+    offer_confirm,
+)
 from notifications.services.dispatch import (
     dispatch_reference_time,
     message_claim_one,
@@ -58,6 +63,7 @@ __all__ = [
     "case_messages_unskip",
     "content_hash",
     "customer_consent_withdraw",
+    "customer_marketing_opt_out",
     "delivery_status_record",
     "line_schedule_seed",
     "dispatch_reference_time",

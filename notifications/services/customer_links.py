@@ -5,10 +5,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, ErrorCode
-from customers.services import customer_consent_set
+from customers.models import Customer
+from customers.services import customer_consent_set, customer_update_contact
 from documents.services import acceptance_record_online
 from notifications.errors import NotificationsErrorCode
-from notifications.links import UNSUBSCRIBE_CHANNELS
+from notifications.links import MARKETING, UNSUBSCRIBE_CHANNELS
 from notifications.models import ConsentChange, OutboundMessage
 from renewals.models import RenewalCase, Stage
 
@@ -26,6 +27,27 @@ def customer_consent_withdraw(*, customer_id: int, channel: str) -> bool:
     # The statutory notice stays: dispatch gives it by the next channel the customer can receive.
     OutboundMessage.objects.filter(
         customer_id=customer_id, channel=channel, status=OutboundMessage.Status.SCHEDULED, is_notice=False
+    ).update(
+        status=OutboundMessage.Status.SKIPPED,
+        skip_reason=OutboundMessage.SkipReason.OPTED_OUT,
+        updated_at=timezone.now(),
+    )
+    return True
+
+
+@transaction.atomic
+def customer_marketing_opt_out(*, customer_id: int) -> bool:
+    """The customer stopped marketing through a campaign message's link: the marketing opt-out set
+    (through the customers service, which keeps the change), an audit record, and their unsent
+    campaign messages skipped. Reminders and the statutory notice are not marketing and still come.
+    Returns False if they had opted out already."""
+    customer = Customer.objects.only("id", "marketing_opt_out").get(pk=customer_id)
+    if customer.marketing_opt_out:
+        return False
+    customer_update_contact(customer_id=customer_id, marketing_opt_out=True)
+    ConsentChange.objects.create(customer_id=customer_id, channel=MARKETING, allowed=False, source="unsubscribe_link")
+    OutboundMessage.objects.filter(
+        customer_id=customer_id, kind=OutboundMessage.Kind.CAMPAIGN, status=OutboundMessage.Status.SCHEDULED
     ).update(
         status=OutboundMessage.Status.SKIPPED,
         skip_reason=OutboundMessage.SkipReason.OPTED_OUT,

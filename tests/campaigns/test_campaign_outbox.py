@@ -3,6 +3,7 @@ refused without consent or with a marketing opt-out, held in the quiet hours, co
 cap; call tasks balanced over the specialists and carrying the campaign's offer."""
 
 import datetime as dt
+import re
 import uuid
 import zoneinfo
 from decimal import Decimal
@@ -16,7 +17,7 @@ from campaigns import selectors, services
 from campaigns.models import CampaignMember, CampaignMessage
 from customers.models import Customer
 from notifications import services as notifications
-from notifications.models import OutboundMessage
+from notifications.models import ConsentChange, OutboundMessage
 from tests.conftest import make_user
 from tests.customers.factories import CustomerFactory
 from tests.notifications.conftest import sms_gateway  # noqa: F401 (the local SMS gateway fixture)
@@ -365,3 +366,32 @@ def test_the_customer_panel_shows_their_running_campaign_and_its_offer_in_their_
     assert "Offer: returning-customer discount of 7.5 % on a new policy." in panel
     chinese = client.get(url, headers={"accept-language": "zh-hans"}).content.decode()
     assert "优惠：新保单可享老客户回归折扣 7.5 %。" in chinese
+
+
+def test_the_campaign_messages_link_stops_marketing_but_not_renewal_reminders(client, manager):
+    # given a customer who got a campaign e-mail, with a second campaign message and a reminder planned
+    customer = lapsed(consent_sms=True)
+    started(manager, steps=[EMAIL_STEP, {**SMS_STEP, "offset_days": 3}])
+    services.campaigns_run_due(on_date=START, now=NIGHT)
+    assert notifications.messages_dispatch_due(now=MORNING) == {"sent": 1}
+    case = RenewalCaseFactory(policy=PolicyFactory(customer=customer, end_date=dt.date(2026, 7, 1)))
+    later = MORNING + dt.timedelta(days=3)
+    reminder = OutboundMessageFactory(
+        case=case, step=step("auto", -30, "sms"), scheduled_for=later, next_attempt_at=later
+    )
+    services.campaigns_run_due(on_date=START + dt.timedelta(days=3), now=NIGHT + dt.timedelta(days=3))
+    # when they open the unsubscribe link of the e-mail and confirm, twice (replayed)
+    link = re.search(r"https?://\S+/unsubscribe/\S+/", mail.outbox[0].body).group(0)
+    path = link[link.index("/unsubscribe/") :]
+    assert "Stop offers from us?" in client.get(path).content.decode()
+    client.post(path)
+    assert "You are unsubscribed" in client.post(path).content.decode()
+    # then they opted out of marketing (audited once), the planned campaign SMS is skipped, and
+    # channel consent and the renewal reminder stay
+    customer.refresh_from_db()
+    assert customer.marketing_opt_out and customer.consent_email and customer.consent_sms
+    assert ConsentChange.objects.filter(customer_id=customer.pk, channel="marketing").count() == 1
+    campaign_sms = M.objects.get(kind=M.Kind.CAMPAIGN, channel="sms")
+    assert (campaign_sms.status, campaign_sms.skip_reason) == (M.Status.SKIPPED, M.SkipReason.OPTED_OUT)
+    reminder.refresh_from_db()
+    assert reminder.status == M.Status.SCHEDULED
