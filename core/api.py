@@ -137,6 +137,8 @@ class StrictSlugField(_StringOnly, serializers.SlugField):
 
 
 _STRICT_TEXT = {serializers.CharField: StrictCharField, serializers.SlugField: StrictSlugField}
+# What DRF's SlugField accepts (ASCII letters, digits, hyphens and underscores), as a JSON Schema pattern.
+SLUG_PATTERN = "^[-a-zA-Z0-9_]+$"
 
 
 def _forbid_nul(schema: dict) -> None:
@@ -157,6 +159,9 @@ class AutoSchema(SpectacularAutoSchema):
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if direction == "request":
+            if isinstance(field, serializers.SlugField) and schema.get("type") == "string":
+                # A slug's own rule (letters, digits, "-" and "_"), which the NUL rule would hide.
+                schema.setdefault("pattern", SLUG_PATTERN)
             _forbid_nul(schema)
         return schema
 
