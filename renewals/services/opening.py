@@ -7,7 +7,6 @@ portable one (SQLite, the embedded demo) next to it.
 
 import datetime as dt
 import logging
-from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import F, Q
