@@ -176,6 +176,7 @@ def specialists_with_workload() -> list[dict]:
                 "away": bool(profile and profile.away),
                 "line_ids": {line.pk for line in profile.lines.all()} if profile else set(),
                 "regions": ", ".join(profile.regions) if profile else "",
+                "skills": ", ".join(profile.skills) if profile else "",
                 "open": load.get("n", 0),
                 "premium": load.get("premium") or Decimal("0"),
             }
@@ -321,7 +322,7 @@ def case_detail(*, case_id: int) -> RenewalCase:
     """The case with what every case page shows. Few joins on purpose: planning a ten-way join
     costs more than the two or three primary-key lookups the page may add for closed cases."""
     return RenewalCase.objects.select_related(
-        "policy", "customer", "line", "assignee", "current_quote", "playbook_version__playbook"
+        "policy", "customer", "line", "assignee", "current_quote", "playbook_version__playbook__current_version"
     ).get(pk=case_id)
 
 

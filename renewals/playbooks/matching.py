@@ -21,6 +21,7 @@ class Rule:
     playbook_id: int
     line_id: int | None
     is_default: bool
+    position: int
     segments: frozenset
     regions: frozenset
     channels: frozenset
@@ -39,6 +40,7 @@ def rule_of(version: PlaybookVersion) -> Rule:
         playbook_id=playbook.pk,
         line_id=playbook.line_id,
         is_default=playbook.is_default,
+        position=playbook.position,
         segments=frozenset(version.segments or ()),
         regions=frozenset(version.regions or ()),
         channels=frozenset(version.channels or ()),
@@ -91,6 +93,11 @@ def matches(
     if rule.premium_min is not None and premium < rule.premium_min:
         return False
     return not (rule.premium_max is not None and premium > rule.premium_max)
+
+
+def order_key(rule: Rule) -> tuple:
+    """Matching order: by position, then id (a draft without an id after its peers), defaults last."""
+    return (rule.is_default, rule.position, rule.playbook_id if rule.playbook_id is not None else 2**62)
 
 
 def first_match(rules: list[Rule], **attributes) -> Rule | None:

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -64,8 +64,9 @@ class PlaybookVersion(models.Model):
     regions = models.JSONField(_("regions"), default=list, blank=True)
     channels = models.JSONField(_("sales channels"), default=list, blank=True)
     lifecycle_stages = models.JSONField(_("lifecycle stages"), default=list, blank=True)
-    # A case's churn risk is scored after it opens: a rule with a band matches scored cases only
-    # (at opening none is scored; a re-apply after scoring picks them up).
+    # A reversed band (from above up to) matches nothing, like a campaign's premium band: the settings
+    # page's live count shows it. A case's churn risk is scored after it opens: a rule with a band
+    # matches scored cases only (at opening none is; a re-apply after scoring picks them up).
     churn_risk_min = models.PositiveSmallIntegerField(
         _("churn risk from"), null=True, blank=True, validators=[MaxValueValidator(100)]
     )
@@ -119,18 +120,6 @@ class PlaybookVersion(models.Model):
         verbose_name_plural = _("playbook versions")
         constraints = [
             models.UniqueConstraint(fields=["playbook", "number"], name="playbook_version_unique"),
-            models.CheckConstraint(
-                condition=Q(churn_risk_min__isnull=True)
-                | Q(churn_risk_max__isnull=True)
-                | Q(churn_risk_min__lte=F("churn_risk_max")),
-                name="playbook_churn_band_ordered",
-            ),
-            models.CheckConstraint(
-                condition=Q(premium_min__isnull=True)
-                | Q(premium_max__isnull=True)
-                | Q(premium_min__lte=F("premium_max")),
-                name="playbook_premium_band_ordered",
-            ),
             models.CheckConstraint(
                 condition=Q(discount_authority_percent__isnull=True)
                 | (Q(discount_authority_percent__gte=0) & Q(discount_authority_percent__lte=100)),

@@ -110,12 +110,6 @@ def _clean_version(data: dict) -> dict:
         raise _error(_("A skill is a short code of letters, digits and dashes."), "assignment_skill")
     if len(clean["note"]) > 300 or "\x00" in clean["note"]:
         raise _error(_("Keep the note under 300 characters."), "note")
-    low, high = clean["churn_risk_min"], clean["churn_risk_max"]
-    if low is not None and high is not None and low > high:
-        raise _error(_("The band's lower end must not be above its upper end."), "churn_risk_max")
-    low, high = clean["premium_min"], clean["premium_max"]
-    if low is not None and high is not None and low > high:
-        raise _error(_("The band's lower end must not be above its upper end."), "premium_max")
     return clean
 
 
@@ -195,10 +189,11 @@ def _check_default(line, clean: dict, exclude_id: int | None) -> None:
     if line is None:
         raise _error(_("A default playbook belongs to one line."), "line", ErrorCode.REQUIRED)
     if _has_conditions(clean):
-        raise _error(
+        # 409: the conditions are fine for any other playbook, not for a default.
+        raise ConflictError(
             _("A line's default takes every case of the line: leave its conditions empty."),
-            "segments",
-            RenewalsErrorCode.PLAYBOOK_DEFAULT,
+            field="segments",
+            code=RenewalsErrorCode.PLAYBOOK_DEFAULT,
         )
     others = Playbook.objects.filter(line=line, is_default=True, status=Playbook.Status.ACTIVE)
     if exclude_id is not None:
@@ -288,17 +283,22 @@ def playbook_retire(*, actor, playbook_id: int) -> Playbook:
 
 @transaction.atomic
 def playbook_reapply(*, actor, playbook_id: int) -> int:
-    """Give the playbook's current version to its open cases that carry an older one (set-based,
-    batched UPDATEs; one timeline event per case; audited). Assignees stay as they are; the new
-    reminder variant and authority apply from the next planning run and quote on."""
+    """Give the playbook's current version to the open cases it takes now under first match (the
+    rules in force, churn scores as they stand) that do not carry that version yet: cases opened
+    with an older version, or by another rule, or before a churn score. Set-based, batched UPDATEs,
+    one timeline event per case, audited. Assignees stay; the reminder variant and the authority
+    apply from the next planning run and quote on. Open cases of an older version that the rule no
+    longer matches keep theirs."""
     _ensure_manager(actor)
     playbook = _locked_playbook(playbook_id)
     if playbook.status == Playbook.Status.RETIRED:
         raise ConflictError(_("This playbook is retired."), field="status", code=RenewalsErrorCode.PLAYBOOK_RETIRED)
     version = playbook.current_version
+    rules = matching.rules_in_force()
+    rule = next(r for r in rules if r.playbook_id == playbook.pk)
     ids = list(
         RenewalCase.objects.open()
-        .filter(playbook_version__playbook_id=playbook.pk)
+        .filter(matching.first_match_q(rules, rule))
         .exclude(playbook_version_id=version.pk)
         .values_list("pk", flat=True)
     )
