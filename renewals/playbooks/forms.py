@@ -16,7 +16,12 @@ def _days(label, help_text=""):
 
 
 def _boxes(label, choices):
-    return forms.MultipleChoiceField(label=label, choices=choices, required=False, widget=forms.CheckboxSelectMultiple)
+    return forms.MultipleChoiceField(
+        label=label,
+        choices=choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
 
 
 class PlaybookForm(forms.Form):
