@@ -67,7 +67,7 @@ def _playbook_step_sql(case_sql: str, step_sql: str) -> str:
             WHEN 'call' THEN (NOT pv.call_tasks OR rs.offset_days < -COALESCE(pv.call_from_days, 100000))
             WHEN 'email' THEN (NOT pv.remind_by_email OR rs.offset_days < -COALESCE(pv.reminders_from_days, 100000))
             ELSE (NOT pv.remind_by_sms OR rs.offset_days < -COALESCE(pv.reminders_from_days, 100000)) END
-    )"""  # nosec B608 - planning's own column names and placeholders, never input
+    )"""  # nosec B608
 
 
 def _step_filter_sql(*, case_sql: str, step_sql: str, notice_sql: str) -> str:

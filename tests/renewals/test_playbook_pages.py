@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from customers.models import Customer
-from renewals.models import Playbook, RenewalCase, SettingsChange
+from renewals.models import LostReason, Playbook, RenewalCase, SettingsChange
 from tests.customers.factories import CustomerFactory
 from tests.renewals.factories import PolicyFactory, RenewalCaseFactory, line
 from tests.renewals.playbook_factories import default_playbook, vip_playbook
@@ -98,7 +98,9 @@ def test_the_live_count_says_how_many_open_cases_match_and_would_get_it(client_f
         vip_case(default_playbook())
     RenewalCaseFactory(policy=PolicyFactory(end_date=DUE))  # standard
     RenewalCaseFactory(
-        policy=PolicyFactory(end_date=DUE, customer=CustomerFactory(segment="vip")), stage="lost", lost_reason_id=1
+        policy=PolicyFactory(end_date=DUE, customer=CustomerFactory(segment="vip")),
+        stage="lost",
+        lost_reason=LostReason.objects.filter(kind="lost").first(),
     )
     client = client_for(manager)
     # a new rule for VIPs at position 50 comes after the VIP playbook (10): it matches 3, gets none
