@@ -367,3 +367,26 @@ def test_handover_keeps_vip_cases_in_the_senior_pool(manager, specialist, other_
     renewal_services.specialist_cases_handover(from_user_id=specialist.pk, actor=manager)
     # the other senior takes it although the junior carries less
     assert RenewalCase.objects.get(pk=vip.pk).assignee == senior2
+
+
+def test_a_pool_nobody_has_falls_back_to_the_usual_balancing(manager, specialist, other_specialist):
+    # given a VIP playbook whose pool skill no specialist has, and one specialist already loaded
+    vip_playbook(manager)
+    RenewalCaseFactory(assignee=specialist, expiring_premium=D("90000.00"))
+    policy = due_policy(Customer.Segment.VIP)
+    # when the case opens, it is not left unassigned: the least-loaded specialist takes it
+    renewal_services.cases_open_due(on_date=TODAY)
+    assert RenewalCase.objects.get(policy=policy).assignee == other_specialist
+
+
+def test_an_away_senior_gets_no_vip_case(manager, specialist, other_specialist):
+    from renewals.models import SpecialistProfile
+
+    vip_playbook(manager)
+    make_senior(specialist)
+    make_senior(other_specialist)
+    SpecialistProfile.objects.filter(user=specialist).update(away=True)
+    RenewalCaseFactory(assignee=other_specialist, expiring_premium=D("90000.00"))
+    policy = due_policy(Customer.Segment.VIP)
+    renewal_services.cases_open_due(on_date=TODAY)
+    assert RenewalCase.objects.get(policy=policy).assignee == other_specialist
