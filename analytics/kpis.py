@@ -239,3 +239,11 @@ def service_satisfaction(*, total: int, responses: int) -> float | None:
     if not responses:
         return None
     return float(Decimal(total) / Decimal(responses))
+
+
+def per_case(count: int, cases: int) -> float | None:
+    """Cost per case of a playbook = reminder messages sent (or call tasks done) for the cohort's
+    cases / cases in the cohort (docs/analytics.md, "Playbooks compared")."""
+    if not cases:
+        return None
+    return count / cases

@@ -10,6 +10,7 @@ urlpatterns = [
     path("analytics/", views.dashboard, name="dashboard"),
     path("analytics/targets/", views.targets, name="targets"),
     path("analytics/addons/", views.addons_card, name="addons-card"),
+    path("analytics/playbooks/", views.playbooks_card, name="playbooks-card"),
     path("analytics/cases/", views.drill_cases, name="drill-cases"),
     path("analytics/complaints/", views.drill_complaints, name="drill-complaints"),
     path("analytics/export/<slug:table>.<str:fmt>", views.export, name="export"),

@@ -8,6 +8,7 @@ import pandas as pd
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -33,6 +34,7 @@ from .params import (
     uses_default_month,
 )
 from .selectors.addons import addon_dashboard_figures
+from .selectors.playbooks import playbook_comparison
 from .services import kpi_targets_set
 
 OUTCOME_LABELS = {
@@ -108,6 +110,7 @@ def dashboard(request):
         "current_month_query": dashboard_query(current_month, filters) if opened_on_latest else "",
         "current_month": current_month,
         "addons_card_query": dashboard_query(period, filters),
+        "playbooks_card_query": dashboard_query(period, filters),
     }
     if request.htmx and not request.htmx.boosted:
         return render(request, "analytics/_dashboard_body.html", context)
@@ -210,11 +213,12 @@ def drill_cases(request):
     if outcome not in selectors.DRILL_CASE_OUTCOMES:
         outcome = "cohort"
     reason = request.GET.get("reason", "")
+    playbook_id = _playbook_param(request)
     rows, next_cursor = selectors.drill_cases(
-        period, filters, outcome=outcome, reason=reason, after_id=_cursor(request)
+        period, filters, outcome=outcome, reason=reason, after_id=_cursor(request), playbook_id=playbook_id
     )
     reason_label = selectors.lost_reason_labels().get(reason, reason) if reason else ""
-    extra = {"outcome": outcome, "reason": reason}
+    extra = {"outcome": outcome, "reason": reason, "playbook": playbook_id}
     return render(
         request,
         "analytics/drill_cases.html",
@@ -335,6 +339,31 @@ def churn_model(request):
             "scored_open_cases": selectors.open_cases_scored(),
         },
     )
+
+
+def _playbook_param(request) -> int | None:
+    """``?playbook=`` of the playbooks comparison's drill-down; anything but a small whole number is ignored."""
+    raw = request.GET.get("playbook", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
+
+
+@role_required(Role.MANAGER)
+@require_GET
+def playbooks_card(request):
+    """The dashboard's playbooks comparison, loaded after the page (two aggregate queries)."""
+    filters = filters_from_query(request.GET, strict=False)
+    try:
+        period = _page_period(request, filters)
+    except ApplicationError as error:
+        return _period_error(request, error)
+    rows = playbook_comparison(period, filters)
+    for row in rows:
+        row["url"] = (
+            reverse("analytics:drill-cases") + "?" + dashboard_query(period, filters, playbook=row["playbook_id"])
+            if row["playbook_id"]
+            else ""
+        )
+    return render(request, "analytics/_playbooks_card.html", {"rows": rows})
 
 
 @role_required(Role.MANAGER)

@@ -18,6 +18,7 @@ class CampaignsConfig(AppConfig):
         # A case in a running schedule experiment is planned only its arm's steps, and new cases are
         # enrolled right before each planning run (so no case is planned before it has an arm).
         planning.register_step_filter(experiments._arm_step_filter)
+        planning.register_schedule_override(experiments._in_running_experiment)
         planning.register_before_planning(experiments.experiments_enrol_due)
         # A case in a running template arm gets the arm's text in its reminders (not the notice).
         rendering.register_reminder_text(experiments._arm_reminder_text)

@@ -11,6 +11,7 @@ from customers import api as customers_api
 from documents import api as documents_api
 from notifications import api as notifications_api
 from renewals import api as renewals_api
+from renewals.playbooks import api as playbooks_api
 
 # Typed path converters (<int:pk>, <slug:code>) so the schema says what the URLs accept; no ".json" suffix routes.
 
@@ -31,6 +32,7 @@ router.register("cases", renewals_api.CaseViewSet, basename="case")
 router.register("quotes", renewals_api.QuoteViewSet, basename="quote")
 router.register("referrals", renewals_api.ReferralViewSet, basename="referral")
 router.register("addons", renewals_api.AddOnViewSet, basename="addon")
+router.register("playbooks", playbooks_api.PlaybookViewSet, basename="playbook")
 router.register("complaints", customers_api.ComplaintViewSet, basename="complaint")
 router.register("survey-responses", customers_api.SurveyResponseViewSet, basename="survey-response")
 router.register("messages", notifications_api.MessageViewSet, basename="message")

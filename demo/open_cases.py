@@ -17,7 +17,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from demo.columns import max_id, nullable
-from renewals.models import CaseEvent, Quote, RenewalCase
+from renewals.models import CaseEvent, Quote, RenewalCase, SpecialistProfile
 from renewals.pricing import price_renewal
 from renewals.services import cases_open_due
 
@@ -72,11 +72,19 @@ def open_cases_progress(book: Book, loader: Loader, specialists: list[int]) -> i
     rows = list(
         RenewalCase.objects.filter(stage="open", due_date__gte=book.today)
         .order_by("id")
-        .values_list("id", "policy_id", "due_date", "line_id", "assignee_id", "expiring_premium")
+        .values_list(
+            "id",
+            "policy_id",
+            "due_date",
+            "line_id",
+            "assignee_id",
+            "expiring_premium",
+            "playbook_version__assignment_skill",
+        )
     )
     if not rows:
         return 0
-    frame = pd.DataFrame(rows, columns=["id", "policy_id", "due_date", "line_id", "assignee_id", "premium"])
+    frame = pd.DataFrame(rows, columns=["id", "policy_id", "due_date", "line_id", "assignee_id", "premium", "pool"])
     n = len(frame)
     due = (pd.to_datetime(frame["due_date"]).to_numpy().astype("datetime64[D]") - book.today64).astype(np.int64)
     line_index = {lid: i for i, lid in enumerate(book.line_ids.tolist())}
@@ -85,6 +93,18 @@ def open_cases_progress(book: Book, loader: Loader, specialists: list[int]) -> i
     days_open = -opened
     # The demo team's split of the queue (replaces whatever the scan assigned, so a seed is repeatable).
     assignee = np.array(specialists)[rng.integers(0, len(specialists), n)]
+    # A playbook's pool (VIP cases: senior specialists) holds here too.
+    for skill in {p for p in frame["pool"].dropna().unique().tolist() if p}:
+        pool = [
+            user_id
+            for user_id, skills in SpecialistProfile.objects.filter(user_id__in=specialists).values_list(
+                "user_id", "skills"
+            )
+            if skill in (skills or [])
+        ]
+        in_pool = (frame["pool"] == skill).to_numpy()
+        if pool and in_pool.any():
+            assignee[in_pool] = np.array(pool)[rng.integers(0, len(pool), int(in_pool.sum()))]
     contacted = (rng.random(n) < np.clip(days_open / 35, 0, 0.85)) & (days_open >= 1)
     quoted = contacted & (rng.random(n) < 0.45)
     workday = 9 / 24 + rng.uniform(0, 9 / 24, n)

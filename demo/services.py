@@ -18,6 +18,7 @@ from demo.addons import seed_addon_history
 from demo.book import Book
 from demo.loader import Loader
 from demo.open_cases import due_cases_open, open_cases_progress
+from demo.playbooks import attribute_history, seed_playbooks
 from demo.reference import DEMO_USERS
 from renewals import services as renewals_services
 from renewals.models import CaseEvent, Policy, Quote, RenewalCase
@@ -107,6 +108,7 @@ def seed(*, customers: int, policies: int, seed: int = 1, today: dt.date | None 
     report.seconds["load"] = time.perf_counter() - started
     say(f"loaded in {report.seconds['load']:.1f} s")
 
+    seed_playbooks()  # before the window scan, so the demo's open cases get their playbooks
     started = time.perf_counter()
     opened = due_cases_open(book, loader)
     progressed = open_cases_progress(book, loader, specialists)
@@ -114,6 +116,7 @@ def seed(*, customers: int, policies: int, seed: int = 1, today: dt.date | None 
     report.seconds["open cases"] = time.perf_counter() - started
     say(f"opened {opened:,} cases, worked {progressed:,} of them in {report.seconds['open cases']:.1f} s")
 
+    attribute_history()
     started = time.perf_counter()
     taken = seed_addon_history(seed=seed, today=today)
     report.seconds["add-ons"] = time.perf_counter() - started

@@ -9,6 +9,7 @@ from renewals.models import (
     LineOfInsurance,
     LostReason,
     LoyaltyFactor,
+    Playbook,
     Policy,
     PricingRule,
     Quote,
@@ -124,3 +125,20 @@ class ImportAttributeAdmin(admin.ModelAdmin):
     list_filter = ["kind", "inferred", "active"]
     list_editable = ["label", "kind", "active"]
     search_fields = ["name", "label"]
+
+
+@admin.register(Playbook)
+class PlaybookAdmin(admin.ModelAdmin):
+    """Read-only here: playbooks change through Settings → Playbooks (a new version each, audited)."""
+
+    list_display = ("code", "name", "line", "position", "is_default", "status", "current_version")
+    list_filter = ("status", "is_default", "line")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -30,3 +30,6 @@ class RenewalsErrorCode(models.TextChoices):
     NOT_SPECIALIST = "not_specialist"
     NO_SPECIALIST = "no_specialist"
     UNKNOWN_FIELD = "unknown_field"
+    # Playbooks
+    PLAYBOOK_RETIRED = "playbook_retired"
+    PLAYBOOK_DEFAULT = "playbook_default"

@@ -261,10 +261,14 @@ class SpecialistProfileForm(forms.Form):
     user_id = forms.IntegerField(label=_("Specialist"), min_value=1, max_value=MAX_ID)
     lines = IdChoicesField(label=_("Lines"), queryset=LineOfInsurance.objects.all(), required=False)
     regions = forms.CharField(label=_("Regions"), required=False)
+    skills = forms.CharField(label=_("Skills"), required=False, max_length=400)
     away = forms.BooleanField(label=_("Away"), required=False)
 
     def clean_regions(self) -> list[str]:
         return self.cleaned_data["regions"].split(",")
+
+    def clean_skills(self) -> list[str]:
+        return self.cleaned_data["skills"].split(",")
 
 
 def style_form(form):

@@ -246,6 +246,18 @@ class RenewalCase(models.Model):
         related_name="predecessor_case",
         verbose_name=_("successor policy"),
     )
+    # The playbook version chosen when the case opened (renewals.playbooks): it keeps that version
+    # when the playbook is edited, until a manager re-applies the playbook. No index, like the
+    # references above: the re-apply and the dashboard's comparison scan open or cohort cases anyway.
+    playbook_version = models.ForeignKey(
+        "renewals.PlaybookVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("playbook"),
+    )
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
@@ -400,6 +412,7 @@ class CaseEvent(models.Model):
         COMPLAINT = "complaint", _("Complaint")
         SURVEY = "survey", _("Survey answer")
         NOTE = "note", _("Note")
+        PLAYBOOK = "playbook", _("Playbook applied")
 
     case = models.ForeignKey(RenewalCase, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -512,6 +525,8 @@ class SpecialistProfile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="specialist_profile")
     lines = models.ManyToManyField(LineOfInsurance, blank=True, related_name="+", verbose_name=_("lines"))
     regions = models.JSONField(_("regions"), default=list, blank=True)
+    # Free tags such as "senior": a playbook's assignment pool names one (renewals.playbooks).
+    skills = models.JSONField(_("skills"), default=list, blank=True)
     away = models.BooleanField(_("away"), default=False, help_text=_("Away specialists get no new cases."))
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -563,4 +578,5 @@ from renewals.addons.models import (  # noqa: E402,F401
     ServiceUse,
 )
 from renewals.attributes import ImportAttribute  # noqa: E402,F401
+from renewals.playbooks.models import Playbook, PlaybookVersion  # noqa: E402,F401
 from renewals.settings_log import SettingsChange  # noqa: E402,F401

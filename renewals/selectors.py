@@ -48,12 +48,17 @@ def policy_chain(*, policy_id: int) -> list[Policy]:
     return list(Policy.objects.raw(sql, [policy_id]))
 
 
-def discount_authority(*, user, line_id: int) -> Decimal | None:
-    """The user's discount limit on the line in percent; None means unlimited (managers)."""
+def discount_authority(*, user, line_id: int, case=None) -> Decimal | None:
+    """The user's discount limit on the line in percent; None means unlimited (managers). The case's
+    playbook may override it for the specialists working its cases (``discount_authority_percent``)."""
     if user is not None and has_role(user, Role.MANAGER):
         return None
     if user is None:
         return Decimal("0")
+    if case is not None and case.playbook_version_id is not None:
+        override = case.playbook_version.discount_authority_percent
+        if override is not None:
+            return override
     value = (
         DiscountAuthority.objects.filter(user=user, line_id=line_id)
         .values_list("max_discount_percent", flat=True)
@@ -134,7 +139,7 @@ def quote_preview(
         "breakdown_json": breakdown,
     }
     if actor is not None:
-        limit = discount_authority(user=actor, line_id=case.line_id)
+        limit = discount_authority(user=actor, line_id=case.line_id, case=case)
         answer["authority_percent"] = limit
         answer["needs_approval"] = limit is not None and result.discount_percent > limit
     return answer
@@ -171,6 +176,7 @@ def specialists_with_workload() -> list[dict]:
                 "away": bool(profile and profile.away),
                 "line_ids": {line.pk for line in profile.lines.all()} if profile else set(),
                 "regions": ", ".join(profile.regions) if profile else "",
+                "skills": ", ".join(profile.skills) if profile else "",
                 "open": load.get("n", 0),
                 "premium": load.get("premium") or Decimal("0"),
             }
@@ -315,7 +321,9 @@ def case_referral_exists(*, case_id: int, referral_id: int) -> bool:
 def case_detail(*, case_id: int) -> RenewalCase:
     """The case with what every case page shows. Few joins on purpose: planning a ten-way join
     costs more than the two or three primary-key lookups the page may add for closed cases."""
-    return RenewalCase.objects.select_related("policy", "customer", "line", "assignee", "current_quote").get(pk=case_id)
+    return RenewalCase.objects.select_related(
+        "policy", "customer", "line", "assignee", "current_quote", "playbook_version__playbook__current_version"
+    ).get(pk=case_id)
 
 
 TIMELINE_LIMIT = 100

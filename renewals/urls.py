@@ -1,6 +1,7 @@
 from django.urls import path
 
 from renewals import views
+from renewals.playbooks import views as playbook_views
 
 app_name = "renewals"
 
@@ -21,6 +22,12 @@ urlpatterns = [
     path("settings/authority/", views.settings_authority, name="settings-authority"),
     path("settings/reasons/", views.settings_reasons, name="settings-reasons"),
     path("settings/addons/", views.settings_addons, name="settings-addons"),
+    path("settings/playbooks/", playbook_views.settings_playbooks, name="settings-playbooks"),
+    path("settings/playbooks/new/", playbook_views.playbook_edit, name="playbook-new"),
+    path("settings/playbooks/match-count/", playbook_views.playbook_match_count, name="playbook-match-count"),
+    path("settings/playbooks/<int:playbook_id>/", playbook_views.playbook_edit, name="playbook-edit"),
+    path("settings/playbooks/<int:playbook_id>/reapply/", playbook_views.playbook_reapply, name="playbook-reapply"),
+    path("settings/playbooks/<int:playbook_id>/retire/", playbook_views.playbook_retire, name="playbook-retire"),
     path("settings/specialists/", views.settings_specialists, name="settings-specialists"),
     path("settings/specialists/<int:user_id>/handover/", views.specialist_handover, name="specialist-handover"),
     path("settings/audit/", views.settings_audit, name="settings-audit"),

@@ -22,8 +22,11 @@ DRILL_CASE_OUTCOMES = (
 DRILL_PAGE_SIZE = 50
 
 
-def drill_case_queryset(period: Period, filters: Filters, *, outcome: str, reason: str = ""):
-    """The cases behind a figure: same period, filters and definitions as the figure."""
+def drill_case_queryset(
+    period: Period, filters: Filters, *, outcome: str, reason: str = "", playbook_id: int | None = None
+):
+    """The cases behind a figure: same period, filters and definitions as the figure (``playbook_id``:
+    the cases of one playbook, any version, from the playbooks comparison)."""
     queryset = sources.filter_rows(sources.case_rows(), filters).filter(
         in_period("due_date", period, is_datetime=False)
     )
@@ -41,13 +44,23 @@ def drill_case_queryset(period: Period, filters: Filters, *, outcome: str, reaso
         queryset = queryset.exclude(stage=Stage.NOT_OFFERED)
     if reason:
         queryset = queryset.filter(lost_reason__code=reason)
+    if playbook_id is not None:
+        queryset = queryset.filter(playbook_version__playbook_id=playbook_id)
     return queryset
 
 
-def drill_cases(period: Period, filters: Filters, *, outcome: str, reason: str = "", after_id: int | None = None):
+def drill_cases(
+    period: Period,
+    filters: Filters,
+    *,
+    outcome: str,
+    reason: str = "",
+    after_id: int | None = None,
+    playbook_id: int | None = None,
+):
     """One page of :func:`drill_case_queryset`, newest id first, keyset-paginated: returns
     (rows, next cursor or None) without counting the whole set."""
-    queryset = drill_case_queryset(period, filters, outcome=outcome, reason=reason)
+    queryset = drill_case_queryset(period, filters, outcome=outcome, reason=reason, playbook_id=playbook_id)
     if after_id:
         queryset = queryset.filter(pk__lt=after_id)
     rows = list(

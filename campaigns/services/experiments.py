@@ -94,6 +94,15 @@ def _arm_reminder_text(message) -> tuple[str, str] | None:
     )
 
 
+def _in_running_experiment(case_sql: str) -> str:
+    """Planning's schedule override: a case enrolled in a running experiment gets its arm's steps,
+    whatever its playbook's reminder variant says (the arm wins; docs/playbooks.md)."""
+    return f"""EXISTS (
+        SELECT 1 FROM campaigns_enrolment e JOIN campaigns_experiment x ON x.id = e.experiment_id
+        WHERE e.case_id = {case_sql} AND x.status = 'running'
+    )"""  # nosec B608
+
+
 def stratum_of(line_id: int | None, segment: str) -> str:
     """The stratum key: line and segment (campaign experiments have no line: "-")."""
     return f"{line_id if line_id is not None else '-'}:{segment}"

@@ -46,10 +46,35 @@ def register_before_planning(hook: Callable[..., object]) -> None:
         _BEFORE_PLANNING.append(hook)
 
 
+# Higher apps that decide a case's steps themselves (an experiment's arm) register a condition on the
+# case id: for those cases the playbook's schedule variant steps aside, so an arm is never cut down.
+_SCHEDULE_OVERRIDES: list[Callable[[str], str]] = []
+
+
+def register_schedule_override(condition: Callable[[str], str]) -> None:
+    if condition not in _SCHEDULE_OVERRIDES:
+        _SCHEDULE_OVERRIDES.append(condition)
+
+
+def _playbook_step_sql(case_sql: str, step_sql: str) -> str:
+    """The case's playbook variant keeps this step: no playbook, or the step's channel is on and the
+    step is not earlier than the variant's start (reminders and call tasks each have their own)."""
+    return f"""NOT EXISTS (
+        SELECT 1 FROM renewals_renewalcase pc
+        JOIN renewals_playbookversion pv ON pv.id = pc.playbook_version_id
+        JOIN notifications_reminderstep rs ON rs.id = {step_sql}
+        WHERE pc.id = {case_sql} AND CASE rs.channel
+            WHEN 'call' THEN (NOT pv.call_tasks OR rs.offset_days < -COALESCE(pv.call_from_days, 100000))
+            WHEN 'email' THEN (NOT pv.remind_by_email OR rs.offset_days < -COALESCE(pv.reminders_from_days, 100000))
+            ELSE (NOT pv.remind_by_sms OR rs.offset_days < -COALESCE(pv.reminders_from_days, 100000)) END
+    )"""  # nosec B608
+
+
 def _step_filter_sql(*, case_sql: str, step_sql: str, notice_sql: str) -> str:
-    if not _STEP_FILTERS:
-        return ""
-    conditions = " AND ".join(f"({condition(case_sql, step_sql)})" for condition in _STEP_FILTERS)
+    playbook = " OR ".join(
+        [override(case_sql) for override in _SCHEDULE_OVERRIDES] + [_playbook_step_sql(case_sql, step_sql)]
+    )
+    conditions = " AND ".join([f"({playbook})"] + [f"({condition(case_sql, step_sql)})" for condition in _STEP_FILTERS])
     return f" AND ({notice_sql} OR ({conditions}))"
 
 

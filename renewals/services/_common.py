@@ -60,7 +60,7 @@ def _conflict(case_id: int) -> ConflictError:
 
 
 def _load_case(case_id: int, *, expected_version: int | None = None, lock: bool = False) -> RenewalCase:
-    queryset = RenewalCase.objects.select_related("policy", "line", "current_quote")
+    queryset = RenewalCase.objects.select_related("policy", "line", "current_quote", "playbook_version")
     if lock:
         queryset = queryset.select_for_update(of=("self",))
     try:

@@ -33,7 +33,7 @@ PORTABLE_BATCH = 500
 
 
 def _available_specialists(exclude_ids=()) -> list[dict]:
-    """Active, not-away specialists with their skills (empty skills mean any)."""
+    """Active, not-away specialists with their lines, regions (empty means any) and skill tags."""
     users = list(
         User.objects.filter(is_active=True, groups__name=Role.SPECIALIST.value)
         .exclude(pk__in=list(exclude_ids))
@@ -52,6 +52,7 @@ def _available_specialists(exclude_ids=()) -> list[dict]:
                 "id": user_id,
                 "lines": {line.pk for line in profile.lines.all()} if profile else set(),
                 "regions": set(profile.regions or []) if profile else set(),
+                "skills": set(profile.skills or []) if profile else set(),
             }
         )
     return result
@@ -70,25 +71,37 @@ def _open_loads(user_ids: list[int]) -> dict[int, Decimal]:
     return loads
 
 
-def _distribute(rows: list[tuple[int, int, str, Decimal]], specialists: list[dict]) -> dict[int, int]:
+def _eligible(specialists: list[dict], line_id: int, region: str, skill: str) -> list[int]:
+    """Who may take a case: within the line and region skills; a playbook's pool (``skill``) first
+    narrows to the specialists with that tag (ignoring line and region if none of them covers
+    those). Cases nobody covers go to all available specialists rather than staying unassigned."""
+    pool = [s for s in specialists if skill in s["skills"]] if skill else specialists
+    if not pool:
+        pool = specialists
+    covering = [
+        s["id"]
+        for s in pool
+        if (not s["lines"] or line_id in s["lines"]) and (not s["regions"] or region in s["regions"])
+    ]
+    return covering or [s["id"] for s in pool]
+
+
+def _distribute(rows: list[tuple], specialists: list[dict]) -> dict[int, int]:
     """Greedy least-loaded assignment (open premium), biggest cases first, within skills.
 
-    ``rows`` are (case id, line id, region, premium). Cases whose line/region nobody covers go to
-    the least-loaded of all available specialists rather than staying unassigned.
+    ``rows`` are (case id, line id, region, premium) or (…, the playbook's assignment skill).
     """
     if not specialists:
         return {}
     loads = _open_loads([s["id"] for s in specialists])
-    buckets: dict[tuple[int, str], list[tuple[Decimal, int]]] = defaultdict(list)
-    for case_id, line_id, region, premium in rows:
-        buckets[(line_id, region)].append((premium or Decimal("0"), case_id))
+    buckets: dict[tuple[int, str, str], list[tuple[Decimal, int]]] = defaultdict(list)
+    for row in rows:
+        case_id, line_id, region, premium = row[:4]
+        skill = row[4] if len(row) > 4 else ""
+        buckets[(line_id, region, skill or "")].append((premium or Decimal("0"), case_id))
     assignment: dict[int, int] = {}
-    for (line_id, region), cases in buckets.items():
-        eligible = [
-            s["id"]
-            for s in specialists
-            if (not s["lines"] or line_id in s["lines"]) and (not s["regions"] or region in s["regions"])
-        ] or [s["id"] for s in specialists]
+    for (line_id, region, skill), cases in buckets.items():
+        eligible = _eligible(specialists, line_id, region, skill)
         heap = [(loads[user_id], user_id) for user_id in eligible]
         heapq.heapify(heap)
         cases.sort(reverse=True)
@@ -122,7 +135,7 @@ def _case_rows_portable(case_ids: list[int]) -> list[tuple[int, int, str, Decima
     for start in range(0, len(case_ids), PORTABLE_BATCH):
         rows.extend(
             RenewalCase.objects.filter(pk__in=case_ids[start : start + PORTABLE_BATCH]).values_list(
-                "pk", "line_id", "customer__region", "expiring_premium"
+                "pk", "line_id", "customer__region", "expiring_premium", "playbook_version__assignment_skill"
             )
         )
     return rows

@@ -7,13 +7,14 @@ portable one (SQLite, the embedded demo) next to it.
 
 import datetime as dt
 import logging
-from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from renewals.models import CaseEvent, LineOfInsurance, Policy, RenewalCase, Stage
+from renewals.playbooks import matching as playbook_matching
+from renewals.playbooks.services import cases_choose_playbooks
 from renewals.services import _sql
 from renewals.services._common import WRITE_BATCH, User, _on_commit_closed, user_display_name
 from renewals.services.assignment import (
@@ -41,7 +42,8 @@ def _due_range(line: LineOfInsurance, on_date: dt.date) -> tuple[dt.date, dt.dat
 @transaction.atomic
 def cases_open_due(*, on_date: dt.date) -> int:
     """Open a case for every active policy whose line's renewal window has opened by ``on_date``
-    (expiry − window ≤ on_date) and which is not yet past expiry + grace; assign the new cases.
+    (expiry − window ≤ on_date) and which is not yet past expiry + grace; give each new case its
+    playbook (first matching rule) and assign it within the playbook's pool.
 
     Idempotent: the unique policy on the case makes a second run open nothing new.
     """
@@ -59,23 +61,53 @@ def cases_open_due(*, on_date: dt.date) -> int:
 
 
 def _open_postgres(lines: list[LineOfInsurance], on_date: dt.date, now) -> list[int]:
-    """Find the due policies without a case, choose their assignees, then insert each case once with
-    its assignee (no second write of every new row)."""
-    candidates: list[tuple[int, int, str, Decimal]] = []
+    """Find the due policies without a case, choose their playbooks (the rules in Python over the
+    rows already fetched) and assignees, then insert each case once with both (no second write of
+    every new row)."""
+    candidates: list[tuple] = []
     with connection.cursor() as cursor:
         for line in lines:
             cursor.execute(_sql.OPEN_CANDIDATES, [line.pk, *_due_range(line, on_date)])
             candidates.extend(cursor.fetchall())
         if not candidates:
             return []
-        assignment = _distribute(candidates, _available_specialists())
+        rules = playbook_matching.rules_in_force()
+        chosen: dict[int, playbook_matching.Rule] = {}
+        for policy_id, line_id, region, premium, channel, segment, stage in candidates:
+            rule = playbook_matching.first_match(
+                rules,
+                line_id=line_id,
+                segment=segment,
+                region=region,
+                channel=channel,
+                lifecycle_stage=stage,
+                churn_risk=None,
+                premium=premium,
+            )
+            if rule is not None:
+                chosen[policy_id] = rule
+        rows = [
+            (row[0], row[1], row[2], row[3], chosen[row[0]].assignment_skill if row[0] in chosen else "")
+            for row in candidates
+        ]
+        assignment = _distribute(rows, _available_specialists())
         policy_ids = [row[0] for row in candidates]
         new_ids: list[int] = []
         for start in range(0, len(policy_ids), OPEN_BATCH):
             chunk = policy_ids[start : start + OPEN_BATCH]
+            versions = [chosen[pid].version_id if pid in chosen else None for pid in chunk]
             cursor.execute(
                 _sql.OPEN_INSERT_ASSIGNED,
-                [now, unscored_share(), COMPLAINT_PRIORITY_FACTOR, now, chunk, [assignment.get(pid) for pid in chunk]],
+                [
+                    now,
+                    unscored_share(),
+                    COMPLAINT_PRIORITY_FACTOR,
+                    now,
+                    on_date,
+                    chunk,
+                    [assignment.get(pid) for pid in chunk],
+                    versions,
+                ],
             )
             new_ids.extend(row[0] for row in cursor.fetchall())
     return new_ids
@@ -93,6 +125,7 @@ def _open_portable(lines: list[LineOfInsurance], on_date: dt.date, now) -> list[
             )
             new_ids.extend(row[0] for row in cursor.fetchall())
     if new_ids:
+        cases_choose_playbooks(case_ids=new_ids, on_date=on_date)
         assignment = _distribute(_case_rows_for_assignment(new_ids), _available_specialists())
         # Writing the assignee is part of opening, not a change: fresh cases keep version 1.
         _write_assignments(assignment, None, now, bump_version=False)

@@ -192,14 +192,24 @@ def lost_reason_save(
 
 @transaction.atomic
 def specialist_profile_save(
-    *, actor, user_id: int, line_ids: list[int], regions: list[str], away: bool
+    *, actor, user_id: int, line_ids: list[int], regions: list[str], away: bool, skills: list[str] | None = None
 ) -> SpecialistProfile:
+    """Lines, regions and skill tags (a playbook's assignment pool names one, e.g. "senior")."""
     _ensure_manager(actor)
     user = _specialist_or_error(user_id)
     profile, _created = SpecialistProfile.objects.select_for_update().get_or_create(user=user)
     old_lines = sorted(profile.lines.values_list("code", flat=True))
     clean_regions = sorted({r.strip() for r in regions if r and r.strip()})
-    changes = _apply_fields(profile, {"regions": clean_regions, "away": bool(away)})
+    fields = {"regions": clean_regions, "away": bool(away)}
+    if skills is not None:
+        fields["skills"] = sorted({s.strip().lower() for s in skills if s and s.strip()})
+        if any(
+            len(s) > 32 or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in s) for s in fields["skills"]
+        ):
+            raise ApplicationError(
+                _("A skill is a short code of letters, digits and dashes."), field="skills", code=ErrorCode.INVALID
+            )
+    changes = _apply_fields(profile, fields)
     profile.save()
     profile.lines.set(line_ids)
     new_lines = sorted(LineOfInsurance.objects.filter(pk__in=line_ids).values_list("code", flat=True))

@@ -155,7 +155,7 @@ def quote_prepare(
     preview = selectors.quote_preview(
         case=case, discount_percent=discount, actor=actor if actor else None, addons=addons
     )
-    limit = selectors.discount_authority(user=actor, line_id=case.line_id)
+    limit = selectors.discount_authority(user=actor, line_id=case.line_id, case=case)
     needs_approval = limit is not None and discount > limit
     now = timezone.now()
     quote = Quote.objects.create(

@@ -20,6 +20,7 @@ from renewals.addons import selectors as addon_selectors
 from renewals.addons.pricing import ineligibility
 from renewals.limits import REOPEN_DEFAULT_DAYS, REOPEN_MAX_DAYS
 from renewals.models import ContactChannel, LostReason, Referral, RenewalCase
+from renewals.playbooks import selectors as playbook_selectors
 from renewals.views._common import form_errors, is_manager
 
 
@@ -71,6 +72,7 @@ def case_page(request, pk: int):
         "timeline": selectors.case_timeline(case_id=case.pk),
         "quotes": selectors.case_quotes(case_id=case.pk),
         "referrals": selectors.case_referrals(case_id=case.pk),
+        "playbook_info": playbook_selectors.case_playbook(case),
         "is_manager": manager,
         "can_act": can_act,
         "preview": preview,

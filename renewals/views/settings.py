@@ -163,6 +163,7 @@ def settings_specialists(request):
                 user_id=data["user_id"],
                 line_ids=[line.pk for line in data["lines"]],
                 regions=data["regions"],
+                skills=data["skills"],
                 away=data["away"],
             )
             messages.success(request, _("Specialist saved."))
