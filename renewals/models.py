@@ -603,3 +603,9 @@ from renewals.addons.models import (  # noqa: E402,F401
     ServiceRating,
     ServiceUse,
 )
+
+# The competitor tables live in their own module; importing them here registers them with the app.
+from renewals.competitors.models import (  # noqa: E402,F401
+    Competitor,
+    CompetitorQuote,
+)

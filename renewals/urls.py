@@ -20,6 +20,7 @@ urlpatterns = [
     path("settings/pricing/", views.settings_pricing, name="settings-pricing"),
     path("settings/authority/", views.settings_authority, name="settings-authority"),
     path("settings/reasons/", views.settings_reasons, name="settings-reasons"),
+    path("settings/competitors/", views.settings_competitors, name="settings-competitors"),
     path("settings/addons/", views.settings_addons, name="settings-addons"),
     path("settings/specialists/", views.settings_specialists, name="settings-specialists"),
     path("settings/specialists/<int:user_id>/handover/", views.specialist_handover, name="specialist-handover"),
