@@ -2,11 +2,13 @@
 
 from decimal import Decimal, InvalidOperation
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, ErrorCode
 from renewals.competitors.models import COMPETITOR_REASON_CODE, Competitor, CompetitorQuote
+from renewals.competitors.selectors import COMPETITORS_CACHE_KEY
 from renewals.models import CaseEvent, RenewalCase
 from renewals.services._common import _audit, _ensure_can_act, _ensure_manager, _event, _require_open
 
@@ -70,6 +72,7 @@ def competitor_save(*, actor, competitor_id: int | None = None, code: str | None
     if created:
         changes["code"] = ("", code)
     _audit(actor, "competitor", competitor.code, changes)
+    transaction.on_commit(lambda: cache.delete(COMPETITORS_CACHE_KEY))
     return competitor
 
 
