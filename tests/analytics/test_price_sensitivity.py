@@ -154,8 +154,8 @@ def test_the_card_shows_the_chart_data_and_the_table(client_for, manager, book, 
     assert 'id="price-sensitivity-data"' in html and "chart-price-sensitivity" in html
     assert response.context["f"]["cases"] == 12
     assert (
-        '<tr data-band="le_m5"><th scope="row">≤ −5%</th><td class="text-end">3</td><td class="text-end">2</td><td class="text-end">66.7%</td>'
-        in html
+        '<tr data-band="le_m5"><th scope="row">≤ −5%</th><td class="text-end">3</td><td class="text-end">2</td>'
+        '<td class="text-end">66.7%</td>' in html
     )
 
 
