@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from core.errors import ApplicationError, ErrorCode
+from core.errors import ApplicationError, ConflictError, ErrorCode
 from renewals.competitors.models import COMPETITOR_REASON_CODE, Competitor, CompetitorQuote
 from renewals.competitors.selectors import COMPETITORS_CACHE_KEY
 from renewals.models import CaseEvent, RenewalCase
@@ -53,8 +53,11 @@ def competitor_save(*, actor, competitor_id: int | None = None, code: str | None
     if unknown:
         raise ApplicationError(_("Unknown field."), field=sorted(unknown)[0], code=ErrorCode.INVALID)
     if competitor_id is None:
-        if not code or Competitor.objects.filter(code=code).exists():
-            raise ApplicationError(_("Give the competitor a unique code."), field="code", code=ErrorCode.INVALID)
+        if not code:
+            raise ApplicationError(_("Give the competitor a code."), field="code", code=ErrorCode.REQUIRED)
+        if Competitor.objects.filter(code=code).exists():
+            # A state conflict (409), not bad input: the same request is fine on a list without it.
+            raise ConflictError(_("A competitor with this code exists."), field="code")
         competitor = Competitor(code=code)
     else:
         competitor = Competitor.objects.select_for_update().filter(pk=competitor_id).first()

@@ -42,6 +42,7 @@ RULE_CHECKED_FIELDS = {
     *("received_at", "responded_at", "next_action_date", "start", "end", "month"),
     "line",  # a line of insurance code (configurable): the team API's and the KPI API's filter
     "file",
+    "competitor",  # a competitor code of the list (issue 14), and the lose action's competitor rule
 }
 TOKEN_PATH = "/api/v1/auth/token/"
 

@@ -70,10 +70,10 @@ def test_the_settings_page_refuses_bad_ids(client_for, manager):
     assert client.post("/settings/competitors/", {"competitor_id": "999999", "name": "A"}).status_code == 404
 
 
-def test_a_duplicate_code_is_refused(manager, rival):
+def test_a_duplicate_code_is_a_conflict(manager, rival):
     with pytest.raises(ApplicationError) as error:
         competitor_services.competitor_save(actor=manager, code="rival-a", name="Again")
-    assert error.value.field == "code"
+    assert (error.value.field, error.value.status) == ("code", 409)
 
 
 # --- the lose form on the case page --------------------------------------------------------
