@@ -28,7 +28,7 @@ def curve_estimator(case, preview: dict) -> RenewalEstimate | None:
         line_id=case.line_id,
         segment=case.customer.segment,
         expiring=Decimal(preview["expiring_premium"]),
-        quoted=Decimal(preview["premium"]),
+        quoted=Decimal(preview["base_premium"]),  # without add-ons, as the curve counts
     )
     if found is None:
         return None

@@ -268,7 +268,8 @@ def premium_change_band(*, expiring: Decimal, quoted: Decimal) -> str | None:
 
 def renewal_rate_in_band(*, renewed: int, decided_count: int) -> float | None:
     """Renewal rate by premium-change band = renewed / decided among the cohort's decided cases
-    with a quote, whose current quote changed the premium by that band (shown with its count)."""
+    with a quote, whose current quote (without add-ons) changed the premium by that band (shown
+    with its count)."""
     return _share(renewed, decided_count)
 
 

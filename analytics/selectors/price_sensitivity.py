@@ -2,7 +2,7 @@
 
 The cohort is the renewal rate's (cases whose policy expires in the period, with the dashboard
 filters), narrowed to decided cases with a quote: the band is the change from the expiring
-premium to the case's current quote (the last price the customer was offered). One aggregate
+premium to the case's current quote (the last price the customer was offered) without its add-ons. One aggregate
 query grouped by line, segment and band, read through the due-date index; the band is computed
 in SQL without dividing (definitions in docs/analytics.md, formulas in kpis.py).
 """
@@ -13,20 +13,22 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models import Case, Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.fields import CharField
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.models import Customer
-from renewals.models import DECIDED_STAGES, LineOfInsurance, Stage
+from renewals.models import DECIDED_STAGES, LineOfInsurance, QuoteAddOn, Stage
 
 from .. import kpis, sources
 from ..params import Filters, Period
 from .inputs import in_period
 
+MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 BAND_LABELS = {
     "le_m5": gettext_lazy("≤ −5%"),
     "m5_0": gettext_lazy("−5 to 0%"),
@@ -45,11 +47,25 @@ CURVE_MIN_CASES = 20
 FIGURES_CACHE_SECONDS = 600
 
 
+def quoted_base():
+    """The current quote's premium without its add-on lines: the price of the same cover, so that
+    a customer who bought a rider does not count as facing a rise."""
+    addons = (
+        QuoteAddOn.objects.filter(quote_id=OuterRef("current_quote_id"))
+        .order_by()
+        .values("quote_id")
+        .annotate(total=Sum("premium"))
+        .values("total")
+    )
+    return F("current_quote__premium") - Coalesce(Subquery(addons), Value(Decimal("0")), output_field=MONEY_FIELD)
+
+
 def band_expression() -> Case:
-    """The SQL twin of ``kpis.premium_change_band``: quoted × 100 ≤ expiring × (100 + upper bound)."""
+    """The SQL twin of ``kpis.premium_change_band``: quoted × 100 ≤ expiring × (100 + upper bound),
+    on the quote's premium without add-ons (``quoted_base``)."""
     whens = [
         When(
-            LessThanOrEqual(F("current_quote__premium") * 100, F("expiring_premium") * Value(100 + high)),
+            LessThanOrEqual(F("quoted_base") * 100, F("expiring_premium") * Value(100 + high)),
             then=Value(code),
         )
         for code, _low, high in kpis.PREMIUM_CHANGE_BANDS
@@ -64,6 +80,7 @@ def band_counts(period: Period, filters: Filters) -> dict[tuple[int, str, str], 
         sources.filter_rows(sources.case_rows(), filters)
         .filter(in_period("due_date", period, is_datetime=False))
         .filter(stage__in=DECIDED_STAGES, current_quote__isnull=False, expiring_premium__gt=0)
+        .annotate(quoted_base=quoted_base())
         .annotate(band=band_expression())
         .values("line_id", "d_segment", "band")
         .annotate(decided=Count("id"), renewed=Count("id", filter=Q(stage=Stage.RENEWED)))

@@ -207,9 +207,9 @@ def test_the_churn_model_moves_the_case_score_by_the_discount(client_for, specia
     response = client_for(specialist).get(f"/cases/{case.pk}/quote/preview/?quote-discount_percent=10")
     # By hand: before the discount 1,030.00, after 927.00; change −103 / 1000 = −0.103.
     # log-odds 30 % = ln(0.3/0.7) = −0.847298; + 0.8 / 0.04 × −0.103 = −2.06 → −2.907298;
-    # churn = 1 / (1 + e^2.907298) = 0.051804; renewal = 94.8 % → "95%".
+    # churn = 1 / (1 + e^2.907298) = 1 / 19.307 = 0.051794; renewal = 94.82 % → "95%".
     log_odds = math.log(0.3 / 0.7) + 0.8 / 0.04 * -0.103
-    assert 1 - 1 / (1 + math.exp(-log_odds)) == pytest.approx(0.948196, abs=1e-6)
+    assert 1 - 1 / (1 + math.exp(-log_odds)) == pytest.approx(0.948206, abs=1e-6)
     html = response.content.decode()
     assert 'data-testid="renewal-estimate-churn_model"' in html
     assert "Churn model at this premium: 95%" in html
@@ -221,3 +221,13 @@ def test_no_fitted_model_no_churn_figure(client_for, specialist):
     case = RenewalCaseFactory(policy=policy, assignee=specialist, churn_risk=30)
     response = client_for(specialist).get(f"/cases/{case.pk}/quote/preview/?quote-discount_percent=10")
     assert "renewal-estimate" not in response.content.decode()
+
+
+def test_add_ons_do_not_count_as_a_premium_rise():
+    from renewals.models import AddOn
+
+    case = decided("1100.00", Stage.RENEWED)
+    case.current_quote.addon_lines.create(addon=AddOn.objects.filter(line__code="auto").first(), premium=D("100.00"))
+    # 1,100.00 − 100.00 of add-on = 1,000.00 for the same cover: 0 %, the "−5..0" band.
+    bands = {b["code"]: b["decided"] for b in price_sensitivity(NOVEMBER, Filters())["bands"]}
+    assert bands["m5_0"] == 1 and bands["p5_10"] == 0
