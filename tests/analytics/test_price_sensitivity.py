@@ -12,49 +12,14 @@ from analytics.estimates import shifted_renewal_probability
 from analytics.models import ChurnModelRun
 from analytics.params import Filters, Period
 from analytics.selectors.price_sensitivity import price_sensitivity
-from renewals.models import Quote, Stage
+from renewals.models import Stage
+from tests.analytics.factories import quoted_case as decided
 from tests.customers.factories import CustomerFactory
 from tests.renewals.factories import PolicyFactory, RenewalCaseFactory, line
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 NOVEMBER = Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
-CLOSED = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
-
-
-def decided(quoted, stage, *, expiring="1000.00", due=dt.date(2026, 11, 15), segment="standard", line_code="auto"):
-    """A case of ``line_code`` expiring ``due`` at ``expiring``, last quoted at ``quoted``, closed ``stage``."""
-    customer = CustomerFactory(segment=segment)
-    policy = PolicyFactory(customer=customer, premium=D(expiring), end_date=due, line=line(line_code))
-    fields = {"stage": stage}
-    if stage == Stage.RENEWED:
-        fields["successor_policy"] = PolicyFactory(
-            customer=customer,
-            line=line(line_code),
-            previous_policy=policy,
-            premium=D(quoted or expiring),
-            start_date=due + dt.timedelta(days=1),
-            end_date=due + dt.timedelta(days=366),
-        )
-    if stage == Stage.LOST:
-        from renewals.models import LostReason
-
-        fields["lost_reason"] = LostReason.objects.get(code="price")
-    if stage not in (Stage.OPEN, Stage.QUOTED):
-        fields["closed_at"] = CLOSED
-    case = RenewalCaseFactory(policy=policy, **fields)
-    if quoted is not None:
-        quote = Quote.objects.create(
-            case=case,
-            expiring_premium=D(expiring),
-            base_rate_factor=1,
-            claims_factor=1,
-            loyalty_factor=1,
-            premium=D(quoted),
-        )
-        case.current_quote = quote
-        case.save(update_fields=["current_quote"])
-    return case
 
 
 @pytest.fixture
