@@ -186,22 +186,30 @@ def price_sensitivity_cached(period: Period, filters: Filters) -> dict:
 # --- the curve the quote preview reads (renewals.estimates) ------------------------------------
 
 
-def book_curve(today: dt.date | None = None) -> dict:
+def _book_curve(today: dt.date | None = None) -> dict:
+    end = today or timezone.localdate()
+    counts = band_counts(Period(end - dt.timedelta(days=CURVE_DAYS - 1), end), Filters())
+    curve: dict[str, list[int]] = {}
+    for (line_id, segment, band), (decided, renewed) in counts.items():
+        for key in (f"{line_id}:{segment}:{band}", f"{line_id}:*:{band}"):
+            totals = curve.setdefault(key, [0, 0])
+            totals[0] += decided
+            totals[1] += renewed
+    return curve
+
+
+def book_curve() -> dict:
     """{"line_id:segment:band": [decided, renewed]} over the last CURVE_DAYS days of expiries, for
-    every line and segment, plus "line_id:*:band" for the line as a whole; one query, cached."""
+    every line and segment, plus "line_id:*:band" for the line as a whole; one query, cached (the
+    nightly churn-model task refreshes it, see ``book_curve_refresh``)."""
+    return cache.get_or_set(CURVE_CACHE_KEY, _book_curve, CURVE_CACHE_SECONDS)
 
-    def compute():
-        end = today or timezone.localdate()
-        counts = band_counts(Period(end - dt.timedelta(days=CURVE_DAYS - 1), end), Filters())
-        curve: dict[str, list[int]] = {}
-        for (line_id, segment, band), (decided, renewed) in counts.items():
-            for key in (f"{line_id}:{segment}:{band}", f"{line_id}:*:{band}"):
-                totals = curve.setdefault(key, [0, 0])
-                totals[0] += decided
-                totals[1] += renewed
-        return curve
 
-    return cache.get_or_set(CURVE_CACHE_KEY, compute, CURVE_CACHE_SECONDS)
+def book_curve_refresh(*, today: dt.date | None = None) -> int:
+    """Recount the 12-month curve and keep it for the quote previews; answers the keys kept."""
+    curve = _book_curve(today)
+    cache.set(CURVE_CACHE_KEY, curve, CURVE_CACHE_SECONDS)
+    return len(curve)
 
 
 def curve_estimate(*, line_id: int, segment: str, expiring: Decimal, quoted: Decimal) -> dict | None:

@@ -91,7 +91,12 @@ def test_losses_by_competitor_and_month(book):
     assert figures["competitor_losses_by_competitor"] == {"rival-a": 2, "rival-b": 1, "unknown": 1}
 
 
-def test_median_price_gap_per_line_and_region(book):
+@pytest.mark.parametrize("vendor", ["postgresql", "portable"])
+def test_median_price_gap_per_line_and_region(book, vendor, monkeypatch):
+    if vendor == "portable":
+        from analytics.selectors import competitors
+
+        monkeypatch.setattr(competitors.connection, "vendor", "sqlite")
     gaps = {
         (g["line_code"], g["region"]): (g["quotes"], g["median_gap"])
         for g in competitor_dashboard_figures(AUTUMN, Filters())["gaps"]

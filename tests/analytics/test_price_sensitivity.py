@@ -196,3 +196,18 @@ def test_add_ons_do_not_count_as_a_premium_rise():
     # 1,100.00 − 100.00 of add-on = 1,000.00 for the same cover: 0 %, the "−5..0" band.
     bands = {b["code"]: b["decided"] for b in price_sensitivity(NOVEMBER, Filters())["bands"]}
     assert bands["m5_0"] == 1 and bands["p5_10"] == 0
+
+
+def test_the_nightly_task_recounts_the_curve_the_quote_reads(time_machine):
+    from django.core.cache import cache
+
+    from analytics.selectors.price_sensitivity import CURVE_CACHE_KEY, book_curve
+    from analytics.tasks import fit_churn_model
+
+    time_machine.move_to(dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC))
+    assert book_curve() == {}  # cached empty
+    decided("1030.00", Stage.RENEWED)
+    assert book_curve() == {}  # still the cached answer
+    fit_churn_model()
+    auto = line("auto").pk
+    assert cache.get(CURVE_CACHE_KEY) == {f"{auto}:standard:p0_5": [1, 1], f"{auto}:*:p0_5": [1, 1]}
