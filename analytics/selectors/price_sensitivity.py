@@ -38,10 +38,11 @@ BAND_LABELS = {
     "gt20": gettext_lazy("> 20%"),
 }
 BAND_CODES = tuple(code for code, _low, _high in kpis.PREMIUM_CHANGE_BANDS)
-# The curve the quote reads: the last 12 months of expiries, kept this long (one query for the book).
+# The curve the quote reads: the last 12 months of expiries (one query for the book), recounted by
+# the nightly churn-model task and kept a little over a day, so a live preview never pays for it.
 CURVE_DAYS = 365
 CURVE_CACHE_KEY = "analytics:price-curve"
-CURVE_CACHE_SECONDS = 6 * 3600
+CURVE_CACHE_SECONDS = 26 * 3600
 # A band needs this many decided cases before the quote shows its rate (a segment falls back to its line).
 CURVE_MIN_CASES = 20
 FIGURES_CACHE_SECONDS = 600
