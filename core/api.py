@@ -136,6 +136,15 @@ class StrictSlugField(_StringOnly, serializers.SlugField):
     pass
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false, as the schema says: DRF's BooleanField also takes 0, 1, "yes", "on"…"""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 def _forbid_nul(schema: dict) -> None:
     if schema.get("type") == "string" and not {"enum", "format", "pattern"} & schema.keys():
         schema["pattern"] = NO_NUL_PATTERN

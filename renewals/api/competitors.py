@@ -2,11 +2,11 @@
 
 from decimal import Decimal
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 
-from core.api import ApiModelSerializer, StrictCharField, StrictSlugField
+from core.api import ApiModelSerializer, StrictBooleanField, StrictCharField, StrictSlugField
 from core.roles import STAFF_ROLES, HasRole, Role
 from renewals.api._common import api_fields
 from renewals.competitors import services as competitor_services
@@ -16,8 +16,15 @@ from renewals.competitors.services import COVER_NOTES_MAX_LENGTH
 PREMIUM = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0.01"), "max_value": Decimal("9999999999.99")}
 
 
+# The request schema states the slug rule too (the generated one keeps only the NUL rule).
+@extend_schema_field({"type": "string", "pattern": "^[-a-zA-Z0-9_]+$", "minLength": 1, "maxLength": 32})
+class CompetitorCodeField(StrictSlugField):
+    pass
+
+
 class CompetitorSerializer(ApiModelSerializer):
-    code = StrictSlugField(max_length=32)
+    code = CompetitorCodeField(max_length=32)
+    active = StrictBooleanField(required=False, default=True)
     name = StrictCharField(max_length=100)
     name_zh_hans = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     sort_order = serializers.IntegerField(min_value=0, max_value=32767, required=False, default=0)
@@ -29,6 +36,7 @@ class CompetitorSerializer(ApiModelSerializer):
 
 class CompetitorUpdateSerializer(CompetitorSerializer):
     code = serializers.SlugField(read_only=True)
+    active = StrictBooleanField(required=False)
     name = StrictCharField(max_length=100, required=False)
     name_zh_hans = StrictCharField(max_length=100, required=False, allow_blank=True)
     sort_order = serializers.IntegerField(min_value=0, max_value=32767, required=False)

@@ -244,6 +244,8 @@ def test_api_managers_create_and_retire_competitors_others_read(api, manager, sp
     "body",
     [
         {"code": "x", "name": "A\x00B"},
+        {"code": "\u0003", "name": "A"},
+        {"code": "x", "name": "A", "active": 1},
         {"code": "x", "name": 5},
         {"code": "x y", "name": "A"},
         {"code": "x", "name": "A", "sort_order": 10**9},
@@ -254,6 +256,13 @@ def test_api_managers_create_and_retire_competitors_others_read(api, manager, sp
 def test_api_refuses_bad_competitors(api, manager, body):
     assert api(manager).post("/api/v1/competitors/", body, format="json").status_code == 400
     assert not Competitor.objects.exists()
+
+
+def test_api_active_takes_true_or_false_only(api, manager, rival):
+    for value in (0, 1, "yes", "true"):
+        response = api(manager).patch("/api/v1/competitors/rival-a/", {"active": value}, format="json")
+        assert response.status_code == 400 and "active" in response.json()["errors"]
+    assert Competitor.objects.get(code="rival-a").active is True
 
 
 def test_api_unknown_competitor_is_404(api, manager):
