@@ -322,3 +322,14 @@ def test_api_lose_with_the_competitor(api, specialist, case, rival):
     row = CompetitorQuote.objects.get(case=case)
     assert (row.kind, row.premium) == ("loss", D("2500.00"))
     assert api(specialist).get(f"/api/v1/cases/{case.pk}/competitor-quotes/").json()[0]["kind"] == "loss"
+
+
+@pytest.mark.parametrize("n", [1, 12])
+def test_the_settings_page_query_count_is_constant(client_for, manager, django_assert_max_num_queries, n):
+    for i in range(n):
+        competitor_services.competitor_save(actor=manager, code=f"rival-{i}", name=f"Rival {i}")
+    client = client_for(manager)
+    with django_assert_max_num_queries(4):
+        response = client.get("/settings/competitors/")
+    assert response.status_code == 200 and response.content.decode().count('name="competitor_id"') == n
+    assert "no-store" in response["Cache-Control"]
