@@ -15,6 +15,7 @@ from core.roles import HasRole, Role
 from . import kpis, selectors
 from .params import Period, filters_from_query, period_from_api
 from .selectors.addons import addon_kpi_figures_cached
+from .selectors.competitors import competitor_kpi_figures_cached
 from .team.selectors import kpi_api_figures
 
 
@@ -83,6 +84,14 @@ class KpiSerializer(serializers.Serializer):
     premium_per_customer_addons = serializers.DecimalField(
         max_digits=16, decimal_places=2, allow_null=True, help_text="the part of premium per customer add-ons explain"
     )
+    # Issue 14 (renewals/competitors, analytics/selectors/competitors.py).
+    competitor_losses = serializers.IntegerField(help_text="cases of the cohort lost with the competitor reason")
+    competitor_losses_by_competitor = serializers.DictField(
+        child=serializers.IntegerField(min_value=0), help_text='competitor code (or "unknown") → lost cases'
+    )
+    competitor_win_rate = serializers.FloatField(
+        allow_null=True, min_value=0, max_value=1, help_text="renewed / decided among cases with a competitor quote"
+    )
 
 
 class KpiComparisonSerializer(KpiSerializer):
@@ -119,6 +128,7 @@ def _comparison_block(period: Period, filters) -> dict:
         **addon_kpi_figures_cached(period, filters),
         **team_kpi_figures(period, filters),
         **campaign_kpi_figures(period, filters),
+        **competitor_kpi_figures_cached(period, filters),
     }
 
 
@@ -163,6 +173,7 @@ class KpiView(APIView):
         figures.update(addon_kpi_figures_cached(period, filters))
         figures.update(team_kpi_figures(period, filters))
         figures.update(campaign_kpi_figures(period, filters))
+        figures.update(competitor_kpi_figures_cached(period, filters))
         if compare:
             figures["comparison"] = {
                 "previous_period": _comparison_block(period.previous(), filters),

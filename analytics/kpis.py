@@ -247,3 +247,47 @@ def per_case(count: int, cases: int) -> float | None:
     if not cases:
         return None
     return count / cases
+# Premium-change bands of the price-sensitivity curve: (code, lower bound exclusive, upper bound
+# inclusive) in percent of the expiring premium; None is open-ended. "≤ −5 %" holds −5 itself,
+# "−5..0" holds 0, "0..5" holds 5, and so on.
+PREMIUM_CHANGE_BANDS = (
+    ("le_m5", None, Decimal("-5")),
+    ("m5_0", Decimal("-5"), Decimal("0")),
+    ("p0_5", Decimal("0"), Decimal("5")),
+    ("p5_10", Decimal("5"), Decimal("10")),
+    ("p10_20", Decimal("10"), Decimal("20")),
+    ("gt20", Decimal("20"), None),
+)
+
+
+def premium_change_band(*, expiring: Decimal, quoted: Decimal) -> str | None:
+    """The band of the premium change (quoted − expiring) / expiring × 100; None without an
+    expiring premium. Compared without dividing, so a change of exactly −5 % falls in "≤ −5 %"."""
+    if not expiring or expiring <= 0:
+        return None
+    change = (Decimal(quoted) - Decimal(expiring)) * 100
+    for code, _low, high in PREMIUM_CHANGE_BANDS:
+        if high is None or change <= high * Decimal(expiring):
+            return code
+    return None  # pragma: no cover - the last band is open-ended
+
+
+def renewal_rate_in_band(*, renewed: int, decided_count: int) -> float | None:
+    """Renewal rate by premium-change band = renewed / decided among the cohort's decided cases
+    with a quote, whose current quote (without add-ons) changed the premium by that band (shown
+    with its count)."""
+    return _share(renewed, decided_count)
+
+
+def price_gap_percent(*, ours: Decimal, theirs: Decimal) -> float | None:
+    """Price gap = (competitor's premium − our quote) / our quote × 100: negative when the
+    competitor is cheaper."""
+    if not ours:
+        return None
+    return float((Decimal(theirs) - Decimal(ours)) * 100 / Decimal(ours))
+
+
+def win_rate_against_competitor(*, renewed: int, decided_count: int) -> float | None:
+    """Win rate when a competitor quote was recorded = renewed / decided among the cohort's decided
+    cases that carry at least one re-shopping competitor quote."""
+    return _share(renewed, decided_count)

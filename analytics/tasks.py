@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from .churn import churn_model_fit
+from .selectors.price_sensitivity import book_curve_refresh
 from .services import rollups_refresh
 from .team.tasks import refresh_team_rollups  # noqa: F401  (registers the Team page's hourly task)
 
@@ -16,6 +17,8 @@ def refresh_rollups(full: bool = False) -> dict:
 
 @shared_task(name="analytics.tasks.fit_churn_model", time_limit=60 * 60, soft_time_limit=59 * 60)
 def fit_churn_model() -> dict:
-    """Nightly: refit on decided cases and rescore every open case."""
+    """Nightly: refit on decided cases and rescore every open case; recount the 12-month
+    price-sensitivity curve the quote preview reads (it moves with the same decided cases)."""
     run = churn_model_fit()
-    return {"run_id": run.pk, "status": run.status, "scored": run.scored_cases}
+    curve_keys = book_curve_refresh()
+    return {"run_id": run.pk, "status": run.status, "scored": run.scored_cases, "curve_keys": curve_keys}

@@ -35,6 +35,8 @@ from .params import (
 )
 from .selectors.addons import addon_dashboard_figures
 from .selectors.playbooks import playbook_comparison
+from .selectors.competitors import competitor_dashboard_figures
+from .selectors.price_sensitivity import price_sensitivity_cached
 from .services import kpi_targets_set
 
 OUTCOME_LABELS = {
@@ -140,6 +142,28 @@ def export(request, table: str, fmt: str):
                 _("Attach rate"): a["rate"],
             }
             for a in addon_dashboard_figures(period, filters)["addons"]
+        ]
+    elif table == "price_sensitivity":
+        rows = [
+            {
+                _("Line"): r["line"],
+                _("Segment"): r["segment_label"],
+                _("Premium change"): r["band_label"],
+                _("Decided"): r["decided"],
+                _("Renewed"): r["renewed"],
+                _("Renewal rate"): r["rate"],
+            }
+            for r in price_sensitivity_cached(period, filters)["rows"]
+        ]
+    elif table == "competitor_gaps":
+        rows = [
+            {
+                _("Line"): r["line"],
+                _("Region"): r["region_label"],
+                _("Competitor premiums"): r["quotes"],
+                _("Median price gap (%)"): r["median_gap"],
+            }
+            for r in competitor_dashboard_figures(period, filters)["gaps"]
         ]
     elif table in shaping.EXPORT_TABLES:
         rows = shaping.export_rows(table, shaping.build(period, filters))
@@ -377,3 +401,35 @@ def addons_card(request):
         return _period_error(request, error)
     context = {"f": addon_dashboard_figures(period, filters), "query": dashboard_query(period, filters)}
     return render(request, "analytics/_addons_card.html", context)
+
+
+@role_required(Role.MANAGER)
+@require_GET
+def price_sensitivity_card(request):
+    """The dashboard's price-sensitivity card (the elasticity curve and its table), loaded after the page."""
+    filters = filters_from_query(request.GET, strict=False)
+    try:
+        period = _page_period(request, filters)
+    except ApplicationError as error:
+        return _period_error(request, error)
+    figures = price_sensitivity_cached(period, filters)
+    context = {"f": figures, "chart": figures["chart"], "query": dashboard_query(period, filters)}
+    return render(request, "analytics/_price_sensitivity_card.html", context)
+
+
+@role_required(Role.MANAGER)
+@require_GET
+def competitors_card(request):
+    """The dashboard's competitor card (losses by competitor and month, price gaps, win rate)."""
+    filters = filters_from_query(request.GET, strict=False)
+    try:
+        period = _page_period(request, filters)
+    except ApplicationError as error:
+        return _period_error(request, error)
+    figures = competitor_dashboard_figures(period, filters)
+    chart = {
+        "labels": figures["months"],
+        "datasets": [{"label": row["name"] or _("Not named"), "data": row["months"]} for row in figures["losses"]],
+    }
+    context = {"f": figures, "chart": chart, "query": dashboard_query(period, filters)}
+    return render(request, "analytics/_competitors_card.html", context)

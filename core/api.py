@@ -136,6 +136,15 @@ class StrictSlugField(_StringOnly, serializers.SlugField):
     pass
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false, as the schema says: DRF's BooleanField also takes 0, 1, "yes", "on"…"""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 _STRICT_TEXT = {serializers.CharField: StrictCharField, serializers.SlugField: StrictSlugField}
 # What DRF's SlugField accepts (ASCII letters, digits, hyphens and underscores), as a JSON Schema pattern.
 SLUG_PATTERN = "^[-a-zA-Z0-9_]+$"

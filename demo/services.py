@@ -16,6 +16,7 @@ from django.utils import timezone
 from customers.models import Complaint, Customer, SurveyResponse
 from demo.addons import seed_addon_history
 from demo.book import Book
+from demo.competitors import seed_competitor_history
 from demo.loader import Loader
 from demo.open_cases import due_cases_open, open_cases_progress
 from demo.playbooks import attribute_history, seed_playbooks
@@ -121,6 +122,11 @@ def seed(*, customers: int, policies: int, seed: int = 1, today: dt.date | None 
     taken = seed_addon_history(seed=seed, today=today)
     report.seconds["add-ons"] = time.perf_counter() - started
     say(f"offered add-ons on last year's renewals, {taken:,} taken, in {report.seconds['add-ons']:.1f} s")
+
+    started = time.perf_counter()
+    counted = seed_competitor_history(seed=seed, today=today)
+    report.seconds["competitors"] = time.perf_counter() - started
+    say(f"quoted {counted['quotes']:,} decided cases, {counted['competitor rows']:,} competitor quotes and losses")
 
     if connection.vendor == "postgresql":
         started = time.perf_counter()

@@ -94,6 +94,23 @@ class ReasonForm(VersionForm):
         ]
 
 
+class LoseForm(ReasonForm):
+    """Mark lost; with the competitor reason, the competitor (a code of the list) and their premium."""
+
+    competitor = forms.CharField(label=_("Competitor"), required=False, max_length=32)
+    competitor_premium = forms.DecimalField(
+        label=_("Competitor's premium"), required=False, min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+    )
+
+
+class CompetitorQuoteForm(forms.Form):
+    competitor = forms.CharField(label=_("Competitor"), max_length=32)
+    premium = forms.DecimalField(
+        label=_("Competitor's premium"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+    )
+    cover_notes = forms.CharField(label=_("Cover notes"), required=False, max_length=500)
+
+
 class ReferForm(forms.Form):
     to = forms.ChoiceField(label=_("Refer to"), choices=Referral.To.choices)
     note = forms.CharField(
@@ -206,6 +223,18 @@ class LostReasonForm(forms.ModelForm):
 class NewLostReasonForm(LostReasonForm):
     class Meta(LostReasonForm.Meta):
         fields = ["code", *LostReasonForm.Meta.fields]
+
+
+class CompetitorForm(forms.Form):
+    name = forms.CharField(label=_("name (English)"), max_length=100)
+    name_zh_hans = forms.CharField(label=_("name (Simplified Chinese)"), max_length=100, required=False)
+    active = forms.BooleanField(label=_("active"), required=False, initial=True)
+    sort_order = forms.IntegerField(label=_("sort order"), required=False, min_value=0, max_value=32767, initial=0)
+
+
+class NewCompetitorForm(CompetitorForm):
+    code = forms.SlugField(label=_("code"), max_length=32)
+    field_order = ["code", "name", "name_zh_hans", "active", "sort_order"]
 
 
 class PricingForm(forms.Form):

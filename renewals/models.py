@@ -579,4 +579,10 @@ from renewals.addons.models import (  # noqa: E402,F401
 )
 from renewals.attributes import ImportAttribute  # noqa: E402,F401
 from renewals.playbooks.models import Playbook, PlaybookVersion  # noqa: E402,F401
+
+# The competitor tables live in their own module; importing them here registers them with the app.
+from renewals.competitors.models import (  # noqa: E402,F401
+    Competitor,
+    CompetitorQuote,
+)
 from renewals.settings_log import SettingsChange  # noqa: E402,F401

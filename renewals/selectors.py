@@ -127,6 +127,7 @@ def quote_preview(
     answer = {
         "premium": running,
         "base_premium": result.premium,
+        "before_discount": before_discount,
         "addons": addon_lines,
         "expiring_premium": result.expiring_premium,
         "base_rate_factor": result.base_rate_factor,

@@ -21,6 +21,7 @@ urlpatterns = [
     path("settings/pricing/", views.settings_pricing, name="settings-pricing"),
     path("settings/authority/", views.settings_authority, name="settings-authority"),
     path("settings/reasons/", views.settings_reasons, name="settings-reasons"),
+    path("settings/competitors/", views.settings_competitors, name="settings-competitors"),
     path("settings/addons/", views.settings_addons, name="settings-addons"),
     path("settings/playbooks/", playbook_views.settings_playbooks, name="settings-playbooks"),
     path("settings/playbooks/new/", playbook_views.playbook_edit, name="playbook-new"),

@@ -209,6 +209,9 @@ def churn_model_fit(*, as_of: dt.date | None = None) -> ChurnModelRun:
             "mean_predicted": round(float(predicted.mean()), 4),
             "reliability": reliability_bins(predicted, held_out),
             "attributes": [a.name for a in attributes],
+            # The spread the scaler divided by, so a quote can move the score along this feature
+            # (analytics.estimates: the renewal probability at the quoted premium).
+            "scales": {"rules_premium_change": round(float(frame["rules_premium_change"].std(ddof=0)), 6)},
         },
     )
     run.scored_cases = _score_open_cases(model, attributes)

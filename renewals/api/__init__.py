@@ -4,12 +4,14 @@ referrals); ``_common`` holds what they share."""
 
 from renewals.api.cases import CaseSerializer, CaseViewSet
 from renewals.api.catalogue import AddOnViewSet, ImportView, LineViewSet, PolicySerializer, PolicyViewSet
+from renewals.api.competitors import CompetitorViewSet
 from renewals.api.decisions import QuoteViewSet, ReferralViewSet
 
 __all__ = [
     "AddOnViewSet",
     "CaseSerializer",
     "CaseViewSet",
+    "CompetitorViewSet",
     "ImportView",
     "LineViewSet",
     "PolicySerializer",

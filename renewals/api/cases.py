@@ -16,6 +16,14 @@ from core.roles import STAFF_ROLES, HasRole, Role, has_role
 from renewals import services
 from renewals.addons.models import QuoteAddOn
 from renewals.api._common import _Versioned, api_fields
+from renewals.api.competitors import (
+    PREMIUM,
+    CompetitorQuoteInputSerializer,
+    CompetitorQuoteSerializer,
+    competitor_quote_record,
+)
+from renewals.competitors.models import Competitor
+from renewals.competitors.selectors import case_competitor_quotes
 from renewals.limits import COMMENT_MAX_LENGTH, NOTE_MAX_LENGTH, REOPEN_MAX_DAYS
 from renewals.models import (
     ContactChannel,
@@ -24,6 +32,13 @@ from renewals.models import (
     RenewalCase,
     Stage,
 )
+
+
+def case_competitor_quotes_one(row_id: int):
+    from renewals.competitors.models import CompetitorQuote
+
+    return CompetitorQuote.objects.select_related("competitor", "recorded_by").get(pk=row_id)
+
 
 # --- renewal cases -----------------------------------------------------------------------
 
@@ -138,6 +153,17 @@ class LoseSerializer(_Versioned):
         slug_field="code", queryset=LostReason.objects.filter(kind=LostReason.Kind.LOST, active=True)
     )
     note = StrictCharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
+    competitor = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Competitor.objects.filter(active=True),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text='The competitor the customer went to (code of /competitors/); only with reason "competitor".',
+    )
+    competitor_premium = serializers.DecimalField(
+        **PREMIUM, required=False, allow_null=True, default=None, help_text="Their premium, when known."
+    )
 
 
 class NotOfferedSerializer(_Versioned):
@@ -280,9 +306,17 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         return self._close_with_reason(NotOfferedSerializer, services.case_mark_not_offered)
 
     def _close_with_reason(self, serializer_class, close):
-        """Lost and not offered: the same input (reason code, note, version), a different service."""
+        """Lost and not offered: the same input (reason code, note, version), a different service;
+        lost also takes the competitor and their premium."""
         case = self._case_for_action()
         data = self._input(serializer_class)
+        extra = {}
+        if "competitor" in data:
+            competitor = data["competitor"]
+            extra = {
+                "competitor_code": competitor.code if competitor else None,
+                "competitor_premium": data["competitor_premium"],
+            }
         with api_fields():
             close(
                 case_id=case.pk,
@@ -290,8 +324,24 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
                 reason_code=data["reason"].code,
                 note=data["note"],
                 expected_version=data.get("version"),
+                **extra,
             )
         return self._answer_case(case.pk)
+
+    @extend_schema(methods=["GET"], request=None, responses={200: CompetitorQuoteSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=CompetitorQuoteInputSerializer, responses={201: CompetitorQuoteSerializer})
+    @action(detail=True, methods=["get", "post"], url_path="competitor-quotes", pagination_class=None)
+    def competitor_quotes(self, request, pk=None):
+        """The case's competitor quotes (re-shopping) and the competitor it was lost to, newest first;
+        the case's specialist or a manager records a competitor's offer on an open case."""
+        if request.method == "GET":
+            case = self.get_object()
+            return Response(CompetitorQuoteSerializer(case_competitor_quotes(case_id=case.pk), many=True).data)
+        case = self._case_for_action()
+        row = competitor_quote_record(
+            case_id=case.pk, actor=request.user, data=self._input(CompetitorQuoteInputSerializer)
+        )
+        return Response(CompetitorQuoteSerializer(case_competitor_quotes_one(row.pk)).data, status=201)
 
     @extend_schema(request=AssignSerializer, responses={200: CaseSerializer})
     @action(detail=True, methods=["post"])

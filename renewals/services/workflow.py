@@ -457,9 +457,23 @@ def _close_with_reason(*, case_id, actor, reason_code, note, expected_version, s
 
 @transaction.atomic
 def case_mark_lost(
-    *, case_id: int, actor, reason_code: str, note: str = "", expected_version: int | None = None
+    *,
+    case_id: int,
+    actor,
+    reason_code: str,
+    note: str = "",
+    expected_version: int | None = None,
+    competitor_code: str | None = None,
+    competitor_premium: Decimal | None = None,
 ) -> RenewalCase:
-    return _close_with_reason(
+    """Close as lost; with the competitor reason, optionally the competitor the customer went to
+    and their premium (``renewals.competitors``)."""
+    from renewals.competitors import services as competitor_services
+
+    competitor, premium = competitor_services.competitor_loss_check(
+        reason_code=reason_code, competitor_code=competitor_code, premium=competitor_premium
+    )
+    case = _close_with_reason(
         case_id=case_id,
         actor=actor,
         reason_code=reason_code,
@@ -469,6 +483,9 @@ def case_mark_lost(
         kind=LostReason.Kind.LOST,
         event_kind=CaseEvent.Kind.LOST,
     )
+    if competitor is not None:
+        competitor_services.competitor_loss_record(case=case, actor=actor, competitor=competitor, premium=premium)
+    return case
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ and ``settings`` (managers); the names below are what ``renewals/urls.py`` route
 """
 
 from renewals.views.case import case_action, case_page, quote_preview, referral_resolve
+from renewals.views.competitors import settings_competitors
 from renewals.views.customer import customer_page, service_use
 from renewals.views.queue import approval_decide, approvals, bulk_reassign, queue
 from renewals.views.settings import (
@@ -32,6 +33,7 @@ __all__ = [
     "referral_resolve",
     "settings_audit",
     "settings_authority",
+    "settings_competitors",
     "settings_index",
     "settings_lines",
     "settings_pricing",

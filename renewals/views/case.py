@@ -15,9 +15,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError, ConflictError, ErrorCode, PermissionDeniedError
 from core.roles import STAFF_ROLES, Role, has_role, role_required
-from renewals import forms, panels, pricing, selectors, services
+from renewals import estimates, forms, panels, pricing, selectors, services
 from renewals.addons import selectors as addon_selectors
 from renewals.addons.pricing import ineligibility
+from renewals.competitors import selectors as competitor_selectors
+from renewals.competitors import services as competitor_services
 from renewals.limits import REOPEN_DEFAULT_DAYS, REOPEN_MAX_DAYS
 from renewals.models import ContactChannel, LostReason, Referral, RenewalCase
 from renewals.playbooks import selectors as playbook_selectors
@@ -101,6 +103,9 @@ def case_page(request, pk: int):
         "addon_choices": addon_choices,
         "addon_selected": addon_selected,
         "suggestions": suggestions,
+        "estimates": estimates.quote_estimates(case=case, preview=preview),
+        "competitor_quotes": competitor_selectors.case_competitor_quotes(case_id=case.pk),
+        "competitors": competitor_selectors.competitors() if can_act else [],
     }
     return render(request, "renewals/case.html", context)
 
@@ -120,7 +125,13 @@ def quote_preview(request, pk: int):
         preview = selectors.quote_preview(case=case, discount_percent=discount, actor=request.user, addons=addons)
     except ApplicationError as exc:
         error = exc.message
-    return render(request, "renewals/_quote_breakdown.html", {"preview": preview, "error": error, "case": case})
+    context = {
+        "preview": preview,
+        "error": error,
+        "case": case,
+        "estimates": estimates.quote_estimates(case=case, preview=preview),
+    }
+    return render(request, "renewals/_quote_breakdown.html", context)
 
 
 # --- actions: each parses its form and calls one service; the answer is a flash message ------
@@ -188,23 +199,43 @@ def _run_renew(request, case_id):
 
 
 def _run_reason(kind, prefix, service):
+    form_class = forms.LoseForm if kind == LostReason.Kind.LOST else forms.ReasonForm
+
     def run(request, case_id):
-        form = forms.ReasonForm(request.POST, kind=kind, prefix=prefix)
+        form = form_class(request.POST, kind=kind, prefix=prefix)
         if not form.is_valid():
             if "reason_code" in form.errors:
                 raise ApplicationError(_("Choose a reason from the list."), field="reason_code")
             raise ApplicationError(form_errors(form), field="note")
         data = form.cleaned_data
+        extra = {}
+        if kind == LostReason.Kind.LOST:
+            extra = {"competitor_code": data["competitor"], "competitor_premium": data["competitor_premium"]}
         service(
             case_id=case_id,
             actor=request.user,
             reason_code=data["reason_code"],
             note=data["note"],
             expected_version=_version(data),
+            **extra,
         )
         return _("Case closed.")
 
     return run
+
+
+def _run_competitor_quote(request, case_id):
+    form = forms.CompetitorQuoteForm(request.POST, prefix="competitor")
+    if not form.is_valid():
+        raise ApplicationError(_("Check the competitor quote: %(errors)s") % {"errors": form_errors(form)})
+    competitor_services.competitor_quote_record(
+        case_id=case_id,
+        actor=request.user,
+        competitor_code=form.cleaned_data["competitor"],
+        premium=form.cleaned_data["premium"],
+        cover_notes=form.cleaned_data["cover_notes"],
+    )
+    return _("Competitor quote recorded.")
 
 
 def _run_refer(request, case_id):
@@ -253,6 +284,7 @@ CASE_ACTIONS = {
     "lost": _run_reason(LostReason.Kind.LOST, "lost", services.case_mark_lost),
     "not-offered": _run_reason(LostReason.Kind.NOT_OFFERED, "notoffered", services.case_mark_not_offered),
     "refer": _run_refer,
+    "competitor-quote": _run_competitor_quote,
     "assign": _run_assign,
     "reopen": _run_reopen,
 }

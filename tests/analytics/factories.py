@@ -7,9 +7,9 @@ from decimal import Decimal
 from django.utils import timezone
 
 from customers.models import Complaint, ComplaintCategory, SurveyResponse
-from renewals.models import LostReason, Policy, RenewalCase, Stage
+from renewals.models import LostReason, Policy, Quote, RenewalCase, Stage
 from tests.customers.factories import CustomerFactory
-from tests.renewals.factories import PolicyFactory, line
+from tests.renewals.factories import PolicyFactory, RenewalCaseFactory, line
 
 
 def at(day: dt.date, hour: int = 10) -> dt.datetime:
@@ -106,3 +106,39 @@ def make_complaint(
 def make_response(*, score: int, responded: dt.datetime, customer=None, case=None) -> SurveyResponse:
     customer = customer or (case.customer if case else CustomerFactory())
     return SurveyResponse.objects.create(customer=customer, case=case, score=score, responded_at=responded)
+
+
+QUOTED_CLOSED = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
+
+
+def quoted_case(quoted, stage, *, expiring="1000.00", due=dt.date(2026, 11, 15), segment="standard", line_code="auto"):
+    """A case of ``line_code`` expiring ``due`` at ``expiring``, last quoted at ``quoted``, closed ``stage``."""
+    customer = CustomerFactory(segment=segment)
+    policy = PolicyFactory(customer=customer, premium=Decimal(expiring), end_date=due, line=line(line_code))
+    fields = {"stage": stage}
+    if stage == Stage.RENEWED:
+        fields["successor_policy"] = PolicyFactory(
+            customer=customer,
+            line=line(line_code),
+            previous_policy=policy,
+            premium=Decimal(quoted or expiring),
+            start_date=due + dt.timedelta(days=1),
+            end_date=due + dt.timedelta(days=366),
+        )
+    if stage == Stage.LOST:
+        fields["lost_reason"] = LostReason.objects.get(code="price")
+    if stage not in (Stage.OPEN, Stage.QUOTED):
+        fields["closed_at"] = QUOTED_CLOSED
+    case = RenewalCaseFactory(policy=policy, **fields)
+    if quoted is not None:
+        quote = Quote.objects.create(
+            case=case,
+            expiring_premium=Decimal(expiring),
+            base_rate_factor=1,
+            claims_factor=1,
+            loyalty_factor=1,
+            premium=Decimal(quoted),
+        )
+        case.current_quote = quote
+        case.save(update_fields=["current_quote"])
+    return case

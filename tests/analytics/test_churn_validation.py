@@ -63,6 +63,8 @@ def test_on_a_book_where_nothing_predicts_the_outcome_the_held_out_auc_is_a_coin
     # Then it finds nothing (no outcome leaks into its inputs)
     assert run.status == ChurnModelRun.Status.FITTED and run.diagnostics["split"] == "time"
     assert run.auc < 0.6
+    # the premium-change feature's spread is kept for the quote preview (analytics.estimates)
+    assert run.diagnostics["scales"]["rules_premium_change"] >= 0
     # whereas the old quote-based feature "predicted" the same held-out cases almost perfectly
     decided = RenewalCase.objects.filter(stage__in=[Stage.RENEWED, Stage.LOST])
     frame = pd.DataFrame.from_records(list(decided.values("id", "due_date", "stage")))

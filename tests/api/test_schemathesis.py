@@ -52,6 +52,7 @@ RULE_CHECKED_FIELDS = {
     "line",  # a line of insurance code (configurable): the team API's and the KPI API's filter
     "file",
     "arms",
+    "competitor",  # a competitor code of the list (issue 14), and the lose action's competitor rule
 }
 TOKEN_PATH = "/api/v1/auth/token/"
 
