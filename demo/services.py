@@ -17,6 +17,7 @@ from customers.models import Complaint, Customer, SurveyResponse
 from demo.addons import seed_addon_history
 from demo.book import Book
 from demo.loader import Loader
+from demo.notice_rules import notice_rules_demo_seed
 from demo.open_cases import due_cases_open, open_cases_progress
 from demo.reference import DEMO_USERS
 from renewals import services as renewals_services
@@ -118,6 +119,11 @@ def seed(*, customers: int, policies: int, seed: int = 1, today: dt.date | None 
     taken = seed_addon_history(seed=seed, today=today)
     report.seconds["add-ons"] = time.perf_counter() - started
     say(f"offered add-ons on last year's renewals, {taken:,} taken, in {report.seconds['add-ons']:.1f} s")
+
+    manager = next((u for u in users if u.groups.filter(name="manager").exists()), None)
+    if manager is not None:
+        rules = notice_rules_demo_seed(today=today, manager=manager)
+        say(f"added {rules} notice rules (a region with a window, a later version, an adverse-change threshold)")
 
     if connection.vendor == "postgresql":
         started = time.perf_counter()

@@ -11,11 +11,13 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications import conf
 from notifications.models import Channel, MessageTemplate, NoticeProof, OutboundMessage, ReminderStep
 from notifications.notice_channels import lines_notice_channels, notice_channel_for, rule_channels
 from notifications.notice_rules.models import NoticeRule
 from notifications.notice_rules.selectors import annotate_notice_rule, line_max_min_days, rule_summary
-from renewals.models import OPEN_STAGES, LineOfInsurance, RenewalCase
+from notifications.quiet_hours import call_quiet_hours_end, customer_zone
+from renewals.models import OPEN_STAGES, CaseEvent, LineOfInsurance, RenewalCase
 
 WATCH_DAYS = 3
 PAGE_SIZE = 50
@@ -44,16 +46,38 @@ def customer_messages(*, customer_id: int) -> list[OutboundMessage]:
     )
 
 
+def refused_calls_recently(*, customer_ref, now: dt.datetime) -> Exists:
+    """Whether the customer (``customer_ref``: an OuterRef to their id) refused calls on a logged
+    phone contact within the last CALL_REFUSAL_DAYS, on any of their cases."""
+    since = now - dt.timedelta(days=conf.call_refusal_days())
+    return Exists(
+        CaseEvent.objects.filter(
+            case__customer_id=customer_ref,
+            kind=CaseEvent.Kind.CONTACT,
+            payload__refused_calls=True,
+            created_at__gte=since,
+        )
+    )
+
+
 def call_tasks_due(
-    *, user, today: dt.date | None = None, limit: int = PAGE_SIZE, include_unassigned: bool = False
+    *,
+    user,
+    today: dt.date | None = None,
+    limit: int = PAGE_SIZE,
+    include_unassigned: bool = False,
+    now: dt.datetime | None = None,
 ) -> list[OutboundMessage]:
     """The user's call to-dos that are due: call steps of their open cases, oldest first
-    (for a manager, also those of cases nobody is assigned to)."""
-    today = today or timezone.localdate()
+    (for a manager, also those of cases nobody is assigned to). Customers who refused calls in the
+    last CALL_REFUSAL_DAYS are left out; each row carries ``call_quiet_until``: when the customer's
+    local call quiet hours end if they are in them now (None: they may be called now)."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
     whose = Q(case__assignee=user)
     if include_unassigned:
         whose |= Q(case__assignee__isnull=True)
-    return list(
+    tasks = list(
         OutboundMessage.objects.filter(
             whose,
             channel=Channel.CALL,
@@ -61,9 +85,16 @@ def call_tasks_due(
             case__stage__in=OPEN_STAGES,
             due_date__lte=today,
         )
+        .exclude(refused_calls_recently(customer_ref=OuterRef("customer_id"), now=now))
         .select_related("case__policy", "customer", "step", "line")
         .order_by("due_date", "id")[:limit]
     )
+    for task in tasks:
+        quiet_end = call_quiet_hours_end(now=now, zone=customer_zone(task.customer))
+        task.call_quiet_until = quiet_end
+        # In the customer's own time, as the specialist will say it on the phone.
+        task.call_quiet_until_label = quiet_end.strftime("%H:%M") if quiet_end else ""
+    return tasks
 
 
 @dataclass

@@ -40,7 +40,7 @@ from notifications.forms import (
 )
 from notifications.links import LinkError, read_notice_document_token, read_offer_token, read_unsubscribe_token
 from notifications.models import Channel, MessageTemplate, ReminderStep
-from notifications.quiet_hours import quiet_window_note
+from notifications.quiet_hours import call_quiet_window_note, quiet_window_note
 from notifications.rendering import (
     ALLOWED_FILTERS,
     SAMPLE_CONTEXT,
@@ -218,6 +218,8 @@ def settings_page(request):
             "lines": selectors.settings_overview(),
             "survey_templates": selectors.survey_templates(),
             "quiet_hours": quiet_window_note(),
+            "call_quiet_hours": call_quiet_window_note(),
+            "call_refusal_days": conf.call_refusal_days(),
         },
     )
 
