@@ -71,22 +71,26 @@ def is_adverse_rise(*, expiring: Decimal, quoted: Decimal | None, rise_percent: 
 
 
 def case_notice_rule(case, *, region: str | None = None) -> NoticeRule | None:
-    """The rule the case's statutory notice follows (two small queries at most); ``region``: the
-    customer's, when the caller has the customer at hand."""
+    """The rule the case's statutory notice follows (one query for the rules, and the current quote
+    when it is not loaded); ``region``: the customer's, when the caller has the customer at hand."""
     region = case.customer.region if region is None else region
-    adverse = notice_rule_in_force(
-        line_id=case.line_id, region=region, notice_type=NoticeType.ADVERSE_CHANGE, on_date=case.due_date
+    rules = list(
+        NoticeRule.objects.filter(
+            line_id=case.line_id,
+            notice_type__in=[NoticeType.RENEWAL, NoticeType.ADVERSE_CHANGE],
+            region__in=[region, ALL_REGIONS],
+        )
     )
-    if adverse is not None:
-        quote = getattr(case, "current_quote", None) if case.current_quote_id else None
-        if is_adverse_rise(
-            expiring=case.expiring_premium,
-            quoted=quote.premium if quote else None,
-            rise_percent=adverse.rate_rise_percent,
-        ):
-            return adverse
-    return notice_rule_in_force(
-        line_id=case.line_id, region=region, notice_type=NoticeType.RENEWAL, on_date=case.due_date
+    adverse = rule_in_force(
+        [r for r in rules if r.notice_type == NoticeType.ADVERSE_CHANGE], region=region, on_date=case.due_date
+    )
+    quoted = case.current_quote.premium if case.current_quote_id else None
+    if adverse is not None and is_adverse_rise(
+        expiring=case.expiring_premium, quoted=quoted, rise_percent=adverse.rate_rise_percent
+    ):
+        return adverse
+    return rule_in_force(
+        [r for r in rules if r.notice_type == NoticeType.RENEWAL], region=region, on_date=case.due_date
     )
 
 
