@@ -56,7 +56,7 @@ class NoticeRuleForm(forms.Form):
     proof_channels = forms.MultipleChoiceField(
         label=_("Channels accepted as proof"),
         choices=[(channel.value, channel.label) for channel in NOTICE_CHANNELS],
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
     effective_from = _date(_("For expiries from"))
     effective_to = _date(_("For expiries until (empty: no end)"), required=False)
