@@ -10,7 +10,7 @@ class NotificationsConfig(AppConfig):
         from documents import hooks as document_hooks
         from notifications import receivers
         from notifications.links import offer_url
-        from notifications.notice_rules.selectors import case_notice_deadline
+        from notifications.notice_rules.selectors import case_notice_deadline, case_notice_kind
         from notifications.rendering import TemplateRenderError, render_text
         from renewals import notice_deadline, panels, signals
 
@@ -19,6 +19,7 @@ class NotificationsConfig(AppConfig):
 
         # A case's notice deadline follows the notice rule in force for it.
         notice_deadline.provide(case_notice_deadline)
+        document_hooks.provide_notice_kind(case_notice_kind)
         signals.case_closed.connect(receivers.on_case_closed, dispatch_uid="notifications.case_closed")
         signals.case_reopened.connect(receivers.on_case_reopened, dispatch_uid="notifications.case_reopened")
         signals.line_saved.connect(receivers.on_line_saved, dispatch_uid="notifications.line_saved")

@@ -102,6 +102,17 @@ def case_notice_deadline(case) -> dt.date:
     return case.due_date - dt.timedelta(days=days)
 
 
+def case_notice_kind(case) -> str:
+    """What the case's notice announces, for its document: "" for a renewal notice; for an adverse
+    change, the rise above the rule's threshold."""
+    rule = case_notice_rule(case)
+    if rule is None or rule.notice_type != NoticeType.ADVERSE_CHANGE:
+        return ""
+    return _("Adverse change notice: the renewal premium rises by more than %(rise)s%%.") % {
+        "rise": rule.rate_rise_percent
+    }
+
+
 class DateMinusDays(Func):
     """``date − integer days`` as a date, on PostgreSQL and SQLite."""
 
@@ -125,10 +136,9 @@ def _rule_column(notice_type: str, column: str, output_field):
     return Subquery(rules.values(column)[:1], output_field=output_field)
 
 
-def annotate_notice_rule(cases: QuerySet, *, preferred_days: int | None = None) -> QuerySet:
-    """Cases with ``notice_rule_id`` (None: no rule, the line's lead days apply), ``notice_min_days``,
-    ``notice_max_days``, ``notice_deadline_date`` and, with ``preferred_days`` (the notice step's days
-    before expiry), ``notice_days_before`` and ``notice_date``: the step moved into the rule's window."""
+def annotate_notice_rule_id(cases: QuerySet) -> QuerySet:
+    """Cases with ``notice_rule_id``: the rule their notice follows (None: no rule in force, the
+    line's lead days apply). The one SQL home of the choice (planning and the watchlist use it)."""
     integer = IntegerField()
     adverse_rise = _rule_column(NoticeType.ADVERSE_CHANGE, "rate_rise_percent", DecimalField())
     cases = cases.alias(
@@ -149,6 +159,17 @@ def annotate_notice_rule(cases: QuerySet, *, preferred_days: int | None = None) 
             output_field=integer,
         )
     )
+    return cases
+
+
+def annotate_notice_rule(cases: QuerySet, *, preferred_days: int | None = None) -> QuerySet:
+    """Cases with ``notice_rule_id``, ``notice_min_days``, ``notice_max_days``, ``notice_deadline_date``
+    and, with ``preferred_days`` (the notice step's days before expiry), ``notice_days_before`` and
+    ``notice_date``: the step moved into the rule's window (NoticeRule.days_before's SQL twin).
+    Each annotation repeats the rule's subqueries: for a bounded set of cases (the watchlist);
+    planning joins the rule once instead."""
+    integer = IntegerField()
+    cases = annotate_notice_rule_id(cases)
     chosen = NoticeRule.objects.filter(pk=OuterRef("notice_rule_id"))
     cases = cases.annotate(
         notice_min_days=Coalesce(

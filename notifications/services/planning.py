@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from notifications.models import Channel, CustomerDayClaim, OutboundMessage, ReminderStep
-from notifications.notice_rules.selectors import annotate_notice_rule, line_max_min_days
+from notifications.notice_rules.selectors import annotate_notice_rule_id, line_max_min_days
 from notifications.services._shared import CUSTOMER_CHANNEL_COLUMNS
 from renewals.models import OPEN_STAGES, RenewalCase
 
@@ -137,7 +137,7 @@ def _step_windows(*, on_date: dt.date, catch_up_days: int) -> list[tuple]:
     """(step, earliest due date, latest due date) of every active step: a case is due for a step
     when its expiry falls in that range."""
     windows = []
-    steps = list(ReminderStep.objects.filter(active=True, line__active=True).order_by("id"))
+    steps = list(ReminderStep.objects.filter(active=True, line__active=True).select_related("line").order_by("id"))
     longest_rule = line_max_min_days({step.line_id for step in steps if step.is_notice})
     for step in steps:
         latest_due = on_date - dt.timedelta(days=step.offset_days)
@@ -213,28 +213,62 @@ def _plan_notice(step: ReminderStep, *, due_from: dt.date, due_to: dt.date, on_d
     """The notice rows due by ``on_date`` of one line (one INSERT … SELECT): each case's notice goes
     on its step's day moved inside the window of the notice rule in force for the case
     (notifications.notice_rules: its region's rule before "all", an adverse-change rule when the
-    quote rises above its threshold); a case whose notice is already planned is left out."""
+    quote rises above its threshold; the line's lead days without a rule); a case whose notice is
+    already planned is left out. The rule is chosen once per case and joined, then the window
+    arithmetic (NoticeRule.days_before) runs on plain columns."""
     address_field = CUSTOMER_CHANNEL_COLUMNS[step.channel][1]
     cases = RenewalCase.objects.filter(
         line_id=step.line_id, stage__in=OPEN_STAGES, due_date__gte=due_from, due_date__lte=due_to
     ).exclude(Exists(OutboundMessage.objects.filter(case_id=OuterRef("pk"), is_notice=True)))
-    cases = annotate_notice_rule(cases, preferred_days=-step.offset_days).filter(notice_date__lte=on_date)
-    if step.plan_from is not None:
-        cases = cases.filter(notice_date__gte=step.plan_from)
-    rows = cases.annotate(case_id=F("id"), notice_address=Coalesce(F(f"customer__{address_field}"), Value(""))).values(
-        "case_id", "customer_id", "line_id", "notice_date", "notice_address"
+    rows = annotate_notice_rule_id(cases).annotate(
+        case_id=F("id"), notice_address=Coalesce(F(f"customer__{address_field}"), Value(""))
     )
+    rows = rows.values("case_id", "customer_id", "line_id", "due_date", "notice_rule_id", "notice_address")
     select_sql, select_params = rows.query.sql_with_params()
+    preferred = -step.offset_days
+    if connection.vendor == "postgresql":
+        notice_date = "(w.due_date - w.days_before)"
+    else:
+        notice_date = "date(w.due_date, '-' || w.days_before || ' days')"
+    plan_from = f" AND {notice_date} >= %s" if step.plan_from is not None else ""
     sql = f"""
         {_INSERT_COLUMNS}
-        SELECT 'reminder', p.case_id, p.customer_id, p.line_id, %s, %s, %s, 'scheduled', '', '',
-               p.notice_date, %s, %s, 0, '', '', p.notice_address, '', '', '', '', '', %s, %s
-        FROM ({select_sql}) p
-        WHERE TRUE
+        SELECT 'reminder', w.case_id, w.customer_id, w.line_id, %s, %s, %s, 'scheduled', '', '',
+               {notice_date}, %s, %s, 0, '', '', w.notice_address, '', '', '', '', '', %s, %s
+        FROM (
+            SELECT d.*, CASE WHEN d.max_days IS NOT NULL AND d.max_days < d.at_least THEN d.max_days
+                             ELSE d.at_least END AS days_before
+            FROM (
+                SELECT p.case_id, p.customer_id, p.line_id, p.due_date, p.notice_address, nr.max_days,
+                       CASE WHEN COALESCE(nr.min_days, %s) > %s THEN COALESCE(nr.min_days, %s) ELSE %s END
+                       AS at_least
+                FROM ({select_sql}) p
+                LEFT JOIN notifications_noticerule nr ON nr.id = p.notice_rule_id
+            ) d
+        ) w
+        WHERE {notice_date} <= %s{plan_from}
         ON CONFLICT DO NOTHING
     """
+    lead = step.line.notice_lead_days
+    params = [
+        step.pk,
+        step.channel,
+        True,
+        now,
+        now,
+        now,
+        now,
+        lead,
+        preferred,
+        lead,
+        preferred,
+        *select_params,
+        on_date,
+    ]
+    if step.plan_from is not None:
+        params.append(step.plan_from)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [step.pk, step.channel, True, now, now, now, now, *select_params])
+        cursor.execute(sql, params)
         return max(cursor.rowcount, 0)
 
 

@@ -335,3 +335,26 @@ def test_a_new_line_gets_its_default_rules(manager):
     rules = {rule.notice_type: rule for rule in NoticeRule.objects.filter(line=new)}
     assert rules[NoticeType.RENEWAL].min_days == 30 and rules[NoticeType.RENEWAL].region == ALL_REGIONS
     assert rules[NoticeType.ADVERSE_CHANGE].rate_rise_percent == new.rate_shock_percent
+
+
+def test_the_notice_document_says_it_is_an_adverse_change_notice(specialist):
+    from documents import services as document_services
+    from documents.models import DocumentKind
+    from tests.documents.conftest import pdf_text, quoted_case
+
+    # given a quote raising the premium by 10 % (3,000.00 → 3,299.94) and a 5 % adverse-change rule of 60 days
+    NoticeRule.objects.filter(line=line("auto"), notice_type=NoticeType.ADVERSE_CHANGE).update(
+        rate_rise_percent=Decimal("5"), min_days=60
+    )
+    case = quoted_case(language="en", assignee=specialist)
+    # when the notice is issued, then it announces the adverse change and the rule's deadline (T-60)
+    text = pdf_text(bytes(document_services.document_issue(case_id=case.pk, kind=DocumentKind.NOTICE).content))
+    assert "Adverse change notice: the renewal premium rises by more than 5.00%." in text
+    assert "Notice due by Nov. 1, 2026" in text
+    # and a plain renewal notice says nothing of the kind
+    NoticeRule.objects.filter(line=line("auto"), notice_type=NoticeType.ADVERSE_CHANGE).update(
+        rate_rise_percent=Decimal("10")
+    )
+    plain = quoted_case(language="en", assignee=specialist)
+    text = pdf_text(bytes(document_services.document_issue(case_id=plain.pk, kind=DocumentKind.NOTICE).content))
+    assert "Adverse change" not in text
