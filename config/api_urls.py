@@ -10,6 +10,7 @@ from core.roles import IsStaffMember
 from customers import api as customers_api
 from documents import api as documents_api
 from notifications import api as notifications_api
+from notifications.notice_rules import api as notice_rules_api
 from renewals import api as renewals_api
 from renewals.playbooks import api as playbooks_api
 
@@ -37,6 +38,7 @@ router.register("competitors", renewals_api.CompetitorViewSet, basename="competi
 router.register("complaints", customers_api.ComplaintViewSet, basename="complaint")
 router.register("survey-responses", customers_api.SurveyResponseViewSet, basename="survey-response")
 router.register("messages", notifications_api.MessageViewSet, basename="message")
+router.register("notice-rules", notice_rules_api.NoticeRuleViewSet, basename="notice-rule")
 router.register("campaigns", campaigns_api.CampaignViewSet, basename="campaign")
 router.register("experiments", campaigns_api.ExperimentViewSet, basename="experiment")
 router.register("lifecycle-settings", campaigns_api.LifecycleSettingViewSet, basename="lifecycle-setting")

@@ -266,6 +266,11 @@ REMINDER_DISPATCH_BUDGET_SECONDS = 120
 SMS_GATEWAY_TIMEOUT_SECONDS = 10
 SMS_QUIET_START_HOUR = env.int("SMS_QUIET_START_HOUR", default=21)
 SMS_QUIET_END_HOUR = env.int("SMS_QUIET_END_HOUR", default=8)
+# Renewal calls have their own quiet hours (customer's local time), separate from SMS, and a customer
+# who refused calls is not called again for this many days (about six months).
+CALL_QUIET_START_HOUR = env.int("CALL_QUIET_START_HOUR", default=21)
+CALL_QUIET_END_HOUR = env.int("CALL_QUIET_END_HOUR", default=9)
+CALL_REFUSAL_DAYS = env.int("CALL_REFUSAL_DAYS", default=182)
 
 # How long signed customer links stay valid.
 OFFER_LINK_MAX_AGE_DAYS = env.int("OFFER_LINK_MAX_AGE_DAYS", default=90)

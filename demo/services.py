@@ -18,6 +18,7 @@ from demo.addons import seed_addon_history
 from demo.book import Book
 from demo.competitors import seed_competitor_history
 from demo.loader import Loader
+from demo.notice_rules import notice_rules_demo_seed
 from demo.open_cases import due_cases_open, open_cases_progress
 from demo.playbooks import attribute_history, seed_playbooks
 from demo.reference import DEMO_USERS
@@ -127,6 +128,11 @@ def seed(*, customers: int, policies: int, seed: int = 1, today: dt.date | None 
     counted = seed_competitor_history(seed=seed, today=today)
     report.seconds["competitors"] = time.perf_counter() - started
     say(f"quoted {counted['quotes']:,} decided cases, {counted['competitor rows']:,} competitor quotes and losses")
+
+    manager = next((u for u in users if u.groups.filter(name="manager").exists()), None)
+    if manager is not None:
+        rules = notice_rules_demo_seed(today=today, manager=manager)
+        say(f"added {rules} notice rules (a region with a window, a later version, an adverse-change threshold)")
 
     if connection.vendor == "postgresql":
         started = time.perf_counter()

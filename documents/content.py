@@ -272,6 +272,9 @@ def _notice(*, case, language, text, issued_at, acceptance=None) -> pdf.Document
         (_("Notice date"), _date(issued_at.date())),
         (_("Notice due by"), _date(case.notice_deadline)),
     ]
+    kind = hooks.notice_kind(case)
+    if kind:
+        facts.append((_("This notice"), kind))
     blocks = [
         pdf.Title(title, _("Issued on %(date)s") % {"date": _date(issued_at.date())}),
         pdf.Facts(facts),

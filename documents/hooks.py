@@ -53,3 +53,14 @@ def render_text(source: str, context: dict[str, str]) -> str:
 
 def offer_link(case_id: int) -> str:
     return _get("offer_link")(case_id)
+
+
+def provide_notice_kind(describe: Callable) -> None:
+    """``describe(case) -> str``: what the statutory notice announces under the notice rule in force
+    for the case ("" for a plain renewal notice; notifications' notice rules decide it)."""
+    _provided["notice_kind"] = describe
+
+
+def notice_kind(case) -> str:
+    describe = _provided.get("notice_kind")
+    return describe(case) if describe else ""

@@ -65,6 +65,16 @@ def quiet_hours() -> tuple[int, int]:
     return settings.SMS_QUIET_START_HOUR, settings.SMS_QUIET_END_HOUR
 
 
+def call_quiet_hours() -> tuple[int, int]:
+    """Renewal call quiet hours as (start hour, end hour) in the customer's local time."""
+    return settings.CALL_QUIET_START_HOUR, settings.CALL_QUIET_END_HOUR
+
+
+def call_refusal_days() -> int:
+    """Days a customer who refused calls is left out of the call to-dos."""
+    return settings.CALL_REFUSAL_DAYS
+
+
 def offer_link_max_age_days() -> int:
     return settings.OFFER_LINK_MAX_AGE_DAYS
 

@@ -12,6 +12,7 @@ class NotificationsErrorCode(models.TextChoices):
     ALREADY_SENT = "already_sent"
     BEING_SENT = "being_sent"
     LETTER_NEEDED = "letter_needed"
+    LETTER_NOT_ACCEPTED = "letter_not_accepted"
     NO_NOTICE_STEP = "no_notice_step"
     NO_OFFER = "no_offer"
     # The customer cannot get this message
@@ -24,3 +25,7 @@ class NotificationsErrorCode(models.TextChoices):
     DUPLICATE = "duplicate"
     NOTICE_LEAD_TIME = "notice_lead_time"
     NOTICE_STEP_REQUIRED = "notice_step_required"
+    # Notice rules
+    RULE_OVERLAP = "rule_overlap"
+    RULE_WINDOW = "rule_window"
+    RULE_PAST = "rule_past"

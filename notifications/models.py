@@ -406,3 +406,7 @@ class ConsentChange(models.Model):
         verbose_name = _("consent change")
         verbose_name_plural = _("consent changes")
         indexes = [models.Index(fields=["customer", "-created_at"], name="consent_change_customer_idx")]
+
+
+# The notice rule table lives in its own package; importing it here registers it with the app.
+from notifications.notice_rules.models import NoticeRule  # noqa: E402,F401

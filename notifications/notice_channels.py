@@ -9,7 +9,7 @@ notice is a legal duty, not marketing. Dispatch, "send now" and the watchlist al
 
 from customers.models import Customer
 from notifications.defaults import DEFAULT_NOTICE_CHANNELS
-from notifications.models import CUSTOMER_CHANNEL_COLUMNS, Channel, NoticeChannel
+from notifications.models import CUSTOMER_CHANNEL_COLUMNS, NOTICE_CHANNELS, Channel, NoticeChannel
 
 
 def lines_notice_channels(line_ids) -> dict[int, list[str]]:
@@ -44,3 +44,12 @@ def can_receive(customer: Customer, channel: str) -> bool:
 def notice_channel_for(customer: Customer, channels: list[str]) -> str | None:
     """The first of ``channels`` the customer can receive; None when none (a list without a letter)."""
     return next((channel for channel in channels if can_receive(customer, channel)), None)
+
+
+def rule_channels(line_channels: list[str], rule) -> list[str]:
+    """The line's notice channels (in its order) that ``rule`` accepts as proof; all of them when no
+    rule applies; the rule's own channels when the line lists none of them."""
+    if rule is None or not rule.proof_channels:
+        return line_channels
+    accepted = [channel for channel in line_channels if channel in rule.proof_channels]
+    return accepted or [channel for channel in NOTICE_CHANNELS if channel in rule.proof_channels]

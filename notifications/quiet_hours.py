@@ -1,4 +1,5 @@
-"""When a customer may get an SMS: their time zone, the quiet hours, the next morning (pure reads)."""
+"""When a customer may get an SMS or a renewal call: their time zone, the quiet hours (SMS and calls
+each have their own), the next morning (pure reads)."""
 
 import datetime as dt
 import zoneinfo
@@ -57,6 +58,21 @@ def next_morning(*, now: dt.datetime, zone) -> dt.datetime:
     hour = end if start > end else MORNING_HOUR
     morning = dt.datetime.combine(next_day, dt.time(hour), tzinfo=zone)
     return quiet_window_end(morning, start=start, end=end) or morning
+
+
+def call_quiet_hours_end(*, now: dt.datetime, zone) -> dt.datetime | None:
+    """When ``now`` is inside the renewal-call quiet hours in ``zone`` (their own, not SMS's), the
+    time they end; else None."""
+    start, end = conf.call_quiet_hours()
+    return quiet_window_end(now.astimezone(zone), start=start, end=end)
+
+
+def call_quiet_window_note() -> str:
+    """The call quiet hours as shown on the settings page ("none" when start == end)."""
+    start, end = conf.call_quiet_hours()
+    if start == end:
+        return _("none")
+    return f"{start:02d}:00–{end:02d}:00"
 
 
 def quiet_window_note() -> str:

@@ -11,9 +11,13 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications import conf
 from notifications.models import Channel, MessageTemplate, NoticeProof, OutboundMessage, ReminderStep
-from notifications.notice_channels import lines_notice_channels, notice_channel_for
-from renewals.models import OPEN_STAGES, LineOfInsurance, RenewalCase
+from notifications.notice_channels import lines_notice_channels, notice_channel_for, rule_channels
+from notifications.notice_rules.models import NoticeRule
+from notifications.notice_rules.selectors import annotate_notice_rule, line_max_min_days, rule_summary
+from notifications.quiet_hours import call_quiet_hours_end, customer_zone
+from renewals.models import OPEN_STAGES, CaseEvent, LineOfInsurance, RenewalCase
 
 WATCH_DAYS = 3
 PAGE_SIZE = 50
@@ -46,16 +50,38 @@ def customer_messages(*, customer_id: int) -> list[OutboundMessage]:
     return sorted([*by_case, *campaign], key=lambda message: -message.pk)[:CASE_LOG_LIMIT]
 
 
+def refused_calls_recently(*, customer_ref, now: dt.datetime) -> Exists:
+    """Whether the customer (``customer_ref``: an OuterRef to their id) refused calls on a logged
+    phone contact within the last CALL_REFUSAL_DAYS, on any of their cases."""
+    since = now - dt.timedelta(days=conf.call_refusal_days())
+    return Exists(
+        CaseEvent.objects.filter(
+            case__customer_id=customer_ref,
+            kind=CaseEvent.Kind.CONTACT,
+            payload__refused_calls=True,
+            created_at__gte=since,
+        )
+    )
+
+
 def call_tasks_due(
-    *, user, today: dt.date | None = None, limit: int = PAGE_SIZE, include_unassigned: bool = False
+    *,
+    user,
+    today: dt.date | None = None,
+    limit: int = PAGE_SIZE,
+    include_unassigned: bool = False,
+    now: dt.datetime | None = None,
 ) -> list[OutboundMessage]:
     """The user's call to-dos that are due: call steps of their open cases, oldest first
-    (for a manager, also those of cases nobody is assigned to)."""
-    today = today or timezone.localdate()
+    (for a manager, also those of cases nobody is assigned to). Customers who refused calls in the
+    last CALL_REFUSAL_DAYS are left out; each row carries ``call_quiet_until``: when the customer's
+    local call quiet hours end if they are in them now (None: they may be called now)."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
     whose = Q(case__assignee=user)
     if include_unassigned:
         whose |= Q(case__assignee__isnull=True)
-    return list(
+    tasks = list(
         OutboundMessage.objects.filter(
             whose,
             channel=Channel.CALL,
@@ -63,9 +89,16 @@ def call_tasks_due(
             case__stage__in=OPEN_STAGES,
             due_date__lte=today,
         )
+        .exclude(refused_calls_recently(customer_ref=OuterRef("customer_id"), now=now))
         .select_related("case__policy", "customer", "step", "line")
         .order_by("due_date", "id")[:limit]
     )
+    for task in tasks:
+        quiet_end = call_quiet_hours_end(now=now, zone=customer_zone(task.customer))
+        task.call_quiet_until = quiet_end
+        # In the customer's own time, as the specialist will say it on the phone.
+        task.call_quiet_until_label = quiet_end.strftime("%H:%M") if quiet_end else ""
+    return tasks
 
 
 def campaign_call_tasks_due(
@@ -103,30 +136,41 @@ class WatchRow:
     # when none can reach them) and its label.
     channel: str | None = None
     channel_label: str = ""
+    # The notice rule in force for the case (None: the line's lead days apply) and how it reads.
+    rule: NoticeRule | None = None
+    rule_label: str = ""
 
 
 def notice_watchlist(*, today: dt.date | None = None, limit: int = PAGE_SIZE, after: tuple | None = None):
     """Open cases whose statutory notice is unsent with its deadline within WATCH_DAYS or passed.
 
-    Deadline = expiry − the line's notice lead days. Each row names the channel the notice will use.
-    Returns (rows, next_cursor).
+    Deadline = expiry − the minimum days of the notice rule in force for the case (its region's
+    rule before "all"; adverse change when the quote rises above the rule's threshold; the line's
+    lead days without a rule), computed in SQL. Each row names the rule and the channel the notice
+    will use. Returns (rows, next_cursor).
     """
     today = today or timezone.localdate()
     lines = list(LineOfInsurance.objects.filter(active=True).only("id", "notice_lead_days", "grace_days"))
     if not lines:
         return [], None
+    longest_rule = line_max_min_days([line.pk for line in lines])
     window = Q()
     for line in lines:
+        # A bound the index can use (the longest minimum of the line's rules); the exact deadline after.
+        longest = max(line.notice_lead_days, longest_rule.get(line.pk, 0))
         window |= Q(
             line_id=line.pk,
-            due_date__lte=today + dt.timedelta(days=WATCH_DAYS + line.notice_lead_days),
+            due_date__lte=today + dt.timedelta(days=WATCH_DAYS + longest),
             due_date__gte=today - dt.timedelta(days=line.grace_days),
         )
     notice = OutboundMessage.objects.filter(case_id=OuterRef("pk"), is_notice=True).order_by("-id")
+    queryset = annotate_notice_rule(
+        RenewalCase.objects.filter(window, stage__in=OPEN_STAGES).exclude(
+            Exists(NoticeProof.objects.filter(case_id=OuterRef("pk")))
+        )
+    ).filter(notice_deadline_date__lte=today + dt.timedelta(days=WATCH_DAYS))
     queryset = (
-        RenewalCase.objects.filter(window, stage__in=OPEN_STAGES)
-        .exclude(Exists(NoticeProof.objects.filter(case_id=OuterRef("pk"))))
-        .annotate(
+        queryset.annotate(
             notice_status=Subquery(notice.values("status")[:1]),
             notice_skip_reason=Subquery(notice.values("skip_reason")[:1]),
             notice_error=Subquery(notice.values("error")[:1]),
@@ -139,10 +183,13 @@ def notice_watchlist(*, today: dt.date | None = None, limit: int = PAGE_SIZE, af
         queryset = queryset.filter(Q(due_date__gt=due) | Q(due_date=due, id__gt=case_id))
     cases = list(queryset[: limit + 1])
     channels = lines_notice_channels([line.pk for line in lines])
+    rules = NoticeRule.objects.in_bulk({case.notice_rule_id for case in cases[:limit] if case.notice_rule_id})
     rows = []
     for case in cases[:limit]:
-        deadline = case.notice_deadline
-        channel = notice_channel_for(case.customer, channels.get(case.line_id, []))
+        deadline = case.notice_deadline_date
+        case.__dict__["_notice_deadline"] = deadline  # the rule's, already computed in SQL
+        rule = rules.get(case.notice_rule_id)
+        channel = notice_channel_for(case.customer, rule_channels(channels.get(case.line_id, []), rule))
         rows.append(
             WatchRow(
                 case=case,
@@ -153,6 +200,8 @@ def notice_watchlist(*, today: dt.date | None = None, limit: int = PAGE_SIZE, af
                 notice_error=case.notice_error,
                 channel=channel,
                 channel_label=Channel(channel).label if channel else "",
+                rule=rule,
+                rule_label=rule_summary(rule) if rule else _("line lead time"),
             )
         )
     next_cursor = (cases[limit - 1].due_date, cases[limit - 1].pk) if len(cases) > limit else None

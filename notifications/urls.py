@@ -1,6 +1,7 @@
 from django.urls import path
 
 from notifications import views
+from notifications.notice_rules import views as notice_rule_views
 
 app_name = "notifications"
 
@@ -23,6 +24,8 @@ urlpatterns = [
         views.template_preview,
         name="template_preview",
     ),
+    path("notifications/notice-rules/", notice_rule_views.notice_rules, name="notice_rules"),
+    path("notifications/notice-rules/<int:rule_id>/end/", notice_rule_views.notice_rule_end, name="notice_rule_end"),
     path("notifications/webhooks/sms/", views.sms_webhook, name="sms_webhook"),
     path("offer/<str:token>/", views.offer, name="offer"),
     path("offer/<str:token>/document/", views.offer_document, name="offer_document"),

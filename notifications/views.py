@@ -46,7 +46,7 @@ from notifications.links import (
     read_unsubscribe_token,
 )
 from notifications.models import Channel, MessageTemplate, ReminderStep
-from notifications.quiet_hours import quiet_window_note
+from notifications.quiet_hours import call_quiet_window_note, quiet_window_note
 from notifications.rendering import (
     ALLOWED_FILTERS,
     SAMPLE_CONTEXT,
@@ -227,6 +227,8 @@ def settings_page(request):
             "lines": selectors.settings_overview(),
             "survey_templates": selectors.survey_templates(),
             "quiet_hours": quiet_window_note(),
+            "call_quiet_hours": call_quiet_window_note(),
+            "call_refusal_days": conf.call_refusal_days(),
         },
     )
 

@@ -56,6 +56,7 @@ class QueueFilterForm(forms.Form):
 class ContactForm(VersionForm):
     channel = forms.ChoiceField(label=_("Channel"), choices=ContactChannel.choices)
     reached = forms.BooleanField(label=_("Reached the customer"), required=False, initial=True)
+    refused_calls = forms.BooleanField(label=_("The customer refused further calls"), required=False)
     note = forms.CharField(
         label=_("Note"), required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )

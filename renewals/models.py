@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import LocalizedNameMixin
 from customers.models import Customer
+from renewals import notice_deadline as notice_deadlines
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -323,8 +324,12 @@ class RenewalCase(models.Model):
 
     @property
     def notice_deadline(self) -> dt.date:
-        """The last day the statutory renewal notice may go out (DESIGN §2)."""
-        return self.line.notice_deadline(self.due_date)
+        """The last day the statutory notice may go out (DESIGN §2): by the notice rule in force for
+        the case (renewals.notice_deadline; the line's lead days without one). Cached per instance."""
+        cached = self.__dict__.get("_notice_deadline")
+        if cached is None:
+            cached = self.__dict__["_notice_deadline"] = notice_deadlines.notice_deadline(self)
+        return cached
 
 
 class Quote(models.Model):

@@ -13,7 +13,8 @@ from documents.models import DocumentKind
 from documents.selectors import latest_document
 from notifications.errors import NotificationsErrorCode
 from notifications.models import Channel, NoticeProof, OutboundMessage, ReminderStep
-from notifications.notice_channels import channel_address, line_notice_channels, notice_channel_for
+from notifications.notice_channels import channel_address, line_notice_channels, notice_channel_for, rule_channels
+from notifications.notice_rules.selectors import case_notice_rule
 from notifications.rendering import content_hash
 from notifications.services._shared import record_case_event
 from renewals.models import OPEN_STAGES, RenewalCase
@@ -97,7 +98,8 @@ def notice_send_now(*, case_id: int, actor) -> OutboundMessage:
     now = timezone.now()
     message = _notice_of(case, now=now)
     customer = case.customer
-    channel = notice_channel_for(customer, line_notice_channels(case.line_id))
+    rule = case_notice_rule(case, region=customer.region)
+    channel = notice_channel_for(customer, rule_channels(line_notice_channels(case.line_id), rule))
     if channel is None:
         raise ApplicationError(
             _("The customer can get none of this line's notice channels."), code=NotificationsErrorCode.NO_ADDRESS
@@ -151,6 +153,13 @@ def notice_letter_record(*, case_id: int, posted_on: dt.date, note: str, actor) 
     if not has_role(actor, Role.MANAGER):
         raise ApplicationError(_("Only managers record notice letters."), code=ErrorCode.FORBIDDEN, status=403)
     case = _case_for_notice(case_id)
+    rule = case_notice_rule(case)
+    if rule is not None and Channel.LETTER not in rule.proof_channels:
+        raise ApplicationError(
+            _("The notice rule for this case does not accept a printed letter as proof."),
+            code=NotificationsErrorCode.LETTER_NOT_ACCEPTED,
+            status=409,
+        )
     today = timezone.localdate()
     if posted_on > today:
         raise ApplicationError(

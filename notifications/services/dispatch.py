@@ -445,7 +445,7 @@ def message_record_sent(
     message.updated_at = sent_at
     message.save()
     if message.is_notice and not NoticeProof.objects.filter(case_id=message.case_id).exists():
-        case_due = RenewalCase.objects.values_list("due_date", flat=True).get(pk=message.case_id)
+        case = RenewalCase.objects.select_related("customer", "line", "current_quote").get(pk=message.case_id)
         NoticeProof.objects.create(
             case_id=message.case_id,
             message=message,
@@ -454,7 +454,7 @@ def message_record_sent(
             address=address,
             content_hash=message.content_hash,
             document_sha256=document_sha256,
-            deadline=message.line.notice_deadline(case_due),
+            deadline=case.notice_deadline,
         )
     if message.case_id is not None:  # a campaign message may have no case (its log is the campaign's)
         record_case_event(

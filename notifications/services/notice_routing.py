@@ -1,6 +1,7 @@
 """Which channel a claimed statutory notice goes by, decided when it is sent (the customer's
 details may have changed since planning): the first of its line's notice channels the customer can
-receive (see notifications.notice_channels)."""
+receive and the case's notice rule accepts as proof (see notifications.notice_channels and
+notifications.notice_rules)."""
 
 import uuid
 
@@ -9,7 +10,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from notifications.models import MESSAGE_CHANNELS, Channel, OutboundMessage
-from notifications.notice_channels import channel_address, line_notice_channels, notice_channel_for
+from notifications.notice_channels import channel_address, line_notice_channels, notice_channel_for, rule_channels
+from notifications.notice_rules.selectors import case_notice_rule
 
 MessageStatus = OutboundMessage.Status
 
@@ -23,7 +25,9 @@ def notice_route(message: OutboundMessage, *, owned: dict) -> str | None:
     manager to record a posted letter; else the skip reason when no channel of the list reaches the
     customer (a list without a letter), for the caller to skip the row with."""
     customer = message.customer
-    channels = line_notice_channels(message.line_id)
+    # The channels the notice rule in force for the case accepts as proof, in the line's order.
+    rule = case_notice_rule(message.case, region=customer.region)
+    channels = rule_channels(line_notice_channels(message.line_id), rule)
     channel = notice_channel_for(customer, channels)
     if channel is None:
         reachable = any(channel_address(customer, c) for c in channels if c in MESSAGE_CHANNELS)

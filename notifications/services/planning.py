@@ -8,10 +8,13 @@ import datetime as dt
 from collections.abc import Callable
 
 from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import Customer
 from notifications.models import Channel, CustomerDayClaim, OutboundMessage, ReminderStep
+from notifications.notice_rules.selectors import annotate_notice_rule_id, line_max_min_days
 from notifications.services._shared import CUSTOMER_CHANNEL_COLUMNS
 from renewals.models import OPEN_STAGES, RenewalCase
 
@@ -159,17 +162,23 @@ def _step_windows(*, on_date: dt.date, catch_up_days: int) -> list[tuple]:
     """(step, earliest due date, latest due date) of every active step: a case is due for a step
     when its expiry falls in that range."""
     windows = []
-    for step in ReminderStep.objects.filter(active=True, line__active=True).order_by("id"):
+    steps = list(ReminderStep.objects.filter(active=True, line__active=True).select_related("line").order_by("id"))
+    longest_rule = line_max_min_days({step.line_id for step in steps if step.is_notice})
+    for step in steps:
         latest_due = on_date - dt.timedelta(days=step.offset_days)
         if step.is_notice:
-            # The notice is owed until expiry however late the case was opened.
+            # A notice rule can move the notice earlier than its step (its minimum days); each case's
+            # own date is decided in _plan_notice. The notice is owed until expiry however late the
+            # case was opened.
+            days_before = max(-step.offset_days, longest_rule.get(step.line_id, 0))
+            latest_due = on_date + dt.timedelta(days=days_before)
             earliest_due = max(on_date + dt.timedelta(days=1), latest_due - dt.timedelta(days=366))
         else:
             earliest_due = latest_due - dt.timedelta(days=catch_up_days)
             if step.offset_days < 0:
                 # A missed pre-expiry reminder ("expires in N days") is not sent once the policy expired.
                 earliest_due = max(earliest_due, on_date + dt.timedelta(days=1))
-        if step.plan_from is not None:
+        if step.plan_from is not None and not step.is_notice:
             earliest_due = max(earliest_due, step.plan_from - dt.timedelta(days=step.offset_days))
         if earliest_due <= latest_due:
             windows.append((step, earliest_due, latest_due))
@@ -191,8 +200,12 @@ def reminders_plan(*, on_date: dt.date, now: dt.datetime | None = None, catch_up
         for hook in _BEFORE_PLANNING:
             hook(on_date=on_date, now=now)
         windows = _step_windows(on_date=on_date, catch_up_days=catch_up_days)
+        notices = [window for window in windows if window[0].is_notice]
+        windows = [window for window in windows if not window[0].is_notice]
+        for step, earliest_due, latest_due in notices:
+            planned += _plan_notice(step, due_from=earliest_due, due_to=latest_due, on_date=on_date, now=now)
         if not windows:
-            return 0
+            return planned
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 params = []
@@ -201,7 +214,7 @@ def reminders_plan(*, on_date: dt.date, now: dt.datetime | None = None, catch_up
                     params += [earliest_due, latest_due]
                 # The four timestamps come first in the statement text, the step windows after them.
                 cursor.execute(_plan_all_steps_sql_postgres(len(windows)), [now, now, now, now] + params)
-                return max(cursor.rowcount, 0)
+                return planned + max(cursor.rowcount, 0)
             for step, earliest_due, latest_due in windows:
                 cursor.execute(
                     _plan_step_sql(step.channel),
@@ -219,6 +232,69 @@ def reminders_plan(*, on_date: dt.date, now: dt.datetime | None = None, catch_up
                 )
                 planned += max(cursor.rowcount, 0)
     return planned
+
+
+def _plan_notice(step: ReminderStep, *, due_from: dt.date, due_to: dt.date, on_date: dt.date, now: dt.datetime) -> int:
+    """The notice rows due by ``on_date`` of one line (one INSERT … SELECT): each case's notice goes
+    on its step's day moved inside the window of the notice rule in force for the case
+    (notifications.notice_rules: its region's rule before "all", an adverse-change rule when the
+    quote rises above its threshold; the line's lead days without a rule); a case whose notice is
+    already planned is left out. The rule is chosen once per case and joined, then the window
+    arithmetic (NoticeRule.days_before) runs on plain columns."""
+    address_field = CUSTOMER_CHANNEL_COLUMNS[step.channel][1]
+    cases = RenewalCase.objects.filter(
+        line_id=step.line_id, stage__in=OPEN_STAGES, due_date__gte=due_from, due_date__lte=due_to
+    ).exclude(Exists(OutboundMessage.objects.filter(case_id=OuterRef("pk"), is_notice=True)))
+    rows = annotate_notice_rule_id(cases).annotate(
+        case_id=F("id"), notice_address=Coalesce(F(f"customer__{address_field}"), Value(""))
+    )
+    rows = rows.values("case_id", "customer_id", "line_id", "due_date", "notice_rule_id", "notice_address")
+    select_sql, select_params = rows.query.sql_with_params()
+    preferred = -step.offset_days
+    if connection.vendor == "postgresql":
+        notice_date = "(w.due_date - w.days_before)"
+    else:
+        notice_date = "date(w.due_date, '-' || w.days_before || ' days')"
+    plan_from = f" AND {notice_date} >= %s" if step.plan_from is not None else ""
+    sql = f"""
+        {_INSERT_COLUMNS}
+        SELECT 'reminder', w.case_id, w.customer_id, w.line_id, %s, %s, %s, 'scheduled', '', '',
+               {notice_date}, %s, %s, 0, '', '', w.notice_address, '', '', '', '', '', %s, %s
+        FROM (
+            SELECT d.*, CASE WHEN d.max_days IS NOT NULL AND d.max_days < d.at_least THEN d.max_days
+                             ELSE d.at_least END AS days_before
+            FROM (
+                SELECT p.case_id, p.customer_id, p.line_id, p.due_date, p.notice_address, nr.max_days,
+                       CASE WHEN COALESCE(nr.min_days, %s) > %s THEN COALESCE(nr.min_days, %s) ELSE %s END
+                       AS at_least
+                FROM ({select_sql}) p
+                LEFT JOIN notifications_noticerule nr ON nr.id = p.notice_rule_id
+            ) d
+        ) w
+        WHERE {notice_date} <= %s{plan_from}
+        ON CONFLICT DO NOTHING
+    """
+    lead = step.line.notice_lead_days
+    params = [
+        step.pk,
+        step.channel,
+        True,
+        now,
+        now,
+        now,
+        now,
+        lead,
+        preferred,
+        lead,
+        preferred,
+        *select_params,
+        on_date,
+    ]
+    if step.plan_from is not None:
+        params.append(step.plan_from)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
 
 
 def _skip_rows_of_closed_cases(*, now: dt.datetime) -> int:

@@ -24,6 +24,7 @@ from notifications.models import (
     OutboundMessage,
     ReminderStep,
 )
+from notifications.notice_rules.services import line_rules_seed
 from notifications.rendering import MAX_RENDER_SECONDS, SAMPLE_CONTEXT, TemplateRenderError, render_text
 from notifications.selectors import notice_step_problem
 from renewals.models import LineOfInsurance, SettingsChange
@@ -290,5 +291,6 @@ def line_schedule_seed(*, line_id: int, actor=None) -> list[ReminderStep]:
             NoticeChannel(line=line, position=position, channel=channel)
             for position, channel in enumerate(DEFAULT_NOTICE_CHANNELS, 1)
         )
+    line_rules_seed(line=line, channels=list(DEFAULT_NOTICE_CHANNELS))
     _audit(actor, "reminder_step", line.code, {"schedule": ("", ", ".join(f"{s.label} {s.channel}" for s in steps))})
     return steps

@@ -95,6 +95,9 @@ class CaseFilter(ApiFilterSet):
 class ContactSerializer(_Versioned):
     channel = serializers.ChoiceField(choices=ContactChannel.values)
     reached = serializers.BooleanField()
+    refused_calls = serializers.BooleanField(
+        required=False, default=False, help_text="a phone call: the customer asked not to be called again"
+    )
     note = StrictCharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
     next_action_date = serializers.DateField(required=False, allow_null=True, default=None)
 
@@ -261,6 +264,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
                 note=data["note"],
                 next_action_date=data["next_action_date"],
                 expected_version=data.get("version"),
+                refused_calls=data["refused_calls"],
             )
         return self._answer_case(case.pk)
 

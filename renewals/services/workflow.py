@@ -98,8 +98,11 @@ def case_log_contact(
     note: str = "",
     next_action_date: dt.date | None = None,
     expected_version: int | None = None,
+    refused_calls: bool = False,
 ) -> RenewalCase:
-    """Record a call, email, visit or message. Reaching the customer moves an open case to contacted."""
+    """Record a call, email, visit or message. Reaching the customer moves an open case to contacted.
+    ``refused_calls``: on a phone call, the customer asked not to be called (the call to-dos leave
+    them out for a while, see notifications)."""
     if channel not in ContactChannel.values:
         raise ApplicationError(
             _("Choose how you contacted the customer."), field="channel", code=RenewalsErrorCode.INVALID_CHANNEL
@@ -121,6 +124,8 @@ def case_log_contact(
         "note": note,
         "next_action_date": next_action_date.isoformat() if next_action_date else None,
     }
+    if refused_calls and channel == ContactChannel.PHONE:
+        payload["refused_calls"] = True
     if case.stage != from_stage:
         payload.update({"from": from_stage, "to": case.stage})
     _event(case, CaseEvent.Kind.CONTACT, actor, payload)

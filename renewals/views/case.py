@@ -153,6 +153,7 @@ def _run_contact(request, case_id):
         note=data["note"],
         next_action_date=data["next_action_date"],
         expected_version=_version(data),
+        refused_calls=data["refused_calls"],
     )
     return _("Contact logged.")
 

@@ -160,8 +160,9 @@ def test_case_page_query_count_is_constant(client_for, specialist, django_assert
         CaseEvent.objects.create(case=case, kind="note", actor=specialist, payload={"note": str(i)})
     client = client_for(specialist)
     # 16, + the case's competitor quotes, + the competitor list and the 12-month price curve on a
-    # cold cache (both cached after: renewals.competitors.selectors, analytics price_sensitivity).
-    with django_assert_max_num_queries(19):
+    # cold cache (both cached after: renewals.competitors.selectors, analytics price_sensitivity),
+    # + the notice rules in force for the case (its deadline; notifications).
+    with django_assert_max_num_queries(20):
         assert client.get(f"/cases/{case.pk}/").status_code == 200
 
 

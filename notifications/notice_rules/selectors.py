@@ -1,0 +1,225 @@
+"""Which notice rule is in force (reads only).
+
+The rule for a case is chosen for its policy's expiry date: of the versions of (line, notice type)
+in force on that date, the case's own region's wins over "all". An adverse-change rule applies when
+the case's current quote raises the premium above the rule's threshold; otherwise the renewal rule.
+``rule_in_force`` is the Python form (one case, the settings page); ``annotate_notice_rule`` adds
+the same choice to a queryset of cases as SQL (planning, the watchlist), set-based.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    DateField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from customers.regions import region_label
+from notifications.notice_rules.models import ALL_REGIONS, NoticeRule, NoticeType
+
+
+def rule_in_force(rules, *, region: str, on_date: dt.date) -> NoticeRule | None:
+    """Of ``rules`` (one line and notice type), the one in force for ``region`` on ``on_date``:
+    the region's own before "all", then the latest effective_from (then the newest row)."""
+    candidates = [rule for rule in rules if rule.region in (region, ALL_REGIONS) and rule.in_force_on(on_date)]
+    return min(candidates, key=lambda r: (r.region == ALL_REGIONS, -r.effective_from.toordinal(), -r.pk), default=None)
+
+
+def line_rules(*, line_id: int, notice_type: str | None = None) -> list[NoticeRule]:
+    rules = NoticeRule.objects.filter(line_id=line_id)
+    if notice_type:
+        rules = rules.filter(notice_type=notice_type)
+    return list(rules)
+
+
+def notice_rule_in_force(*, line_id: int, region: str, notice_type: str, on_date: dt.date) -> NoticeRule | None:
+    """The rule in force (one query, the same choice as ``rule_in_force``)."""
+    return _in_force(
+        NoticeRule.objects.filter(line_id=line_id, notice_type=notice_type), region=region, on_date=on_date
+    ).first()
+
+
+def _in_force(rules: QuerySet, *, region, on_date) -> QuerySet:
+    """``region`` and ``on_date`` are values or expressions (OuterRef) alike."""
+    return (
+        rules.filter(Q(region=region) | Q(region=ALL_REGIONS), effective_from__lte=on_date)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on_date))
+        .order_by(Case(When(region=ALL_REGIONS, then=Value(1)), default=Value(0)), "-effective_from", "-id")
+    )
+
+
+def is_adverse_rise(*, expiring: Decimal, quoted: Decimal | None, rise_percent: Decimal | None) -> bool:
+    """A quoted premium above the expiring one by more than ``rise_percent`` (its SQL twin is in
+    ``annotate_notice_rule``)."""
+    if quoted is None or rise_percent is None or expiring <= 0:
+        return False
+    return quoted * 100 > expiring * (100 + rise_percent)
+
+
+def case_notice_rule(case, *, region: str | None = None) -> NoticeRule | None:
+    """The rule the case's statutory notice follows (one query for the rules, and the current quote
+    when it is not loaded); ``region``: the customer's, when the caller has the customer at hand."""
+    region = case.customer.region if region is None else region
+    rules = list(
+        NoticeRule.objects.filter(
+            line_id=case.line_id,
+            notice_type__in=[NoticeType.RENEWAL, NoticeType.ADVERSE_CHANGE],
+            region__in=[region, ALL_REGIONS],
+        )
+    )
+    adverse = rule_in_force(
+        [r for r in rules if r.notice_type == NoticeType.ADVERSE_CHANGE], region=region, on_date=case.due_date
+    )
+    quoted = case.current_quote.premium if case.current_quote_id else None
+    if adverse is not None and is_adverse_rise(
+        expiring=case.expiring_premium, quoted=quoted, rise_percent=adverse.rate_rise_percent
+    ):
+        return adverse
+    return rule_in_force(
+        [r for r in rules if r.notice_type == NoticeType.RENEWAL], region=region, on_date=case.due_date
+    )
+
+
+def case_notice_deadline(case) -> dt.date:
+    """The last day the case's notice may go out: expiry − the rule's minimum (the line's lead days
+    when no rule is in force)."""
+    rule = case_notice_rule(case)
+    days = rule.min_days if rule is not None else case.line.notice_lead_days
+    return case.due_date - dt.timedelta(days=days)
+
+
+def case_notice_kind(case) -> str:
+    """What the case's notice announces, for its document: "" for a renewal notice; for an adverse
+    change, the rise above the rule's threshold."""
+    rule = case_notice_rule(case)
+    if rule is None or rule.notice_type != NoticeType.ADVERSE_CHANGE:
+        return ""
+    return _("Adverse change notice: the renewal premium rises by more than %(rise)s%%.") % {
+        "rise": rule.rate_rise_percent
+    }
+
+
+class DateMinusDays(Func):
+    """``date − integer days`` as a date, on PostgreSQL and SQLite."""
+
+    arity = 2
+    output_field = DateField()
+
+    def as_sql(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        template = "date(%(expressions)s || ' days')"
+        return super().as_sql(compiler, connection, template=template, arg_joiner=", '-' || ", **extra)
+
+
+def _rule_column(notice_type: str, column: str, output_field):
+    rules = _in_force(
+        NoticeRule.objects.filter(line_id=OuterRef("line_id"), notice_type=notice_type),
+        region=OuterRef("customer__region"),
+        on_date=OuterRef("due_date"),
+    )
+    return Subquery(rules.values(column)[:1], output_field=output_field)
+
+
+def annotate_notice_rule_id(cases: QuerySet) -> QuerySet:
+    """Cases with ``notice_rule_id``: the rule their notice follows (None: no rule in force, the
+    line's lead days apply). The one SQL home of the choice (planning and the watchlist use it)."""
+    integer = IntegerField()
+    adverse_rise = _rule_column(NoticeType.ADVERSE_CHANGE, "rate_rise_percent", DecimalField())
+    cases = cases.alias(
+        _adverse_id=_rule_column(NoticeType.ADVERSE_CHANGE, "id", integer),
+        _renewal_id=_rule_column(NoticeType.RENEWAL, "id", integer),
+    ).annotate(
+        notice_rule_id=Case(
+            When(
+                Q(expiring_premium__gt=0, current_quote__premium__isnull=False)
+                & Q(
+                    current_quote__premium__gt=ExpressionWrapper(
+                        F("expiring_premium") * (100 + adverse_rise) / 100, output_field=DecimalField()
+                    )
+                ),
+                then=F("_adverse_id"),
+            ),
+            default=F("_renewal_id"),
+            output_field=integer,
+        )
+    )
+    return cases
+
+
+def annotate_notice_rule(cases: QuerySet, *, preferred_days: int | None = None) -> QuerySet:
+    """Cases with ``notice_rule_id``, ``notice_min_days``, ``notice_max_days``, ``notice_deadline_date``
+    and, with ``preferred_days`` (the notice step's days before expiry), ``notice_days_before`` and
+    ``notice_date``: the step moved into the rule's window (NoticeRule.days_before's SQL twin).
+    Each annotation repeats the rule's subqueries: for a bounded set of cases (the watchlist);
+    planning joins the rule once instead."""
+    integer = IntegerField()
+    cases = annotate_notice_rule_id(cases)
+    chosen = NoticeRule.objects.filter(pk=OuterRef("notice_rule_id"))
+    cases = cases.annotate(
+        notice_min_days=Coalesce(
+            Subquery(chosen.values("min_days")[:1], output_field=integer),
+            F("line__notice_lead_days"),
+            output_field=integer,
+        ),
+        notice_max_days=Subquery(chosen.values("max_days")[:1], output_field=integer),
+    ).annotate(notice_deadline_date=DateMinusDays(F("due_date"), F("notice_min_days")))
+    if preferred_days is not None:
+        preferred = Value(preferred_days, output_field=integer)
+        at_least = Case(
+            When(notice_min_days__gt=preferred, then=F("notice_min_days")), default=preferred, output_field=integer
+        )
+        cases = cases.annotate(
+            notice_days_before=Case(
+                When(notice_max_days__isnull=False, notice_max_days__lt=at_least, then=F("notice_max_days")),
+                default=at_least,
+                output_field=integer,
+            )
+        ).annotate(notice_date=DateMinusDays(F("due_date"), F("notice_days_before")))
+    return cases
+
+
+def line_max_min_days(line_ids) -> dict[int, int]:
+    """Per line, the longest minimum of any of its renewal and adverse-change rules (0 without)."""
+    found: dict[int, int] = {}
+    for line_id, min_days in NoticeRule.objects.filter(
+        line_id__in=list(line_ids), notice_type__in=[NoticeType.RENEWAL, NoticeType.ADVERSE_CHANGE]
+    ).values_list("line_id", "min_days"):
+        found[line_id] = max(found.get(line_id, 0), min_days)
+    return found
+
+
+def notice_rules_page(*, line_id: int | None = None) -> list[NoticeRule]:
+    """Every version (they are few: regions × lines × types × versions), in reading order."""
+    rules = NoticeRule.objects.select_related("line", "created_by")
+    if line_id is not None:
+        rules = rules.filter(line_id=line_id)
+    return list(rules.order_by("line__sort_order", "line__code", "notice_type", "region", "-effective_from"))
+
+
+def rule_summary(rule: NoticeRule) -> str:
+    """How a rule reads in a list, e.g. "Adverse change notice · Zhejiang · 30–60 days · from 2027-01-01"."""
+    region = _("all regions") if rule.region == ALL_REGIONS else str(region_label(rule.region))
+    if rule.max_days is not None:
+        days = _("%(min)s–%(max)s days before expiry") % {"min": rule.min_days, "max": rule.max_days}
+    else:
+        days = _("at least %(min)s days before expiry") % {"min": rule.min_days}
+    parts = [str(NoticeType(rule.notice_type).label), region, days]
+    if rule.rate_rise_percent is not None:
+        parts.append(_("rise above %(rise)s%%") % {"rise": rule.rate_rise_percent})
+    return " · ".join(parts)
