@@ -247,6 +247,8 @@ def per_case(count: int, cases: int) -> float | None:
     if not cases:
         return None
     return count / cases
+
+
 # Premium-change bands of the price-sensitivity curve: (code, lower bound exclusive, upper bound
 # inclusive) in percent of the expiring premium; None is open-ended. "≤ −5 %" holds −5 itself,
 # "−5..0" holds 0, "0..5" holds 5, and so on.

@@ -34,8 +34,8 @@ from .params import (
     uses_default_month,
 )
 from .selectors.addons import addon_dashboard_figures
-from .selectors.playbooks import playbook_comparison
 from .selectors.competitors import competitor_dashboard_figures
+from .selectors.playbooks import playbook_comparison
 from .selectors.price_sensitivity import price_sensitivity_cached
 from .services import kpi_targets_set
 

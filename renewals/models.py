@@ -583,11 +583,11 @@ from renewals.addons.models import (  # noqa: E402,F401
     ServiceUse,
 )
 from renewals.attributes import ImportAttribute  # noqa: E402,F401
-from renewals.playbooks.models import Playbook, PlaybookVersion  # noqa: E402,F401
 
 # The competitor tables live in their own module; importing them here registers them with the app.
 from renewals.competitors.models import (  # noqa: E402,F401
     Competitor,
     CompetitorQuote,
 )
+from renewals.playbooks.models import Playbook, PlaybookVersion  # noqa: E402,F401
 from renewals.settings_log import SettingsChange  # noqa: E402,F401
