@@ -1,8 +1,10 @@
 """Shared fixtures: one user per role, a logged-in client, and the reference data guard."""
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
+from django.utils import translation
 
 PROJECT_APPS = ("customers", "renewals", "documents", "notifications", "campaigns", "analytics")
 
@@ -12,6 +14,15 @@ def _fresh_cache():
     """Throttles and cached figures live in Redis: every test starts from an empty cache."""
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the site's language: a request in Chinese leaves its language active
+    in the thread (LocaleMiddleware does not reset it), and parallel runs order tests differently."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def reseed_reference_data() -> bool:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from analytics.churn import churn_model_fit
 from analytics.models import ChurnModelRun
 from renewals import services
-from renewals.models import LineOfInsurance, RenewalCase, Stage
+from renewals.models import LineOfInsurance, LostReason, RenewalCase, Stage
 from renewals.services import opening, priority
 from tests.renewals.factories import PolicyFactory, RenewalCaseFactory
 
@@ -38,7 +38,7 @@ def test_the_queue_order_mixes_scored_and_unscored_cases_on_one_scale(client_for
 
 def test_clearing_scores_puts_open_cases_back_on_the_unscored_risk_and_leaves_closed_ones():
     scored = RenewalCaseFactory(expiring_premium=D("2000.00"))
-    closed = RenewalCaseFactory(expiring_premium=D("2000.00"), stage=Stage.LOST, lost_reason_id=1)
+    closed = RenewalCaseFactory(expiring_premium=D("2000.00"), stage=Stage.LOST, lost_reason=LostReason.objects.first())
     services.cases_score_update(scores={scored.pk: (80, ["claims"]), closed.pk: (80, ["claims"])})
     assert services.cases_scores_clear() == 1
     scored.refresh_from_db()
