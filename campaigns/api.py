@@ -124,6 +124,18 @@ class StartedSerializer(serializers.Serializer):
     members = serializers.IntegerField()
 
 
+class StepCountsSerializer(serializers.Serializer):
+    offset_days = serializers.IntegerField(source="step.offset_days")
+    channel = serializers.ChoiceField(source="step.channel", choices=CampaignStep.Channel.choices)
+    planned = serializers.IntegerField()
+    sent = serializers.IntegerField(help_text=_("Sent by the outbox; a call task: done."))
+    skipped = serializers.IntegerField(
+        help_text=_("No consent, a marketing opt-out, no address, or the customer's outcome was known.")
+    )
+    failed = serializers.IntegerField()
+    waiting = serializers.IntegerField()
+
+
 @extend_schema(tags=["campaigns"])
 class CampaignViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Win-back campaigns: the target, message steps and window; managers create, preview and start."""
@@ -169,6 +181,13 @@ class CampaignViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def preview(self, request, pk=None):
         """How many customers the target holds today, by stage and region, and how many are unreachable."""
         return Response(PreviewSerializer(services.campaign_preview(self.get_object())).data)
+
+    @extend_schema(responses={200: StepCountsSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def messages(self, request, pk=None):
+        """Per step: messages (or call tasks) planned, sent, skipped, failed and still waiting."""
+        counts = selectors.campaign_step_counts(campaign=self.get_object())
+        return Response(StepCountsSerializer(counts, many=True).data)
 
     @extend_schema(request=None, responses={200: StartedSerializer})
     @action(detail=True, methods=["post"])

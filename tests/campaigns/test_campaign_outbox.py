@@ -395,3 +395,21 @@ def test_the_campaign_messages_link_stops_marketing_but_not_renewal_reminders(cl
     assert (campaign_sms.status, campaign_sms.skip_reason) == (M.Status.SKIPPED, M.SkipReason.OPTED_OUT)
     reminder.refresh_from_db()
     assert reminder.status == M.Status.SCHEDULED
+
+
+def test_the_campaign_api_gives_the_counts_per_step(client, manager, support):
+    for _index in range(2):
+        lapsed(consent_sms=False)
+    lapsed(consent_email=False)
+    campaign = started(manager, steps=[EMAIL_STEP, CALL_STEP])
+    services.campaigns_run_due(on_date=START, now=NIGHT)
+    notifications.messages_dispatch_due(now=MORNING)
+    client.force_login(support)
+    rows = client.get(f"/api/v1/campaigns/{campaign.pk}/messages/").json()
+    assert rows == [
+        {"offset_days": 0, "channel": "email", "planned": 3, "sent": 2, "skipped": 1, "failed": 0, "waiting": 0},
+        {"offset_days": 2, "channel": "call", "planned": 0, "sent": 0, "skipped": 0, "failed": 0, "waiting": 0},
+    ]
+    assert client.get("/api/v1/campaigns/999999/messages/").status_code == 404
+    assert client.get("/api/v1/campaigns/99999999999999999999/messages/").status_code == 404
+    assert client.post(f"/api/v1/campaigns/{campaign.pk}/messages/").status_code in (403, 405)
