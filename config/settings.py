@@ -363,6 +363,8 @@ SPECTACULAR_SETTINGS = {
         "CampaignChannelEnum": "campaigns.models.CampaignStep.Channel",
         "AddOnKindEnum": "renewals.addons.models.AddOn.Kind",
         "AddOnPricingEnum": "renewals.addons.models.AddOn.Pricing",
+        # Policy.Channel appears as "channel" (policies) and as "channels" (a playbook rule).
+        "SalesChannelEnum": "renewals.models.Policy.Channel",
     },
 }
 
