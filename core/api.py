@@ -20,7 +20,7 @@ import datetime as dt
 import django_filters
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import DataError, models
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
@@ -146,8 +146,6 @@ class StrictBooleanField(serializers.BooleanField):
 
 
 _STRICT_TEXT = {serializers.CharField: StrictCharField, serializers.SlugField: StrictSlugField}
-# What DRF's SlugField accepts (ASCII letters, digits, hyphens and underscores), as a JSON Schema pattern.
-SLUG_PATTERN = "^[-a-zA-Z0-9_]+$"
 
 
 def _forbid_nul(schema: dict) -> None:
@@ -167,10 +165,9 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
-        if direction == "request":
-            if isinstance(field, serializers.SlugField) and schema.get("type") == "string":
-                # A slug's own rule (letters, digits, "-" and "_"), which the NUL rule would hide.
-                schema.setdefault("pattern", SLUG_PATTERN)
+        # A field with its own pattern (a slug, a regex) keeps it: spectacular adds validators'
+        # patterns after this, only where none is set, and none of them lets a NUL byte through.
+        if direction == "request" and not any(isinstance(v, RegexValidator) for v in field.validators):
             _forbid_nul(schema)
         return schema
 

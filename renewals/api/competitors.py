@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 
@@ -16,14 +16,8 @@ from renewals.competitors.services import COVER_NOTES_MAX_LENGTH
 PREMIUM = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0.01"), "max_value": Decimal("9999999999.99")}
 
 
-# The request schema states the slug rule too (the generated one keeps only the NUL rule).
-@extend_schema_field({"type": "string", "pattern": "^[-a-zA-Z0-9_]+$", "minLength": 1, "maxLength": 32})
-class CompetitorCodeField(StrictSlugField):
-    pass
-
-
 class CompetitorSerializer(ApiModelSerializer):
-    code = CompetitorCodeField(max_length=32)
+    code = StrictSlugField(max_length=32)
     active = StrictBooleanField(required=False, default=True)
     name = StrictCharField(max_length=100)
     name_zh_hans = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
