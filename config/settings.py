@@ -103,6 +103,8 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 if IS_POSTGRES:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Safe behind PgBouncer in transaction mode (docs/scaling.md): no cursor outlives a transaction.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 else:
     # The demo's web server, worker and beat share one SQLite file: wait for locks, use WAL.
     DATABASES["default"]["OPTIONS"] = {

@@ -136,6 +136,9 @@ class StrictSlugField(_StringOnly, serializers.SlugField):
     pass
 
 
+_STRICT_TEXT = {serializers.CharField: StrictCharField, serializers.SlugField: StrictSlugField}
+
+
 def _forbid_nul(schema: dict) -> None:
     if schema.get("type") == "string" and not {"enum", "format", "pattern"} & schema.keys():
         schema["pattern"] = NO_NUL_PATTERN
@@ -229,10 +232,12 @@ class BlankAsNullEmailField(BlankAsNullMixin, serializers.EmailField):
 
 
 class ApiModelSerializer(serializers.ModelSerializer):
-    """The base of every API model serializer: blank-able choice and e-mail columns answer null."""
+    """The base of every API model serializer: text columns take JSON strings only, and blank-able
+    choice and e-mail columns answer null."""
 
     def build_standard_field(self, field_name, model_field):
         field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        field_class = _STRICT_TEXT.get(field_class, field_class)
         if model_field.blank and not model_field.null:
             if field_class is serializers.ChoiceField:
                 field_class = BlankAsNullChoiceField

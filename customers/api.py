@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from core.api import ApiFilterSet, ApiModelSerializer, UtcDateTimeFilter
+from core.api import ApiFilterSet, ApiModelSerializer, StrictCharField, UtcDateTimeFilter
 from core.dates import EARLIEST_ENTERED, too_early_message, too_late_message
 from core.errors import ErrorCode
 from core.roles import STAFF_ROLES, HasRole
@@ -130,17 +130,17 @@ class ComplaintCreateSerializer(serializers.Serializer):
     received_at = EnteredDateTimeField(required=False, allow_null=True, help_text="defaults to now")
     category = serializers.SlugRelatedField(slug_field="code", queryset=ComplaintCategory.objects.filter(active=True))
     severity = serializers.ChoiceField(choices=Complaint.Severity.choices, default=Complaint.Severity.NORMAL)
-    description = serializers.CharField(max_length=COMPLAINT_DESCRIPTION_MAX_LENGTH)
+    description = StrictCharField(max_length=COMPLAINT_DESCRIPTION_MAX_LENGTH)
 
 
 class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=COMPLAINT_NOTE_MAX_LENGTH)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=COMPLAINT_NOTE_MAX_LENGTH)
 
 
 class ResolveSerializer(NoteSerializer):
-    resolution = serializers.CharField(max_length=COMPLAINT_RESOLUTION_MAX_LENGTH)
+    resolution = StrictCharField(max_length=COMPLAINT_RESOLUTION_MAX_LENGTH)
     upheld = serializers.BooleanField()
-    root_cause = serializers.CharField(max_length=COMPLAINT_ROOT_CAUSE_MAX_LENGTH)
+    root_cause = StrictCharField(max_length=COMPLAINT_ROOT_CAUSE_MAX_LENGTH)
 
 
 class ComplaintFilter(ApiFilterSet):
@@ -250,7 +250,7 @@ class SurveyResponseSerializer(ApiModelSerializer):
         source="case_id", min_value=1, required=False, allow_null=True, help_text="a renewal case of this customer"
     )
     score = serializers.IntegerField(min_value=0, max_value=10)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=SURVEY_COMMENT_MAX_LENGTH)
+    comment = StrictCharField(required=False, allow_blank=True, default="", max_length=SURVEY_COMMENT_MAX_LENGTH)
     channel = serializers.ChoiceField(choices=SurveyResponse.Channel.choices)
     responded_at = EnteredDateTimeField(required=False, allow_null=True, help_text="defaults to now")
 

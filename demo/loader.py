@@ -16,7 +16,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 from django.core.management.color import no_style
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 
@@ -53,11 +53,14 @@ class Loader:
             return
         table = connection.ops.quote_name(model._meta.db_table)
         cols = [c for c in frame.columns if c != key]
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
             if self.postgres:
-                # COPY the new values into a temporary table of the same column types, then one UPDATE … FROM.
+                # COPY the new values into a temporary table of the same column types, then one UPDATE … FROM
+                # (one transaction, so the table lives on one connection even behind PgBouncer).
                 names = ", ".join(f'"{c}"' for c in [key, *cols])
-                cursor.execute(f"CREATE TEMPORARY TABLE demo_update AS SELECT {names} FROM {table} LIMIT 0")
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE demo_update ON COMMIT DROP AS SELECT {names} FROM {table} LIMIT 0"
+                )
                 cursor.copy_expert(
                     f"COPY demo_update ({names}) FROM STDIN", io.StringIO(_copy_text(frame[[key, *cols]]))
                 )

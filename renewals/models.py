@@ -556,49 +556,8 @@ class Referral(models.Model):
         return self.resolved_at is None
 
 
-class ImportAttribute(models.Model):
-    """An extra column of the policy import, kept in ``Policy.attributes``: its type is inferred
-    from the first file that carries it (``inferred``) and reviewed by a manager in the admin;
-    only ``active`` attributes feed the churn model."""
-
-    class Kind(models.TextChoices):
-        NUMBER = "number", _("Number")
-        CATEGORY = "category", _("Category")
-        BOOLEAN = "boolean", _("True/false")
-        DATE = "date", _("Date")
-
-    name = models.SlugField(_("column"), max_length=64, unique=True)
-    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
-    label = models.CharField(_("label"), max_length=100, blank=True)
-    inferred = models.BooleanField(_("inferred"), default=True, help_text=_("Typed by the import, not yet reviewed."))
-    active = models.BooleanField(_("used by the churn model"), default=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("import attribute")
-        verbose_name_plural = _("import attributes")
-
-    def __str__(self):
-        return self.label or self.name
-
-
-class SettingsChange(models.Model):
-    """Audit log of every change managers make on the settings pages."""
-
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    area = models.CharField(_("area"), max_length=32)
-    object_repr = models.CharField(_("object"), max_length=200)
-    # {field: [old, new]} as strings.
-    changes = models.JSONField(default=dict)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = _("settings change")
-        verbose_name_plural = _("settings changes")
-
-
+# The import's attributes and the settings audit log live in their own modules; importing them here
+# registers them with the app.
 # The add-on tables live in their own module; importing them here registers them with the app.
 from renewals.addons.models import (  # noqa: E402,F401
     AddOn,
@@ -608,3 +567,5 @@ from renewals.addons.models import (  # noqa: E402,F401
     ServiceRating,
     ServiceUse,
 )
+from renewals.attributes import ImportAttribute  # noqa: E402,F401
+from renewals.settings_log import SettingsChange  # noqa: E402,F401

@@ -116,3 +116,23 @@ def test_every_api_filterset_is_built_on_the_strict_base():
 
     assert viewsets, "no API viewset with a filterset was found"
     assert [cls.__name__ for cls in viewsets if not issubclass(cls.filterset_class, ApiFilterSet)] == []
+
+
+def test_text_inputs_take_json_strings_only(api, manager, support):
+    """The schema says ``type: string``; DRF's text fields would store ``0`` as "0". Refused alike in
+    a model serializer's text column (the add-on catalogue) and a declared input (a complaint)."""
+    addon = {
+        "code": "auto-tyre",
+        "line": "auto",
+        "kind": "rider",
+        "name": 150,
+        "pricing": "fixed",
+        "amount": "150.00",
+        "active_from": "2026-01-01",
+    }
+    assert_refused(api(manager).post("/api/v1/addons/", addon, format="json"), "name")
+    complaint = {"customer": CustomerFactory().pk, "received_via": "phone", "category": "price", "description": 7}
+    assert_refused(api(support).post("/api/v1/complaints/", complaint, format="json"), "description")
+
+    addon["name"] = "Tyre rider"
+    assert api(manager).post("/api/v1/addons/", addon, format="json").status_code == 201

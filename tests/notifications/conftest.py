@@ -31,7 +31,7 @@ def smtp_server():
     """A real SMTP server on a free port; Django's SMTP backend points at it (with the project's
     EMAIL_TIMEOUT)."""
     sink = _Sink()
-    port = _free_port()
+    port = sink.port = _free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     with override_settings(
