@@ -100,6 +100,8 @@ class NoticeRuleViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewse
         serializer.instance = services.notice_rule_create(actor=self.request.user, line_id=line.pk, **data)
 
     def perform_update(self, serializer):
+        if "effective_to" not in serializer.validated_data:
+            return  # nothing to change: the rule as it is
         serializer.instance = services.notice_rule_end(
             actor=self.request.user,
             rule_id=serializer.instance.pk,

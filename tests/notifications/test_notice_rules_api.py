@@ -57,6 +57,14 @@ def test_a_manager_end_dates_a_rule_and_nothing_else_changes(api, manager):
     assert ended.json()["effective_to"] == "2027-01-31"
 
 
+def test_an_empty_patch_changes_nothing(api, manager):
+    rule = NoticeRule.objects.filter(line=line("auto")).first()
+    response = api(manager).patch(f"{URL}{rule.pk}/", {}, format="json")
+    assert response.status_code == 200
+    assert response.json()["effective_to"] is None
+    assert not SettingsChange.objects.filter(area="notice_rule").exists()
+
+
 def test_there_is_no_delete_and_no_put(api, manager):
     rule = NoticeRule.objects.filter(line=line("auto")).first()
     assert api(manager).delete(f"{URL}{rule.pk}/").status_code == 405
