@@ -49,3 +49,10 @@ def vip_auto_case(assignee) -> RenewalCase:
         customer=CustomerFactory(segment="vip"),
     )
     return RenewalCaseFactory(assignee=assignee, policy=policy)
+
+
+# The case page's query budget, whatever the case carries (asserted in tests/renewals/test_views.py
+# with 1 and 25 events): the page's own reads, + the case's competitor quotes, + the competitor list
+# and the 12-month price curve on a cold cache (cached after), + the notice rules in force for the
+# case (its deadline).
+CASE_PAGE_QUERIES = 20

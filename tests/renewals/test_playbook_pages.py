@@ -8,7 +8,7 @@ import pytest
 from customers.models import Customer
 from renewals.models import LostReason, Playbook, RenewalCase, SettingsChange
 from tests.customers.factories import CustomerFactory
-from tests.renewals.factories import PolicyFactory, RenewalCaseFactory, line
+from tests.renewals.factories import CASE_PAGE_QUERIES, PolicyFactory, RenewalCaseFactory, line
 from tests.renewals.playbook_factories import default_playbook, vip_playbook
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +149,7 @@ def test_the_case_page_says_which_playbook_and_why(client_for, manager, speciali
         assignee=specialist, policy=PolicyFactory(end_date=DUE), playbook_version=default_playbook().current_version
     )
     client = client_for(specialist)
-    with django_assert_max_num_queries(16):  # the case page's budget (tests/renewals/test_views.py)
+    with django_assert_max_num_queries(CASE_PAGE_QUERIES):
         body = client.get(f"/cases/{case.pk}/").content.decode()
     card = body[body.index('id="case-playbook"') :]
     card = card[: card.index("</section>")]
@@ -167,7 +167,7 @@ def test_a_case_on_an_old_version_says_so(client_for, manager, specialist, djang
     case = vip_case(playbook, assignee=specialist)
     services.playbook_update(actor=manager, playbook_id=playbook.pk, first_contact_days=1)
     client = client_for(specialist)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(CASE_PAGE_QUERIES):
         body = client.get(f"/cases/{case.pk}/").content.decode()
     assert "current: v2" in body
 

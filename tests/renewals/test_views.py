@@ -19,7 +19,7 @@ from renewals.models import (
 )
 from tests.conftest import make_user
 from tests.customers.factories import CustomerFactory
-from tests.renewals.factories import PolicyFactory, RenewalCaseFactory, line
+from tests.renewals.factories import CASE_PAGE_QUERIES, PolicyFactory, RenewalCaseFactory, line
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -159,10 +159,7 @@ def test_case_page_query_count_is_constant(client_for, specialist, django_assert
     for i in range(n_events):
         CaseEvent.objects.create(case=case, kind="note", actor=specialist, payload={"note": str(i)})
     client = client_for(specialist)
-    # 16, + the case's competitor quotes, + the competitor list and the 12-month price curve on a
-    # cold cache (both cached after: renewals.competitors.selectors, analytics price_sensitivity),
-    # + the notice rules in force for the case (its deadline; notifications).
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(CASE_PAGE_QUERIES):
         assert client.get(f"/cases/{case.pk}/").status_code == 200
 
 
