@@ -413,3 +413,38 @@ def test_the_campaign_api_gives_the_counts_per_step(client, manager, support):
     assert client.get("/api/v1/campaigns/999999/messages/").status_code == 404
     assert client.get("/api/v1/campaigns/99999999999999999999/messages/").status_code == 404
     assert client.post(f"/api/v1/campaigns/{campaign.pk}/messages/").status_code in (403, 405)
+
+
+def test_step_counts_come_from_the_outbox_in_one_grouped_query(manager, django_assert_num_queries):
+    # given 5 customers and a campaign with an e-mail on day 0 and an SMS on day 3, both handed over
+    customers = [lapsed() for _ in range(5)]
+    sms = {"offset_days": 3, "channel": "sms", "body": "Still thinking of you, {{ customer_name }}."}
+    campaign = started(manager, steps=[EMAIL_STEP, sms])
+    services.campaigns_run_due(on_date=START + dt.timedelta(days=3), now=NIGHT)
+    email_step, sms_step = campaign.steps.order_by("offset_days")
+    rows = {
+        (row.customer_id, row.channel): row for row in M.objects.filter(kind=M.Kind.CAMPAIGN).order_by("customer_id")
+    }
+    assert len(rows) == 10
+    # and, by hand: e-mail 2 sent, 1 failed, 1 skipped, 1 still scheduled; SMS 1 sent, 4 scheduled
+    by_channel = {"email": [M.Status.SENT, M.Status.SENT, M.Status.FAILED, M.Status.SKIPPED], "sms": [M.Status.SENT]}
+    for channel, statuses in by_channel.items():
+        for customer, status in zip(customers, statuses, strict=False):
+            reason = M.SkipReason.OPTED_OUT if status == M.Status.SKIPPED else ""
+            M.objects.filter(pk=rows[(customer.pk, channel)].pk).update(status=status, skip_reason=reason)
+    # and one SMS whose outbox row is found through the outbox's campaign_message_id alone
+    CampaignMessage.objects.filter(outbox_message_id=rows[(customers[0].pk, "sms")].pk).update(outbox_message_id=None)
+    # and a planned SMS message not handed over yet (waiting)
+    extra = lapsed()
+    member = CampaignMember.objects.create(campaign=campaign, customer=extra, region=extra.region, enrolled_on=START)
+    CampaignMessage.objects.create(member=member, step=sms_step, due_date=START + dt.timedelta(days=3))
+    # when the page's counts are read: the steps and one grouped count, whatever the size
+    with django_assert_num_queries(2) as captured:
+        email_counts, sms_counts = selectors.campaign_step_counts(campaign=campaign)
+    # (no lookup per message: the outbox appears once, joined, not in a per-row subquery)
+    assert captured.captured_queries[-1]["sql"].upper().count("SELECT") == 1
+    # then
+    figures = ("planned", "sent", "skipped", "failed", "waiting")
+    assert email_counts["step"] == email_step and sms_counts["step"] == sms_step
+    assert tuple(email_counts[key] for key in figures) == (5, 2, 1, 1, 1)
+    assert tuple(sms_counts[key] for key in figures) == (6, 1, 0, 0, 5)
