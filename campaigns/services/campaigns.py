@@ -24,7 +24,13 @@ from core.errors import ApplicationError, ConflictError, ErrorCode
 from customers.models import Customer
 from customers.regions import region_label
 from notifications.models import OutboundMessage
-from notifications.rendering import SAMPLE_CONTEXT, TemplateRenderError, render_text
+from notifications.rendering import (
+    CAMPAIGN_VARIABLES,
+    SAMPLE_CONTEXT,
+    TemplateRenderError,
+    refuse_unknown_variables,
+    render_text,
+)
 from renewals.models import LineOfInsurance, LostReason, Policy, RenewalCase, Stage
 
 Outcome = CampaignMember.Outcome
@@ -197,9 +203,11 @@ def campaign_create(
         if (offset, channel) in seen:
             raise ApplicationError(_("Two steps on the same day and channel."), field="steps", code=ErrorCode.INVALID)
         if channel != CampaignStep.Channel.CALL:
-            # The text is rendered in notifications' sandbox when it is sent: refuse now what it would.
+            # The text is rendered in notifications' sandbox when it is sent: refuse now what it would,
+            # and a variable a campaign message does not have (it would come out empty).
             try:
-                render_text(body, SAMPLE_CONTEXT["en"])
+                refuse_unknown_variables(body, CAMPAIGN_VARIABLES)
+                render_text(body, SAMPLE_CONTEXT["en"], CAMPAIGN_VARIABLES)
             except TemplateRenderError as exc:
                 raise ApplicationError(str(exc), field="steps", code=ErrorCode.INVALID) from None
         seen.add((offset, channel))

@@ -15,8 +15,10 @@ from django.urls import reverse
 
 from campaigns import selectors, services
 from campaigns.models import CampaignMember, CampaignMessage
+from core.errors import ApplicationError
 from customers.models import Customer
 from notifications import services as notifications
+from notifications.links import MARKETING, unsubscribe_url
 from notifications.models import ConsentChange, OutboundMessage
 from tests.conftest import make_user
 from tests.customers.factories import CustomerFactory
@@ -448,3 +450,66 @@ def test_step_counts_come_from_the_outbox_in_one_grouped_query(manager, django_a
     assert email_counts["step"] == email_step and sms_counts["step"] == sms_step
     assert tuple(email_counts[key] for key in figures) == (5, 2, 1, 1, 1)
     assert tuple(sms_counts[key] for key in figures) == (6, 1, 0, 0, 5)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Dear {{ customer_name }}, come back. {# no unsubscribe_link here #}",
+        "Dear {{ customer_name }}, come back.{% if unsubscribe_link %}{% endif %}",
+        "Dear {{ customer_name }}, come back.{% comment %}{{ unsubscribe_link }}{% endcomment %}",
+    ],
+)
+def test_a_text_naming_the_link_without_showing_it_still_gets_the_opt_out_link(manager, body):
+    # given a campaign e-mail whose text names unsubscribe_link but does not show it
+    customer = lapsed(consent_sms=False)
+    started(manager, steps=[{"offset_days": 0, "channel": "email", "body": body}])
+    services.campaigns_run_due(on_date=START, now=NIGHT)
+    # when it is sent
+    assert notifications.messages_dispatch_due(now=MORNING) == {"sent": 1}
+    # then the e-mail ends with the opt-out link all the same
+    link = unsubscribe_url(customer.pk, MARKETING)
+    (email,) = mail.outbox
+    assert email.body.rstrip().endswith(f"No more offers: {link}")
+
+
+def test_a_text_showing_the_link_gets_it_once(manager):
+    customer = lapsed(consent_sms=False)
+    body = "Dear {{ customer_name }}, to stop these: {{ unsubscribe_link }}"
+    started(manager, steps=[{"offset_days": 0, "channel": "email", "body": body}])
+    services.campaigns_run_due(on_date=START, now=NIGHT)
+    notifications.messages_dispatch_due(now=MORNING)
+    (email,) = mail.outbox
+    assert email.body.count(unsubscribe_url(customer.pk, MARKETING)) == 1
+    assert "No more offers" not in email.body
+
+
+@pytest.mark.parametrize(
+    "body", ["Renew here: {{ renewal_link }}", "{% if policy_number %}Your policy{% endif %} {{ customer_name }}"]
+)
+def test_a_variable_a_campaign_message_has_not_is_refused_when_saved(manager, body):
+    from django.utils import translation
+
+    with pytest.raises(ApplicationError) as refused:
+        services.campaign_create(
+            name="Come back",
+            actor=manager,
+            starts_on=START,
+            ends_on=END,
+            stages=[Customer.LifecycleStage.LAPSED],
+            steps=[{"offset_days": 0, "channel": "email", "body": body}],
+        )
+    assert refused.value.field == "steps"
+    name = "renewal_link" if "renewal_link" in body else "policy_number"
+    assert name in str(refused.value.message) and "customer_name, unsubscribe_link" in str(refused.value.message)
+    # and in Chinese for a Chinese-speaking manager
+    with translation.override("zh-hans"), pytest.raises(ApplicationError) as refused_zh:
+        services.campaign_create(
+            name="Come back",
+            actor=manager,
+            starts_on=START,
+            ends_on=END,
+            stages=[Customer.LifecycleStage.LAPSED],
+            steps=[{"offset_days": 0, "channel": "email", "body": body}],
+        )
+    assert "可以使用" in str(refused_zh.value.message) and name in str(refused_zh.value.message)
