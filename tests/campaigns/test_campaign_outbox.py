@@ -513,3 +513,55 @@ def test_a_variable_a_campaign_message_has_not_is_refused_when_saved(manager, bo
             steps=[{"offset_days": 0, "channel": "email", "body": body}],
         )
     assert "可以使用" in str(refused_zh.value.message) and name in str(refused_zh.value.message)
+
+
+def test_two_marketing_opt_outs_write_one_consent_change(manager):
+    customer = lapsed()
+    assert notifications.customer_marketing_opt_out(customer_id=customer.pk) is True
+    assert notifications.customer_marketing_opt_out(customer_id=customer.pk) is False
+    assert ConsentChange.objects.filter(customer=customer, channel=MARKETING).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_submitted_marketing_opt_out_writes_one_consent_change():
+    import threading
+    import time
+
+    from django.db import connection
+    from django.db.models.signals import post_save
+
+    # given a customer, and a first request held after its write, before it commits
+    customer = lapsed()
+    written, release, results = threading.Event(), threading.Event(), {}
+
+    def hold_first(sender, instance, **kwargs):
+        if threading.current_thread().name == "first":
+            written.set()
+            release.wait(10)
+
+    def opt_out(name):
+        try:
+            results[name] = notifications.customer_marketing_opt_out(customer_id=customer.pk)
+        finally:
+            connection.close()
+
+    post_save.connect(hold_first, sender=ConsentChange)
+    try:
+        first = threading.Thread(target=opt_out, args=("first",), name="first")
+        first.start()
+        assert written.wait(10)
+        # when the same form is posted again meanwhile (it reads and waits on the first)
+        second = threading.Thread(target=opt_out, args=("second",), name="second")
+        second.start()
+        time.sleep(0.5)
+        release.set()
+        first.join(10)
+        second.join(10)
+    finally:
+        release.set()
+        post_save.disconnect(hold_first, sender=ConsentChange)
+    # then one of them changed it, and there is one audit row and one customer change
+    assert sorted(results.values()) == [False, True]
+    assert ConsentChange.objects.filter(customer=customer, channel=MARKETING).count() == 1
+    assert Customer.objects.get(pk=customer.pk).marketing_opt_out is True
+    assert customer.changes.filter(field="marketing_opt_out").count() == 1
