@@ -316,15 +316,12 @@ def _send_from(due: dt.date, *, now: dt.datetime) -> dt.datetime:
     return max(morning, now)
 
 
-def _step_text(campaign: Campaign, step: CampaignStep) -> str:
-    """What goes in the outbox: the step's text; a call task also carries the campaign's offer, so
-    the specialist sees it while calling."""
+def _call_offer(campaign: Campaign, step: CampaignStep) -> Decimal | None:
+    """A call task carries the campaign's offer as data (the call list says it in the viewer's
+    language, so the specialist sees it while calling); None for other steps or no offer."""
     if step.channel != CampaignStep.Channel.CALL or not campaign.offer_discount_percent:
-        return step.body
-    offer = _("Offer: returning-customer discount of %(percent)s %% on a new policy.") % {
-        "percent": campaign.offer_discount_percent.normalize()
-    }
-    return f"{step.body}\n\n{offer}"
+        return None
+    return campaign.offer_discount_percent
 
 
 def _plan_messages(campaign: Campaign, *, on_date: dt.date, now: dt.datetime) -> int:
@@ -358,7 +355,8 @@ def _plan_messages(campaign: Campaign, *, on_date: dt.date, now: dt.datetime) ->
             ),
             channel=step.channel,
             subject="",
-            body=_step_text(campaign, step),
+            body=step.body,
+            offer_percent=_call_offer(campaign, step),
             due_date=due,
             send_from=_send_from(due, now=now),
             now=now,

@@ -230,11 +230,34 @@ def test_call_tasks_are_balanced_over_the_specialists_and_carry_the_offer(manage
         [sum(task.assignee_id == first.pk for task in tasks), sum(task.assignee_id == second.pk for task in tasks)]
     ) == [3, 3]
     assert all(task.status == M.Status.SCHEDULED for task in tasks)
-    assert tasks[0].body == "Ask what made them leave.\n\nOffer: returning-customer discount of 8 % on a new policy."
+    # (the offer as data: the call list says it in its viewer's language)
+    assert {(task.body, task.offer_percent) for task in tasks} == {("Ask what made them leave.", Decimal("8.00"))}
     # and dispatch never sends a call task
     assert notifications.messages_dispatch_due(now=MORNING + dt.timedelta(days=2)) == {}
     (counts,) = selectors.campaign_step_counts(campaign=campaign)
     assert (counts["planned"], counts["waiting"]) == (6, 6)
+
+
+def test_a_call_tasks_offer_reads_in_the_viewers_language_not_the_nightly_runs(client, manager, time_machine):
+    from django.utils import translation
+
+    time_machine.move_to(dt.datetime(2026, 6, 3, 10, 0, tzinfo=ZONE))
+    caller = make_user("caller-1", "specialist")
+    lapsed(name="Chen Jing")
+    started(manager, steps=[CALL_STEP], offer_discount_percent=Decimal("7.50"))
+    # given the nightly run planned the call in Chinese
+    with translation.override("zh-hans"):
+        services.campaigns_run_due(on_date=START + dt.timedelta(days=2))
+    assert "优惠" not in M.objects.get(kind=M.Kind.CAMPAIGN).body
+    client.force_login(caller)
+    # when an English-speaking specialist opens their calls, then the offer is in English
+    page = client.get(reverse("notifications:call_tasks"), headers={"Accept-Language": "en"}).content.decode()
+    assert "Offer: returning-customer discount of 7.5 % on a new policy." in page
+    assert "优惠" not in page
+    # and a Chinese-speaking one reads it in Chinese
+    page = client.get(reverse("notifications:call_tasks"), headers={"Accept-Language": "zh-hans"}).content.decode()
+    assert "优惠：新保单可享老客户回归折扣 7.5 %。" in page
+    assert "Offer:" not in page
 
 
 def test_a_specialist_sees_and_completes_their_campaign_calls_only(client, manager, time_machine):
