@@ -4,6 +4,7 @@ outcome counts, experiments with their per-arm counts and series."""
 import datetime as dt
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
@@ -147,15 +148,20 @@ def campaign_outcomes(*, campaign: Campaign) -> dict:
 def campaign_step_counts(*, campaign: Campaign) -> list[dict]:
     """Per step: messages (or call tasks) planned, and how many of them the outbox sent (a call task:
     done), skipped (no consent, marketing opt-out, no address, outcome known), failed, or still
-    waiting. One grouped query over the campaign's messages and their outbox rows."""
-    status = Subquery(OutboundMessage.objects.filter(pk=OuterRef("outbox_message_id")).values("status")[:1])
-    rows = (
-        CampaignMessage.objects.filter(member__campaign=campaign)
-        .annotate(outbox_status=status)
-        .values("step_id", "outbox_status")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    waiting. One grouped query: the campaign's messages joined to their outbox rows on the outbox's
+    own ``campaign_message_id`` (kind 'campaign', unique there), counted per step and status."""
+    message, member, outbox = (model._meta.db_table for model in (CampaignMessage, CampaignMember, OutboundMessage))
+    sql = f"""
+        SELECT cm.step_id, o.status, COUNT(*)
+        FROM {message} cm
+        JOIN {member} m ON m.id = cm.member_id
+        LEFT JOIN {outbox} o ON o.kind = %s AND o.campaign_message_id = cm.id
+        WHERE m.campaign_id = %s
+        GROUP BY cm.step_id, o.status
+    """  # nosec B608 - table names from the models, values as parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [OutboundMessage.Kind.CAMPAIGN, campaign.pk])
+        rows = [{"step_id": step_id, "outbox_status": status, "n": n} for step_id, status, n in cursor.fetchall()]
     counts: dict[int, dict[str, int]] = {}
     for row in rows:
         counts.setdefault(row["step_id"], {})[row["outbox_status"] or ""] = row["n"]

@@ -248,6 +248,8 @@ class OutboundMessage(models.Model):
     survey_invitation_id = models.BigIntegerField(null=True, blank=True)
     # The campaigns app's CampaignMessage this row sends (campaign rows only; unique).
     campaign_message_id = models.BigIntegerField(null=True, blank=True)
+    # A campaign call task's offer (the returning-customer discount, %), shown in the viewer's language.
+    offer_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     # Who makes a campaign call task (a reminder call belongs to its case's assignee).
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False

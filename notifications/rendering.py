@@ -16,6 +16,7 @@ from django.conf import settings
 from django.template import Context, Engine, Library, TemplateSyntaxError, defaultfilters, defaulttags
 from django.template.base import Lexer, TokenType, filter_re
 from django.utils import formats, translation
+from django.utils.text import smart_split
 from django.utils.translation import gettext as _
 
 from notifications.links import MARKETING, offer_url, unsubscribe_url
@@ -31,6 +32,8 @@ CONTEXT_VARIABLES = (
     "unsubscribe_link",
     "survey_link",
 )
+# What a campaign message's text has (campaign_message_render): no case, so no policy, expiry or link.
+CAMPAIGN_VARIABLES = ("customer_name", "unsubscribe_link")
 MAX_TEMPLATE_LENGTH = 5000
 MAX_RENDERED_LENGTH = 20_000
 # A sample render slower than this is refused on save (with only the allowed tags it never is).
@@ -95,6 +98,39 @@ def _refuse_outside_sandbox(source: str) -> None:
                         + " "
                         + _("Allowed filters: %(allowed)s.") % {"allowed": ", ".join(ALLOWED_FILTERS)}
                     )
+
+
+_IF_WORDS = frozenset({"if", "elif", "and", "or", "not", "in", "is", "None", "True", "False"})
+
+
+def _variables_used(source: str) -> list[str]:
+    """The variable names a text reads, in order: in {{ … }} and in {% if/elif … %} conditions
+    (literals, operators and filter arguments are not variables)."""
+    names = []
+    for token in Lexer(source).tokenize():
+        if token.token_type == TokenType.VAR:
+            bits = [token.contents]
+        elif token.token_type == TokenType.BLOCK and (token.contents.split() or [""])[0] in ("if", "elif"):
+            bits = list(smart_split(token.contents))[1:]
+        else:
+            continue
+        for bit in bits:
+            match = filter_re.match(bit.strip())
+            var = match.group("var") if match else None
+            if var and var not in _IF_WORDS and (var[0].isalpha() or var[0] == "_"):
+                names.append(var.split(".")[0])
+    return names
+
+
+def refuse_unknown_variables(source: str, variables: tuple[str, ...]) -> None:
+    """Raise TemplateRenderError naming the first variable of ``source`` not in ``variables`` (it
+    would render empty), with the ones the message has."""
+    for name in _variables_used(source):
+        if name not in variables:
+            raise TemplateRenderError(
+                _("This message has no “%(name)s”. It can use: %(allowed)s.")
+                % {"name": name, "allowed": ", ".join(variables)}
+            )
 
 
 @functools.lru_cache(maxsize=256)
@@ -219,19 +255,20 @@ def message_context(*, message: OutboundMessage, language: str) -> dict[str, str
 
 def campaign_message_render(*, message: OutboundMessage, language: str) -> tuple[str, str]:
     """A campaign message: the campaign's own text (copied into the row when it was handed over),
-    rendered in the same sandbox with the customer's name and unsubscribe link (added at the end when
-    the text has none); an e-mail without a subject gets the default one, in the customer's language."""
+    rendered in the same sandbox with the customer's name and unsubscribe link (added at the end unless
+    the rendered text shows it); an e-mail without a subject gets the default one, in the customer's language."""
     context = {
         "customer_name": message.customer.name,
         # A campaign's link stops marketing, not the channel (renewal reminders still come).
         "unsubscribe_link": unsubscribe_url(message.customer_id, MARKETING),
     }
     subject = message.subject
-    body = render_text(message.body, context)
+    body = render_text(message.body, context, CAMPAIGN_VARIABLES)
     with translation.override(language):
         if not subject and message.channel == "email":
             subject = _("A message from your insurer")
-        if "unsubscribe_link" not in message.body:
-            # A marketing message always says how to stop them.
+        if context["unsubscribe_link"] not in body:
+            # A marketing message always says how to stop them: unless the text as rendered shows
+            # the link itself (a comment or an empty condition naming it does not).
             body += "\n\n" + _("No more offers: %(link)s") % {"link": context["unsubscribe_link"]}
-    return render_text(subject, context), body
+    return render_text(subject, context, CAMPAIGN_VARIABLES), body

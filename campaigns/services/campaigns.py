@@ -24,7 +24,13 @@ from core.errors import ApplicationError, ConflictError, ErrorCode
 from customers.models import Customer
 from customers.regions import region_label
 from notifications.models import OutboundMessage
-from notifications.rendering import SAMPLE_CONTEXT, TemplateRenderError, render_text
+from notifications.rendering import (
+    CAMPAIGN_VARIABLES,
+    SAMPLE_CONTEXT,
+    TemplateRenderError,
+    refuse_unknown_variables,
+    render_text,
+)
 from renewals.models import LineOfInsurance, LostReason, Policy, RenewalCase, Stage
 
 Outcome = CampaignMember.Outcome
@@ -197,9 +203,11 @@ def campaign_create(
         if (offset, channel) in seen:
             raise ApplicationError(_("Two steps on the same day and channel."), field="steps", code=ErrorCode.INVALID)
         if channel != CampaignStep.Channel.CALL:
-            # The text is rendered in notifications' sandbox when it is sent: refuse now what it would.
+            # The text is rendered in notifications' sandbox when it is sent: refuse now what it would,
+            # and a variable a campaign message does not have (it would come out empty).
             try:
-                render_text(body, SAMPLE_CONTEXT["en"])
+                refuse_unknown_variables(body, CAMPAIGN_VARIABLES)
+                render_text(body, SAMPLE_CONTEXT["en"], CAMPAIGN_VARIABLES)
             except TemplateRenderError as exc:
                 raise ApplicationError(str(exc), field="steps", code=ErrorCode.INVALID) from None
         seen.add((offset, channel))
@@ -308,15 +316,12 @@ def _send_from(due: dt.date, *, now: dt.datetime) -> dt.datetime:
     return max(morning, now)
 
 
-def _step_text(campaign: Campaign, step: CampaignStep) -> str:
-    """What goes in the outbox: the step's text; a call task also carries the campaign's offer, so
-    the specialist sees it while calling."""
+def _call_offer(campaign: Campaign, step: CampaignStep) -> Decimal | None:
+    """A call task carries the campaign's offer as data (the call list says it in the viewer's
+    language, so the specialist sees it while calling); None for other steps or no offer."""
     if step.channel != CampaignStep.Channel.CALL or not campaign.offer_discount_percent:
-        return step.body
-    offer = _("Offer: returning-customer discount of %(percent)s %% on a new policy.") % {
-        "percent": campaign.offer_discount_percent.normalize()
-    }
-    return f"{step.body}\n\n{offer}"
+        return None
+    return campaign.offer_discount_percent
 
 
 def _plan_messages(campaign: Campaign, *, on_date: dt.date, now: dt.datetime) -> int:
@@ -350,7 +355,8 @@ def _plan_messages(campaign: Campaign, *, on_date: dt.date, now: dt.datetime) ->
             ),
             channel=step.channel,
             subject="",
-            body=_step_text(campaign, step),
+            body=step.body,
+            offer_percent=_call_offer(campaign, step),
             due_date=due,
             send_from=_send_from(due, now=now),
             now=now,

@@ -31,7 +31,10 @@ ENROL_BATCH = 5_000
 def _arm_step_filter(case_sql: str, step_sql: str) -> str:
     """Planning's condition: the case is in no running experiment, or its arm sends this step; and
     a step made as an arm's extra call task is planned only for that arm's cases while the
-    experiment runs (for every case once that arm won). ``case_sql``/``step_sql`` are planning's
+    experiment is a draft or runs. Only those arms restrict it: a stopped or decided experiment's
+    arm still points at its step, which a later experiment (same day and channel) or a manager
+    brings back, and it is then planned as that one says (for every case once that arm won, as the
+    winner's step is a line step like any other). ``case_sql``/``step_sql`` are planning's
     own column names or placeholders, never input."""
     return f"""NOT EXISTS (
         SELECT 1 FROM campaigns_enrolment e
@@ -45,7 +48,7 @@ def _arm_step_filter(case_sql: str, step_sql: str) -> str:
         SELECT 1 FROM campaigns_arm ca
         JOIN campaigns_experiment cx ON cx.id = ca.experiment_id
         WHERE ca.call_step_id = {step_sql}
-          AND NOT (cx.status = 'decided' AND cx.winner_id = ca.id)
+          AND cx.status IN ('draft', 'running')
           AND NOT (cx.status = 'running' AND EXISTS (
               SELECT 1 FROM campaigns_enrolment ce WHERE ce.case_id = {case_sql} AND ce.arm_id = ca.id
           ))

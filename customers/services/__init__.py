@@ -17,7 +17,7 @@ from customers.services.complaints import (
     complaint_start,
     complaints_escalate_breached,
 )
-from customers.services.contact import customer_consent_set, customer_update_contact
+from customers.services.contact import customer_consent_set, customer_marketing_opt_out_set, customer_update_contact
 from customers.services.surveys import (
     survey_answer_by_link,
     survey_follow_up_assign,
@@ -44,6 +44,7 @@ __all__ = [
     "complaint_start",
     "complaints_escalate_breached",
     "customer_consent_set",
+    "customer_marketing_opt_out_set",
     "customer_update_contact",
     "customer_voice_settings_update",
     "survey_follow_up_assign",

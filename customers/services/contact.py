@@ -144,3 +144,25 @@ def customer_consent_set(*, customer_id: int, channel: str, allowed: bool) -> bo
     setattr(customer, field, allowed)
     customer.save(update_fields=[field, "updated_at"])
     return True
+
+
+@transaction.atomic
+def customer_marketing_opt_out_set(*, customer_id: int, actor=None) -> bool:
+    """Set the marketing opt-out (the customer's own link in a campaign message) in one conditional
+    UPDATE, so two requests at once change it once; the change is kept only when this call made it.
+    Returns whether it changed (False when the customer had opted out already)."""
+    now = _now()
+    changed = Customer.objects.filter(pk=customer_id, marketing_opt_out=False).update(
+        marketing_opt_out=True, updated_at=now
+    )
+    if not changed:
+        return False
+    CustomerChange.objects.create(
+        customer_id=customer_id,
+        field="marketing_opt_out",
+        old_value=CustomerChange.as_text(False),
+        new_value=CustomerChange.as_text(True),
+        changed_by=actor if getattr(actor, "pk", None) else None,
+        changed_at=now,
+    )
+    return True

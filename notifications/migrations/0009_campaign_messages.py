@@ -4,6 +4,33 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+REMINDER_HAS_STEP = models.CheckConstraint(
+    condition=models.Q(("kind__in", ["survey", "campaign"]), ("step__isnull", False), _connector="OR"),
+    name="outbox_reminder_has_step",
+)
+CASE_UNLESS_CAMPAIGN = models.CheckConstraint(
+    condition=models.Q(("kind", "campaign"), ("case__isnull", False), _connector="OR"),
+    name="outbox_case_unless_campaign",
+)
+CHECKS = (REMINDER_HAS_STEP, CASE_UNLESS_CAMPAIGN)
+
+
+def _add_not_valid(apps, schema_editor):
+    """PostgreSQL: ADD CONSTRAINT … NOT VALID (existing rows are checked by 0012's VALIDATE);
+    elsewhere (SQLite rebuilds the table anyway) the ordinary constraint."""
+    model = apps.get_model("notifications", "OutboundMessage")
+    for constraint in CHECKS:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"{constraint.create_sql(model, schema_editor)} NOT VALID")
+        else:
+            schema_editor.add_constraint(model, constraint)
+
+
+def _drop(apps, schema_editor):
+    model = apps.get_model("notifications", "OutboundMessage")
+    for constraint in CHECKS:
+        schema_editor.remove_constraint(model, constraint)
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -108,19 +135,18 @@ class Migration(migrations.Migration):
                 name="outbox_campaign_customer_idx",
             ),
         ),
-        migrations.AddConstraint(
-            model_name="outboundmessage",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("kind__in", ["survey", "campaign"]), ("step__isnull", False), _connector="OR"),
-                name="outbox_reminder_has_step",
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="outboundmessage",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("kind", "campaign"), ("case__isnull", False), _connector="OR"),
-                name="outbox_case_unless_campaign",
-            ),
+        # The two CHECKs are added NOT VALID on PostgreSQL (no scan of the outbox under the ALTER
+        # TABLE lock, so dispatch is not held up) and validated in 0012, in its own transaction,
+        # under a lock that lets the outbox be read and written. The state is the same as two
+        # AddConstraint operations.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AddConstraint(model_name="outboundmessage", constraint=REMINDER_HAS_STEP),
+                migrations.AddConstraint(model_name="outboundmessage", constraint=CASE_UNLESS_CAMPAIGN),
+            ],
+            database_operations=[
+                migrations.RunPython(_add_not_valid, _drop, elidable=False),
+            ],
         ),
         migrations.AddConstraint(
             model_name="outboundmessage",

@@ -8,6 +8,7 @@ partial unique index on that column (``outbox_one_per_campaign_message``) and ON
 """
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -23,11 +24,11 @@ _ENQUEUE_SQL = """
         kind, case_id, customer_id, line_id, step_id, channel, is_notice, status, skip_reason,
         defer_reason, due_date, scheduled_for, next_attempt_at, attempts, provider_message_id,
         error, address, content_hash, subject, body, link, delivery_status, created_at, updated_at,
-        campaign_message_id, assignee_id
+        campaign_message_id, assignee_id, offer_percent
     )
     SELECT 'campaign', NULL, p.customer_id, NULL, NULL, %s, %s,
            CASE WHEN p.reason = '' THEN 'scheduled' ELSE 'skipped' END, p.reason,
-           '', %s, %s, %s, 0, '', '', p.address, '', %s, %s, '', '', %s, %s, p.source_id, p.assignee_id
+           '', %s, %s, %s, 0, '', '', p.address, '', %s, %s, '', '', %s, %s, p.source_id, p.assignee_id, %s
     FROM (
         SELECT r.source_id, r.customer_id, r.assignee_id, COALESCE(cu.{address}, '') AS address,
                CASE WHEN cu.marketing_opt_out OR NOT cu.{consent} THEN 'opted_out'
@@ -50,6 +51,7 @@ def campaign_messages_enqueue(
     due_date: dt.date,
     send_from: dt.datetime,
     now: dt.datetime | None = None,
+    offer_percent: Decimal | None = None,
 ) -> int:
     """Put one campaign step's messages (or call tasks) in the outbox in one INSERT … SELECT.
 
@@ -57,7 +59,8 @@ def campaign_messages_enqueue(
     ``campaign_message_id``), ``customer_id`` and ``assignee_id`` (the call task's specialist, or
     NULL). Rows without consent for the channel, with a marketing opt-out (a campaign is marketing)
     or without an address are inserted as skipped with the reason; dispatch checks again at sending.
-    ``send_from``: when dispatch may pick the rows up. Returns how many rows were added; handing the
+    ``send_from``: when dispatch may pick the rows up. ``offer_percent``: a call task's offer, kept as
+    data (the call list says it in the viewer's language). Returns how many rows were added; handing the
     same recipients over again adds none."""
     if channel not in CUSTOMER_CHANNEL_COLUMNS:
         raise ValueError(f"unknown channel {channel!r}")
@@ -65,7 +68,7 @@ def campaign_messages_enqueue(
     consent, address = CUSTOMER_CHANNEL_COLUMNS[channel]
     select, params = recipients.query.sql_with_params()
     sql = _ENQUEUE_SQL.format(recipients=select, consent=consent, address=address)
-    head = [channel, False, due_date, send_from, send_from, subject[:200], body, now, now]
+    head = [channel, False, due_date, send_from, send_from, subject[:200], body, now, now, offer_percent]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*head, *params])
         return max(cursor.rowcount, 0)

@@ -5,8 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, ErrorCode
-from customers.models import Customer
-from customers.services import customer_consent_set, customer_update_contact
+from customers.services import customer_consent_set, customer_marketing_opt_out_set
 from documents.services import acceptance_record_online
 from notifications.errors import NotificationsErrorCode
 from notifications.links import MARKETING, UNSUBSCRIBE_CHANNELS
@@ -41,10 +40,10 @@ def customer_marketing_opt_out(*, customer_id: int) -> bool:
     (through the customers service, which keeps the change), an audit record, and their unsent
     campaign messages skipped. Reminders and the statutory notice are not marketing and still come.
     Returns False if they had opted out already."""
-    customer = Customer.objects.only("id", "marketing_opt_out").get(pk=customer_id)
-    if customer.marketing_opt_out:
+    # One conditional UPDATE (… WHERE marketing_opt_out = false): a double-submitted form waits on
+    # the first, finds nothing to change and writes no second audit row.
+    if not customer_marketing_opt_out_set(customer_id=customer_id):
         return False
-    customer_update_contact(customer_id=customer_id, marketing_opt_out=True)
     ConsentChange.objects.create(customer_id=customer_id, channel=MARKETING, allowed=False, source="unsubscribe_link")
     OutboundMessage.objects.filter(
         customer_id=customer_id, kind=OutboundMessage.Kind.CAMPAIGN, status=OutboundMessage.Status.SCHEDULED

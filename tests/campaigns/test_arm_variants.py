@@ -200,3 +200,37 @@ def test_api_creates_template_and_call_arms_and_refuses_bad_ones(client_for, man
             "/api/v1/experiments/", {**body, "arms": [arm]}, content_type="application/json"
         )
         assert refused.status_code == 400, (arm, refused.json())
+
+
+def test_a_new_experiment_reusing_a_stopped_experiments_call_day_plans_its_arm(manager):
+    # given experiment A with a T-40 call arm, started and stopped (its call step leaves the line)
+    first = schedule_experiment(manager, arms=[TODAY_ARM, CALL_ARM])
+    services.experiment_start(experiment_id=first.pk, actor=manager)
+    services.experiment_stop(experiment_id=first.pk, actor=manager)
+    # and experiment B with a T-40 call arm too (the same step row comes back for it)
+    second = schedule_experiment(manager, arms=[TODAY_ARM, CALL_ARM])
+    assert arm_of(second, "early").call_step_id == arm_of(first, "early").call_step_id
+    services.experiment_start(experiment_id=second.pk, actor=manager)
+    cases = open_cases(40)
+    # when planning runs 40 days before expiry
+    reminders_plan(on_date=DUE - dt.timedelta(days=40))
+    # then B's early arm's cases have the call task, and only they
+    early = set(cases_in(second, "early"))
+    called = set(M.objects.filter(channel="call", step__offset_days=-40).values_list("case_id", flat=True))
+    assert early and called == early
+    assert len(cases) > len(early)
+
+
+def test_a_call_step_a_manager_adds_back_after_a_stopped_experiment_is_planned_for_every_case(manager):
+    # given experiment A with a T-40 call arm, stopped
+    experiment = schedule_experiment(manager, arms=[TODAY_ARM, CALL_ARM])
+    services.experiment_start(experiment_id=experiment.pk, actor=manager)
+    services.experiment_stop(experiment_id=experiment.pk, actor=manager)
+    # when a manager adds a T-40 call to the line by hand (the removed step row comes back)
+    added = notifications.reminder_step_create(line_id=line("auto").pk, offset_days=-40, channel="call", actor=manager)
+    assert added.pk == arm_of(experiment, "early").call_step_id
+    cases = open_cases(4)
+    reminders_plan(on_date=DUE - dt.timedelta(days=40))
+    # then every case gets it
+    called = set(M.objects.filter(step=added).values_list("case_id", flat=True))
+    assert called == {case.pk for case in cases}

@@ -15,8 +15,10 @@ from django.urls import reverse
 
 from campaigns import selectors, services
 from campaigns.models import CampaignMember, CampaignMessage
+from core.errors import ApplicationError
 from customers.models import Customer
 from notifications import services as notifications
+from notifications.links import MARKETING, unsubscribe_url
 from notifications.models import ConsentChange, OutboundMessage
 from tests.conftest import make_user
 from tests.customers.factories import CustomerFactory
@@ -228,11 +230,34 @@ def test_call_tasks_are_balanced_over_the_specialists_and_carry_the_offer(manage
         [sum(task.assignee_id == first.pk for task in tasks), sum(task.assignee_id == second.pk for task in tasks)]
     ) == [3, 3]
     assert all(task.status == M.Status.SCHEDULED for task in tasks)
-    assert tasks[0].body == "Ask what made them leave.\n\nOffer: returning-customer discount of 8 % on a new policy."
+    # (the offer as data: the call list says it in its viewer's language)
+    assert {(task.body, task.offer_percent) for task in tasks} == {("Ask what made them leave.", Decimal("8.00"))}
     # and dispatch never sends a call task
     assert notifications.messages_dispatch_due(now=MORNING + dt.timedelta(days=2)) == {}
     (counts,) = selectors.campaign_step_counts(campaign=campaign)
     assert (counts["planned"], counts["waiting"]) == (6, 6)
+
+
+def test_a_call_tasks_offer_reads_in_the_viewers_language_not_the_nightly_runs(client, manager, time_machine):
+    from django.utils import translation
+
+    time_machine.move_to(dt.datetime(2026, 6, 3, 10, 0, tzinfo=ZONE))
+    caller = make_user("caller-1", "specialist")
+    lapsed(name="Chen Jing")
+    started(manager, steps=[CALL_STEP], offer_discount_percent=Decimal("7.50"))
+    # given the nightly run planned the call in Chinese
+    with translation.override("zh-hans"):
+        services.campaigns_run_due(on_date=START + dt.timedelta(days=2))
+    assert "优惠" not in M.objects.get(kind=M.Kind.CAMPAIGN).body
+    client.force_login(caller)
+    # when an English-speaking specialist opens their calls, then the offer is in English
+    page = client.get(reverse("notifications:call_tasks"), headers={"Accept-Language": "en"}).content.decode()
+    assert "Offer: returning-customer discount of 7.5 % on a new policy." in page
+    assert "优惠" not in page
+    # and a Chinese-speaking one reads it in Chinese
+    page = client.get(reverse("notifications:call_tasks"), headers={"Accept-Language": "zh-hans"}).content.decode()
+    assert "优惠：新保单可享老客户回归折扣 7.5 %。" in page
+    assert "Offer:" not in page
 
 
 def test_a_specialist_sees_and_completes_their_campaign_calls_only(client, manager, time_machine):
@@ -413,3 +438,153 @@ def test_the_campaign_api_gives_the_counts_per_step(client, manager, support):
     assert client.get("/api/v1/campaigns/999999/messages/").status_code == 404
     assert client.get("/api/v1/campaigns/99999999999999999999/messages/").status_code == 404
     assert client.post(f"/api/v1/campaigns/{campaign.pk}/messages/").status_code in (403, 405)
+
+
+def test_step_counts_come_from_the_outbox_in_one_grouped_query(manager, django_assert_num_queries):
+    # given 5 customers and a campaign with an e-mail on day 0 and an SMS on day 3, both handed over
+    customers = [lapsed() for _ in range(5)]
+    sms = {"offset_days": 3, "channel": "sms", "body": "Still thinking of you, {{ customer_name }}."}
+    campaign = started(manager, steps=[EMAIL_STEP, sms])
+    services.campaigns_run_due(on_date=START + dt.timedelta(days=3), now=NIGHT)
+    email_step, sms_step = campaign.steps.order_by("offset_days")
+    rows = {
+        (row.customer_id, row.channel): row for row in M.objects.filter(kind=M.Kind.CAMPAIGN).order_by("customer_id")
+    }
+    assert len(rows) == 10
+    # and, by hand: e-mail 2 sent, 1 failed, 1 skipped, 1 still scheduled; SMS 1 sent, 4 scheduled
+    by_channel = {"email": [M.Status.SENT, M.Status.SENT, M.Status.FAILED, M.Status.SKIPPED], "sms": [M.Status.SENT]}
+    for channel, statuses in by_channel.items():
+        for customer, status in zip(customers, statuses, strict=False):
+            reason = M.SkipReason.OPTED_OUT if status == M.Status.SKIPPED else ""
+            M.objects.filter(pk=rows[(customer.pk, channel)].pk).update(status=status, skip_reason=reason)
+    # and one SMS whose outbox row is found through the outbox's campaign_message_id alone
+    CampaignMessage.objects.filter(outbox_message_id=rows[(customers[0].pk, "sms")].pk).update(outbox_message_id=None)
+    # and a planned SMS message not handed over yet (waiting)
+    extra = lapsed()
+    member = CampaignMember.objects.create(campaign=campaign, customer=extra, region=extra.region, enrolled_on=START)
+    CampaignMessage.objects.create(member=member, step=sms_step, due_date=START + dt.timedelta(days=3))
+    # when the page's counts are read: the steps and one grouped count, whatever the size
+    with django_assert_num_queries(2) as captured:
+        email_counts, sms_counts = selectors.campaign_step_counts(campaign=campaign)
+    # (no lookup per message: the outbox appears once, joined, not in a per-row subquery)
+    assert captured.captured_queries[-1]["sql"].upper().count("SELECT") == 1
+    # then
+    figures = ("planned", "sent", "skipped", "failed", "waiting")
+    assert email_counts["step"] == email_step and sms_counts["step"] == sms_step
+    assert tuple(email_counts[key] for key in figures) == (5, 2, 1, 1, 1)
+    assert tuple(sms_counts[key] for key in figures) == (6, 1, 0, 0, 5)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Dear {{ customer_name }}, come back. {# no unsubscribe_link here #}",
+        "Dear {{ customer_name }}, come back.{% if unsubscribe_link %}{% endif %}",
+        "Dear {{ customer_name }}, come back.{% comment %}{{ unsubscribe_link }}{% endcomment %}",
+    ],
+)
+def test_a_text_naming_the_link_without_showing_it_still_gets_the_opt_out_link(manager, body):
+    # given a campaign e-mail whose text names unsubscribe_link but does not show it
+    customer = lapsed(consent_sms=False)
+    started(manager, steps=[{"offset_days": 0, "channel": "email", "body": body}])
+    services.campaigns_run_due(on_date=START, now=NIGHT)
+    # when it is sent
+    assert notifications.messages_dispatch_due(now=MORNING) == {"sent": 1}
+    # then the e-mail ends with the opt-out link all the same
+    link = unsubscribe_url(customer.pk, MARKETING)
+    (email,) = mail.outbox
+    assert email.body.rstrip().endswith(f"No more offers: {link}")
+
+
+def test_a_text_showing_the_link_gets_it_once(manager):
+    customer = lapsed(consent_sms=False)
+    body = "Dear {{ customer_name }}, to stop these: {{ unsubscribe_link }}"
+    started(manager, steps=[{"offset_days": 0, "channel": "email", "body": body}])
+    services.campaigns_run_due(on_date=START, now=NIGHT)
+    notifications.messages_dispatch_due(now=MORNING)
+    (email,) = mail.outbox
+    assert email.body.count(unsubscribe_url(customer.pk, MARKETING)) == 1
+    assert "No more offers" not in email.body
+
+
+@pytest.mark.parametrize(
+    "body", ["Renew here: {{ renewal_link }}", "{% if policy_number %}Your policy{% endif %} {{ customer_name }}"]
+)
+def test_a_variable_a_campaign_message_has_not_is_refused_when_saved(manager, body):
+    from django.utils import translation
+
+    with pytest.raises(ApplicationError) as refused:
+        services.campaign_create(
+            name="Come back",
+            actor=manager,
+            starts_on=START,
+            ends_on=END,
+            stages=[Customer.LifecycleStage.LAPSED],
+            steps=[{"offset_days": 0, "channel": "email", "body": body}],
+        )
+    assert refused.value.field == "steps"
+    name = "renewal_link" if "renewal_link" in body else "policy_number"
+    assert name in str(refused.value.message) and "customer_name, unsubscribe_link" in str(refused.value.message)
+    # and in Chinese for a Chinese-speaking manager
+    with translation.override("zh-hans"), pytest.raises(ApplicationError) as refused_zh:
+        services.campaign_create(
+            name="Come back",
+            actor=manager,
+            starts_on=START,
+            ends_on=END,
+            stages=[Customer.LifecycleStage.LAPSED],
+            steps=[{"offset_days": 0, "channel": "email", "body": body}],
+        )
+    assert "可以使用" in str(refused_zh.value.message) and name in str(refused_zh.value.message)
+
+
+def test_two_marketing_opt_outs_write_one_consent_change(manager):
+    customer = lapsed()
+    assert notifications.customer_marketing_opt_out(customer_id=customer.pk) is True
+    assert notifications.customer_marketing_opt_out(customer_id=customer.pk) is False
+    assert ConsentChange.objects.filter(customer=customer, channel=MARKETING).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_submitted_marketing_opt_out_writes_one_consent_change():
+    import threading
+    import time
+
+    from django.db import connection
+    from django.db.models.signals import post_save
+
+    # given a customer, and a first request held after its write, before it commits
+    customer = lapsed()
+    written, release, results = threading.Event(), threading.Event(), {}
+
+    def hold_first(sender, instance, **kwargs):
+        if threading.current_thread().name == "first":
+            written.set()
+            release.wait(10)
+
+    def opt_out(name):
+        try:
+            results[name] = notifications.customer_marketing_opt_out(customer_id=customer.pk)
+        finally:
+            connection.close()
+
+    post_save.connect(hold_first, sender=ConsentChange)
+    try:
+        first = threading.Thread(target=opt_out, args=("first",), name="first")
+        first.start()
+        assert written.wait(10)
+        # when the same form is posted again meanwhile (it reads and waits on the first)
+        second = threading.Thread(target=opt_out, args=("second",), name="second")
+        second.start()
+        time.sleep(0.5)
+        release.set()
+        first.join(10)
+        second.join(10)
+    finally:
+        release.set()
+        post_save.disconnect(hold_first, sender=ConsentChange)
+    # then one of them changed it, and there is one audit row and one customer change
+    assert sorted(results.values()) == [False, True]
+    assert ConsentChange.objects.filter(customer=customer, channel=MARKETING).count() == 1
+    assert Customer.objects.get(pk=customer.pk).marketing_opt_out is True
+    assert customer.changes.filter(field="marketing_opt_out").count() == 1
