@@ -35,7 +35,7 @@ from .params import (
 )
 from .selectors.addons import addon_dashboard_figures
 from .selectors.competitors import competitor_dashboard_figures
-from .selectors.playbooks import playbook_comparison
+from .selectors.playbooks import playbook_comparison_cached
 from .selectors.price_sensitivity import price_sensitivity_cached
 from .services import kpi_targets_set
 
@@ -380,7 +380,7 @@ def playbooks_card(request):
         period = _page_period(request, filters)
     except ApplicationError as error:
         return _period_error(request, error)
-    rows = playbook_comparison(period, filters)
+    rows = [dict(row) for row in playbook_comparison_cached(period, filters)]
     for row in rows:
         row["url"] = (
             reverse("analytics:drill-cases") + "?" + dashboard_query(period, filters, playbook=row["playbook_id"])

@@ -17,6 +17,7 @@ from renewals.models import Policy, PolicyAddOn, QuoteAddOn, Stage
 
 from .. import kpis, sources
 from ..params import Filters, Period
+from .cached import cached_figures
 from .inputs import in_period
 
 # The keys addon_kpi_figures adds to /api/v1/kpis/, in the answer's order.
@@ -164,35 +165,14 @@ def addon_kpi_figures(period: Period, filters: Filters, counts: dict | None = No
     }
 
 
-# The add-on figures are counted from the raw rows (no rollup yet): a period's answer is kept this
-# long, the cadence of the rollup refresh, so the dashboard card and the KPI API pay for it once.
-FIGURES_CACHE_SECONDS = 600
-
-
-def _cache_key(kind: str, period: Period, filters: Filters) -> str:
-    parts = [kind, period.start.isoformat(), period.end.isoformat(), str(filters.line_id), filters.region]
-    parts += [",".join(filters.segments), filters.channel, str(filters.assignee_id)]
-    return "analytics:addons:" + ":".join(parts)
-
-
 def addon_kpi_figures_cached(period: Period, filters: Filters) -> dict:
     """``addon_kpi_figures``, kept FIGURES_CACHE_SECONDS in the cache."""
-    from django.core.cache import cache
-
-    return cache.get_or_set(
-        _cache_key("kpi", period, filters), lambda: addon_kpi_figures(period, filters), FIGURES_CACHE_SECONDS
-    )
+    return cached_figures("addons", "kpi", period, filters, lambda: addon_kpi_figures(period, filters))
 
 
 def addon_dashboard_figures(period: Period, filters: Filters) -> dict:
     """The dashboard's add-on card (the API figures with each add-on's name and counts), cached."""
-    from django.core.cache import cache
-
-    return cache.get_or_set(
-        _cache_key("card", period, filters),
-        lambda: _addon_dashboard_figures(period, filters),
-        FIGURES_CACHE_SECONDS,
-    )
+    return cached_figures("addons", "card", period, filters, lambda: _addon_dashboard_figures(period, filters))
 
 
 def _addon_dashboard_figures(period: Period, filters: Filters) -> dict:

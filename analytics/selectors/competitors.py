@@ -6,7 +6,6 @@ filters (indexed by due date). Competitor quotes are reached from those cases (i
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Aggregate, Count, Exists, F, FloatField, OuterRef, Q, Subquery
 from django.db.models.functions import TruncMonth
@@ -17,13 +16,13 @@ from renewals.models import DECIDED_STAGES, LineOfInsurance, Stage
 
 from .. import kpis, sources
 from ..params import Filters, Period
+from .cached import cached_figures
 from .inputs import in_period
 
 # The keys competitor_kpi_figures adds to /api/v1/kpis/, in the answer's order.
 COMPETITOR_API_KEYS = ("competitor_losses", "competitor_losses_by_competitor", "competitor_win_rate")
 # Losses to a competitor nobody named.
 UNKNOWN = "unknown"
-FIGURES_CACHE_SECONDS = 600
 
 
 class Median(Aggregate):
@@ -120,16 +119,8 @@ def competitor_kpi_figures(period: Period, filters: Filters) -> dict:
     }
 
 
-def _cache_key(kind: str, period: Period, filters: Filters) -> str:
-    parts = [kind, period.start.isoformat(), period.end.isoformat(), str(filters.line_id), filters.region]
-    parts += [",".join(filters.segments), filters.channel, str(filters.assignee_id)]
-    return "analytics:competitors:" + ":".join(parts)
-
-
 def competitor_kpi_figures_cached(period: Period, filters: Filters) -> dict:
-    return cache.get_or_set(
-        _cache_key("kpi", period, filters), lambda: competitor_kpi_figures(period, filters), FIGURES_CACHE_SECONDS
-    )
+    return cached_figures("competitors", "kpi", period, filters, lambda: competitor_kpi_figures(period, filters))
 
 
 def competitor_dashboard_figures(period: Period, filters: Filters) -> dict:
