@@ -22,3 +22,10 @@ def fit_churn_model() -> dict:
     run = churn_model_fit()
     curve_keys = book_curve_refresh()
     return {"run_id": run.pk, "status": run.status, "scored": run.scored_cases, "curve_keys": curve_keys}
+
+
+@shared_task(name="analytics.tasks.refresh_price_curve", time_limit=15 * 60, soft_time_limit=14 * 60)
+def refresh_price_curve() -> dict:
+    """Enqueued by a request that found the price curve's cache cold (once, under a cache lock):
+    recount the 12-month curve the quote preview reads, so no page pays for it."""
+    return {"curve_keys": book_curve_refresh()}

@@ -136,6 +136,22 @@ class StrictSlugField(_StringOnly, serializers.SlugField):
     pass
 
 
+# What str.strip() (DRF's trim_whitespace) removes, spelt out so Python and the schema's regex
+# dialect read the class alike (their \s differ). A name is trimmed, so it needs one other character.
+_SPACES = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+NOT_BLANK_PATTERN = f"^[^\\x00]*[^\\x00{_SPACES}][^\\x00]*$"
+
+
+class StrictNameField(StrictCharField):
+    """A required name: trimmed, and refused when nothing but spaces is left; the schema states
+    that with ``NOT_BLANK_PATTERN`` (one character that is neither a space nor NUL), so a name the
+    schema accepts is a name the API accepts."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(RegexValidator(NOT_BLANK_PATTERN, message=_("Enter a name, not only spaces.")))
+
+
 class StrictBooleanField(serializers.BooleanField):
     """A JSON true or false, as the schema says: DRF's BooleanField also takes 0, 1, "yes", "on"…"""
 

@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
 from django.utils import timezone
 
+from analytics.selectors.price_sensitivity import book_curve_refresh
 from customers.models import Complaint, Customer, SurveyResponse
 from demo.addons import seed_addon_history
 from demo.book import Book
@@ -128,6 +129,7 @@ def seed(*, customers: int, policies: int, seed: int = 1, today: dt.date | None 
     counted = seed_competitor_history(seed=seed, today=today)
     report.seconds["competitors"] = time.perf_counter() - started
     say(f"quoted {counted['quotes']:,} decided cases, {counted['competitor rows']:,} competitor quotes and losses")
+    book_curve_refresh(today=today)  # the quote preview's curve, as the nightly task counts it
 
     manager = next((u for u in users if u.groups.filter(name="manager").exists()), None)
     if manager is not None:

@@ -39,10 +39,15 @@ BAND_LABELS = {
 }
 BAND_CODES = tuple(code for code, _low, _high in kpis.PREMIUM_CHANGE_BANDS)
 # The curve the quote reads: the last 12 months of expiries (one query for the book), recounted by
-# the nightly churn-model task and kept a little over a day, so a live preview never pays for it.
+# the nightly churn-model task and kept a little over a day, so a live preview never pays for it
+# (a cold cache shows no estimate and enqueues ``analytics.tasks.refresh_price_curve``).
 CURVE_DAYS = 365
 CURVE_CACHE_KEY = "analytics:price-curve"
 CURVE_CACHE_SECONDS = 26 * 3600
+# Held while a recount a cold cache asked for is queued or running (the task clears it when done;
+# it expires by itself should the worker die), so a cold cache enqueues one recount, not one per page.
+CURVE_LOCK_KEY = "analytics:price-curve:refreshing"
+CURVE_LOCK_SECONDS = 15 * 60
 # A band needs this many decided cases before the quote shows its rate (a segment falls back to its line).
 CURVE_MIN_CASES = 20
 FIGURES_CACHE_SECONDS = 600
@@ -201,15 +206,33 @@ def _book_curve(today: dt.date | None = None) -> dict:
 
 def book_curve() -> dict:
     """{"line_id:segment:band": [decided, renewed]} over the last CURVE_DAYS days of expiries, for
-    every line and segment, plus "line_id:*:band" for the line as a whole; one query, cached (the
-    nightly churn-model task refreshes it, see ``book_curve_refresh``)."""
-    return cache.get_or_set(CURVE_CACHE_KEY, _book_curve, CURVE_CACHE_SECONDS)
+    every line and segment, plus "line_id:*:band" for the line as a whole, as the nightly
+    churn-model task (or ``refresh_price_curve``) last counted it. A request never counts it: on a
+    cold cache it answers {} (no estimate) and enqueues the recount once (``CURVE_LOCK_KEY``)."""
+    curve = cache.get(CURVE_CACHE_KEY)
+    if curve is None:
+        _enqueue_refresh_once()
+        return {}
+    return curve
+
+
+def _enqueue_refresh_once() -> None:
+    """Enqueue ``refresh_price_curve`` unless a recount is already queued or running: ``cache.add``
+    is atomic, so of the pages that find the cache cold at once only one enqueues."""
+    if not cache.add(CURVE_LOCK_KEY, "1", CURVE_LOCK_SECONDS):
+        return
+    from django.db import transaction
+
+    from analytics.tasks import refresh_price_curve
+
+    transaction.on_commit(lambda: refresh_price_curve.delay())
 
 
 def book_curve_refresh(*, today: dt.date | None = None) -> int:
     """Recount the 12-month curve and keep it for the quote previews; answers the keys kept."""
     curve = _book_curve(today)
     cache.set(CURVE_CACHE_KEY, curve, CURVE_CACHE_SECONDS)
+    cache.delete(CURVE_LOCK_KEY)
     return len(curve)
 
 

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 
-from core.api import ApiModelSerializer, StrictBooleanField, StrictCharField, StrictSlugField
+from core.api import ApiModelSerializer, StrictBooleanField, StrictCharField, StrictNameField, StrictSlugField
 from core.roles import STAFF_ROLES, HasRole, Role
 from renewals.api._common import api_fields
 from renewals.competitors import services as competitor_services
@@ -19,7 +19,7 @@ PREMIUM = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0.01"), 
 class CompetitorSerializer(ApiModelSerializer):
     code = StrictSlugField(max_length=32)
     active = StrictBooleanField(required=False, default=True)
-    name = StrictCharField(max_length=100)
+    name = StrictNameField(max_length=100)
     name_zh_hans = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     sort_order = serializers.IntegerField(min_value=0, max_value=32767, required=False, default=0)
 
@@ -31,7 +31,7 @@ class CompetitorSerializer(ApiModelSerializer):
 class CompetitorUpdateSerializer(CompetitorSerializer):
     code = serializers.SlugField(read_only=True)
     active = StrictBooleanField(required=False)
-    name = StrictCharField(max_length=100, required=False)
+    name = StrictNameField(max_length=100, required=False)
     name_zh_hans = StrictCharField(max_length=100, required=False, allow_blank=True)
     sort_order = serializers.IntegerField(min_value=0, max_value=32767, required=False)
 

@@ -3,7 +3,7 @@
 from decimal import Decimal, InvalidOperation
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, ConflictError, ErrorCode
@@ -71,7 +71,14 @@ def competitor_save(*, actor, competitor_id: int | None = None, code: str | None
             setattr(competitor, name, value)
     if not (competitor.name or "").strip():
         raise ApplicationError(_("Give the competitor a name."), field="name", code=ErrorCode.REQUIRED)
-    competitor.save()
+    try:
+        with transaction.atomic():  # a savepoint: the race below leaves the outer transaction usable
+            competitor.save()
+    except IntegrityError:
+        if not created:
+            raise
+        # Another request added the same code between the check above and this insert.
+        raise ConflictError(_("A competitor with this code exists."), field="code") from None
     if created:
         changes["code"] = ("", code)
     _audit(actor, "competitor", competitor.code, changes)
@@ -138,7 +145,10 @@ def competitor_loss_check(*, reason_code: str, competitor_code: str | None, prem
 
 def competitor_loss_record(*, case: RenewalCase, actor, competitor: Competitor, premium) -> CompetitorQuote:
     """The competitor a case was lost to; called by ``case_mark_lost`` inside its transaction,
-    with the case as it was before closing (its current quote is our offer)."""
+    with the case as it was before closing (its current quote is our offer). Under the case's lock
+    it replaces any earlier loss row (a case lost, reopened and lost again has one loss: the last)."""
+    RenewalCase.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True).first()
+    CompetitorQuote.objects.filter(case_id=case.pk, kind=CompetitorQuote.Kind.LOSS).delete()
     return CompetitorQuote.objects.create(
         case=case,
         competitor=competitor,
@@ -147,3 +157,21 @@ def competitor_loss_record(*, case: RenewalCase, actor, competitor: Competitor, 
         our_premium=_our_premium(case),
         recorded_by=actor,
     )
+
+
+def competitor_loss_void(*, case: RenewalCase) -> dict:
+    """A reopened case is no longer lost: its loss row stops counting (the losses, the price gaps,
+    the badge). Called by ``case_reopen`` inside its transaction with the case locked; the row is
+    deleted and answered as payload keys for the reopen event, so the timeline keeps who it was."""
+    row = (
+        CompetitorQuote.objects.filter(case_id=case.pk, kind=CompetitorQuote.Kind.LOSS)
+        .select_related("competitor")
+        .first()
+    )
+    if row is None:
+        return {}
+    row.delete()
+    return {
+        "voided_loss_competitor": row.competitor.code,
+        "voided_loss_premium": str(row.premium) if row.premium is not None else None,
+    }

@@ -574,9 +574,11 @@ def case_reopen(*, case_id: int, actor, decision_date: dt.date, expected_version
     leaves the case open until the end of that day instead of lapsing it again at once for its
     long-past due date.
     """
+    from renewals.competitors import services as competitor_services
+
     _ensure_manager(actor)
     decision_date = _require_decision_date(decision_date)
-    case = _load_case(case_id, expected_version=expected_version)
+    case = _load_case(case_id, expected_version=expected_version, lock=True)
     if case.is_open:
         raise ApplicationError(_("This case is already open."), code=RenewalsErrorCode.ALREADY_OPEN, status=409)
     if case.stage not in REOPENABLE:
@@ -602,11 +604,13 @@ def case_reopen(*, case_id: int, actor, decision_date: dt.date, expected_version
         lost_reason_id=None,
         outcome_note="",
     )
+    # The case is no longer lost: the competitor it went to stops counting (kept on the event).
+    voided = competitor_services.competitor_loss_void(case=case)
     _event(
         case,
         CaseEvent.Kind.REOPENED,
         actor,
-        {"from": from_stage, "to": to_stage, "decision_date": decision_date.isoformat()},
+        {"from": from_stage, "to": to_stage, "decision_date": decision_date.isoformat(), **voided},
     )
     signals.case_reopened.send(sender=RenewalCase, case=case, actor=actor)
     return case

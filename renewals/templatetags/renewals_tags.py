@@ -56,6 +56,11 @@ def code_label(value, kind: str) -> str:
         return next((r.display_name for r in selectors.lost_reasons() if r.code == value), value)
     if kind == "area":
         return AUDIT_AREAS.get(value, value)
+    if kind == "competitor":
+        from renewals.competitors.selectors import competitors
+
+        # The cached active list (the case page reads it anyway); a retired competitor shows its code.
+        return next((c.display_name for c in competitors() if c.code == value), value)
     return value
 
 

@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from analytics.params import Filters, Period
 from analytics.selectors.competitors import competitor_dashboard_figures
@@ -141,3 +142,19 @@ def test_the_loss_row_keeps_our_quote_at_the_time(rivals, specialist):
     row = CompetitorQuote.objects.get(case=case)
     assert (row.kind, row.our_premium, row.premium) == ("loss", D("1234.56"), D("1000.00"))
     assert LostReason.objects.get(pk=closed.lost_reason_id).code == "competitor"
+
+
+def test_a_reopened_then_renewed_case_leaves_no_loss_in_the_figures(rivals, specialist, manager):
+    from renewals import services
+
+    kept = case_quoted(specialist, quoted="1000.00")
+    lose(kept, specialist, competitor="rival-b", premium=D("1100.00"))  # +10 %, still lost
+    case = case_quoted(specialist, quoted="1000.00")
+    lose(case, specialist, competitor="rival-a", premium=D("800.00"))  # −20 %, then won back
+    services.case_reopen(case_id=case.pk, actor=manager, decision_date=timezone.localdate())
+    services.case_mark_renewed(case_id=case.pk, actor=manager)
+    figures = competitor_dashboard_figures(AUTUMN, Filters())
+    # Only the case still lost counts: one loss to B, its gap +10 % alone (not the median of −20 and +10).
+    assert figures["competitor_losses_by_competitor"] == {"rival-b": 1}
+    assert [(g["quotes"], g["median_gap"]) for g in figures["gaps"]] == [(1, pytest.approx(10.0))]
+    assert not CompetitorQuote.objects.filter(case=case).exists()

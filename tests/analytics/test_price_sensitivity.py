@@ -11,7 +11,7 @@ from analytics import kpis
 from analytics.estimates import shifted_renewal_probability
 from analytics.models import ChurnModelRun
 from analytics.params import Filters, Period
-from analytics.selectors.price_sensitivity import price_sensitivity
+from analytics.selectors.price_sensitivity import book_curve_refresh, price_sensitivity
 from renewals.models import Stage
 from tests.analytics.factories import quoted_case as decided
 from tests.customers.factories import CustomerFactory
@@ -148,6 +148,7 @@ def test_the_quote_preview_shows_the_curve_rate_of_the_quoted_band(client_for, s
         decided("1030.00", Stage.RENEWED if i < 20 else Stage.LOST, due=dt.date(2026, 6, 1))
     policy = PolicyFactory(premium=D("1000.00"), end_date=dt.date(2027, 1, 15), customer=CustomerFactory())
     case = RenewalCaseFactory(policy=policy, assignee=specialist)
+    book_curve_refresh()  # the nightly task's count (a page never counts it)
     client = client_for(specialist)
     # The line's pricing: auto base rate +3 % (seeded), no claims, tenure 1 → 1,030.00 before discount.
     response = client.get(f"/cases/{case.pk}/quote/preview/?quote-discount_percent=0")
@@ -211,3 +212,45 @@ def test_the_nightly_task_recounts_the_curve_the_quote_reads(time_machine):
     fit_churn_model()
     auto = line("auto").pk
     assert cache.get(CURVE_CACHE_KEY) == {f"{auto}:standard:p0_5": [1, 1], f"{auto}:*:p0_5": [1, 1]}
+
+
+def test_a_cold_curve_cache_shows_no_estimate_and_enqueues_one_recount(
+    client_for, specialist, time_machine, monkeypatch, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from analytics import tasks
+    from analytics.selectors.price_sensitivity import CURVE_CACHE_KEY
+
+    time_machine.move_to(dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC))
+    for i in range(25):
+        decided("1030.00", Stage.RENEWED if i < 20 else Stage.LOST, due=dt.date(2026, 6, 1))
+    policy = PolicyFactory(premium=D("1000.00"), end_date=dt.date(2027, 1, 15), customer=CustomerFactory())
+    case = RenewalCaseFactory(policy=policy, assignee=specialist)
+    client = client_for(specialist)
+    enqueue = mock.Mock()
+    monkeypatch.setattr(tasks.refresh_price_curve, "delay", enqueue)
+    cache.set(CURVE_CACHE_KEY, {}, 60)
+    client.get(f"/cases/{case.pk}/")  # warms every other cache the page reads
+    with CaptureQueriesContext(connection) as warm:
+        client.get(f"/cases/{case.pk}/")
+    cache.delete(CURVE_CACHE_KEY)
+    with django_capture_on_commit_callbacks(execute=True):
+        with CaptureQueriesContext(connection) as cold:
+            page = client.get(f"/cases/{case.pk}/")
+        preview = client.get(f"/cases/{case.pk}/quote/preview/?quote-discount_percent=0")
+    # The cold page costs no more queries than a warm one: the 12-month aggregate did not run.
+    assert len(cold) <= len(warm)
+    assert "renewal-estimate-curve" not in page.content.decode()
+    assert "renewal-estimate-curve" not in preview.content.decode()
+    assert enqueue.call_count == 1  # two cold reads, one recount queued
+    # The worker runs it: the next preview shows the curve's 80 %.
+    tasks.refresh_price_curve()
+    assert (
+        "Expected renewal at this premium: 80%"
+        in client.get(f"/cases/{case.pk}/quote/preview/?quote-discount_percent=0").content.decode()
+    )

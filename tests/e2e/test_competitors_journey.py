@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 
+from analytics.selectors.price_sensitivity import book_curve_refresh
 from renewals.competitors import services as competitor_services
 from renewals.models import CompetitorQuote, RenewalCase, Stage
 from tests.analytics.factories import quoted_case
@@ -31,6 +32,7 @@ def test_specialist_records_a_rival_quote_sees_the_curve_and_loses_to_the_rival(
         customer=CustomerFactory(name="Wang Fang"), premium=Decimal("1000.00"), end_date=dt.date(2027, 1, 20)
     )
     case = RenewalCaseFactory(assignee=specialist, policy=policy)
+    book_curve_refresh()  # the nightly count the preview reads (a page never counts it)
 
     login("lina")
     page.goto(f"/cases/{case.pk}/")

@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from core.errors import ApplicationError, PermissionDeniedError
 from renewals.competitors import services as competitor_services
@@ -333,3 +334,115 @@ def test_the_settings_page_query_count_is_constant(client_for, manager, django_a
         response = client.get("/settings/competitors/")
     assert response.status_code == 200 and response.content.decode().count('name="competitor_id"') == n
     assert "no-store" in response["Cache-Control"]
+
+
+# --- a reopened case, races, the timeline, blank names --------------------------------------
+
+
+def test_a_reopened_case_is_lost_to_a_competitor_again_through_the_pages(client_for, specialist, manager, case, rival):
+    other = competitor_services.competitor_save(actor=manager, code="rival-b", name="Rival B")
+    client = client_for(specialist)
+    lose = {"lost-reason_code": "competitor", "lost-competitor": "rival-a", "lost-competitor_premium": "2700.00"}
+    assert client.post(f"/cases/{case.pk}/lost/", {"lost-version": case.version, **lose}).status_code == 302
+    decide_by = {"reopen-decision_date": timezone.localdate().isoformat()}
+    case.refresh_from_db()
+    response = client_for(manager).post(f"/cases/{case.pk}/reopen/", {"reopen-version": case.version, **decide_by})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.stage == Stage.OPEN
+    # Reopened: the loss no longer counts (no badge); the timeline says who it had been lost to.
+    assert not CompetitorQuote.objects.filter(case=case).exists()
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "No competitor quote recorded." in page
+    assert "no longer counted as lost to Rival A" in page
+    again = {"lost-reason_code": "competitor", "lost-competitor": "rival-b", "lost-competitor_premium": "2600.00"}
+    response = client.post(f"/cases/{case.pk}/lost/", {"lost-version": case.version, **again})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.stage == Stage.LOST
+    rows = list(CompetitorQuote.objects.filter(case=case).values_list("kind", "competitor_id", "premium"))
+    assert rows == [("loss", other.pk, D("2600.00"))]
+
+
+def test_a_reopened_case_is_lost_to_a_competitor_again_through_the_api(api, specialist, manager, case, rival):
+    lose = {"reason": "competitor", "competitor": "rival-a", "competitor_premium": "2500.00"}
+    assert api(specialist).post(f"/api/v1/cases/{case.pk}/lose/", lose, format="json").status_code == 200
+    reopened = api(manager).post(
+        f"/api/v1/cases/{case.pk}/reopen/", {"decision_date": timezone.localdate().isoformat()}, format="json"
+    )
+    assert reopened.status_code == 200, reopened.json()
+    assert api(specialist).get(f"/api/v1/cases/{case.pk}/competitor-quotes/").json() == []
+    again = api(specialist).post(
+        f"/api/v1/cases/{case.pk}/lose/", lose | {"competitor_premium": "2400.00"}, format="json"
+    )
+    assert again.status_code == 200, again.json()
+    listed = api(specialist).get(f"/api/v1/cases/{case.pk}/competitor-quotes/").json()
+    assert [(r["kind"], r["premium"]) for r in listed] == [("loss", "2400.00")]
+
+
+def test_recording_a_loss_again_replaces_a_left_over_one(specialist, manager, case, rival):
+    """A loss row left from before reopening voided it (the 0017 migration drops those) is replaced."""
+    from renewals import services
+
+    CompetitorQuote.objects.create(case=case, competitor=rival, kind="loss", premium=D("1"), our_premium=D("3000"))
+    services.case_mark_lost(
+        case_id=case.pk, actor=specialist, reason_code="competitor", competitor_code="rival-a", competitor_premium="2"
+    )
+    assert list(CompetitorQuote.objects.filter(case=case).values_list("premium", flat=True)) == [D("2.00")]
+
+
+@pytest.fixture
+def racing_insert(monkeypatch):
+    """Another request adds the same code between competitor_save's check and its insert."""
+    real_save = Competitor.save
+
+    def save(self, *args, **kwargs):
+        if self.pk is None and not Competitor.objects.filter(code=self.code).exists():
+            Competitor.objects.bulk_create([Competitor(code=self.code, name="The other request")])
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Competitor, "save", save)
+
+
+def test_two_creates_of_one_code_at_once_are_a_conflict_not_a_crash(manager, racing_insert):
+    with pytest.raises(ApplicationError) as error:
+        competitor_services.competitor_save(actor=manager, code="rival-z", name="Rival Z")
+    assert (error.value.field, error.value.status) == ("code", 409)
+    # Rolled back as a whole (the stand-in for the other request went with it); the connection is usable.
+    assert not Competitor.objects.filter(code="rival-z").exists()
+
+
+def test_api_two_creates_of_one_code_at_once_answer_409(api, manager, racing_insert):
+    response = api(manager).post("/api/v1/competitors/", {"code": "rival-z", "name": "Rival Z"}, format="json")
+    assert response.status_code == 409 and "code" in response.json()["errors"]
+
+
+def test_the_timeline_shows_the_competitor_and_premium_of_a_quote(client_for, specialist, case, rival):
+    competitor_services.competitor_quote_record(
+        case_id=case.pk, actor=specialist, competitor_code="rival-a", premium="12345.60", cover_notes="no glass"
+    )
+    client = client_for(specialist)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "Competitor quote: Rival A · 12,345.60" in page
+    page = client.get(f"/cases/{case.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "竞品报价：对手甲 · 12,345.60" in page
+
+
+@pytest.mark.parametrize("name", ["   ", "\t\n", "\u3000"])
+def test_api_a_name_of_only_spaces_is_refused_as_the_schema_says(api, manager, rival, name):
+    import re
+
+    from core.api import NOT_BLANK_PATTERN
+
+    assert not re.search(NOT_BLANK_PATTERN, name)  # the schema refuses it too
+    assert api(manager).post("/api/v1/competitors/", {"code": "x", "name": name}, format="json").status_code == 400
+    assert api(manager).patch("/api/v1/competitors/rival-a/", {"name": name}, format="json").status_code == 400
+    assert Competitor.objects.get(code="rival-a").name == "Rival A"
+
+
+def test_the_schema_states_a_competitor_name_needs_more_than_spaces(api, manager):
+    import re
+
+    schema = api(manager).get("/api/schema/?format=json").json()
+    pattern = schema["components"]["schemas"]["CompetitorRequest"]["properties"]["name"]["pattern"]
+    assert not re.search(pattern, "   ") and re.search(pattern, "  Rival ") and not re.search(pattern, "A\x00")
