@@ -26,6 +26,7 @@ from renewals.models import DECIDED_STAGES, LineOfInsurance, QuoteAddOn, Stage
 
 from .. import kpis, sources
 from ..params import Filters, Period
+from .cached import cached_figures
 from .inputs import in_period
 
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
@@ -50,7 +51,6 @@ CURVE_LOCK_KEY = "analytics:price-curve:refreshing"
 CURVE_LOCK_SECONDS = 15 * 60
 # A band needs this many decided cases before the quote shows its rate (a segment falls back to its line).
 CURVE_MIN_CASES = 20
-FIGURES_CACHE_SECONDS = 600
 
 
 def quoted_base():
@@ -174,19 +174,14 @@ def _percent(rate: float | None) -> float | None:
     return None if rate is None else round(rate * 100, 1)
 
 
-def _cache_key(period: Period, filters: Filters) -> str:
-    parts = [period.start.isoformat(), period.end.isoformat(), str(filters.line_id), filters.region]
-    parts += [",".join(filters.segments), filters.channel, str(filters.assignee_id)]
-    return "analytics:price-sensitivity:" + ":".join(parts)
-
-
 def price_sensitivity_cached(period: Period, filters: Filters) -> dict:
     """``price_sensitivity`` kept FIGURES_CACHE_SECONDS (the card and the export share it); the
     labels follow the request's language, so the key carries it."""
     from django.utils.translation import get_language
 
-    key = f"{_cache_key(period, filters)}:{get_language()}"
-    return cache.get_or_set(key, lambda: price_sensitivity(period, filters), FIGURES_CACHE_SECONDS)
+    return cached_figures(
+        "price-sensitivity", get_language(), period, filters, lambda: price_sensitivity(period, filters)
+    )
 
 
 # --- the curve the quote preview reads (renewals.estimates) ------------------------------------
