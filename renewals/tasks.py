@@ -34,3 +34,12 @@ def refresh_attach_rates(on_date: str | None = None) -> int:
     from renewals.addons.selectors import attach_rates_refresh
 
     return attach_rates_refresh(as_of=_date(on_date))
+
+
+@shared_task(name="renewals.tasks.reapply_playbook", time_limit=60 * 60, soft_time_limit=59 * 60)
+def reapply_playbook(playbook_id: int, actor_id: int | None) -> int:
+    """A manager's re-apply of a playbook to open cases, in batches (idempotent: a retry moves only
+    the cases not moved yet; audited once per run that moved cases)."""
+    from renewals.playbooks.services import playbook_reapply_job
+
+    return playbook_reapply_job(playbook_id=playbook_id, actor_id=actor_id)

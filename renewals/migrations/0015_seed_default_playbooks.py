@@ -32,4 +32,5 @@ def seed(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [("renewals", "0014_playbooks")]
-    operations = [migrations.RunPython(seed)]
+    # Reversed: nothing to undo (0014's reverse drops the tables; cases may point at these versions).
+    operations = [migrations.RunPython(seed, migrations.RunPython.noop)]

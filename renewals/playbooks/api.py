@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from core.api import ApiModelSerializer, StrictCharField, StrictSlugField
 from core.roles import STAFF_ROLES, HasRole, Role
 from customers.models import Customer
+from customers.regions import REGION_LABELS
 from renewals.api._common import api_fields
 from renewals.models import LineOfInsurance, Policy
 from renewals.playbooks import selectors, services
@@ -45,7 +46,7 @@ class PlaybookWriteSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=Customer.Segment.choices), required=False, max_length=10
     )
     regions = serializers.ListField(
-        child=StrictCharField(max_length=64, allow_blank=False), required=False, max_length=MAX_REGIONS
+        child=serializers.ChoiceField(choices=sorted(REGION_LABELS)), required=False, max_length=MAX_REGIONS
     )
     channels = serializers.ListField(
         child=serializers.ChoiceField(choices=Policy.Channel.choices), required=False, max_length=10
@@ -126,7 +127,14 @@ class PlaybookSerializer(ApiModelSerializer):
 
 
 class ReappliedSerializer(serializers.Serializer):
-    cases = serializers.IntegerField(help_text=_("Open cases moved to the current version."))
+    status = serializers.ChoiceField(
+        choices=[("started", "started"), ("done", "done")],
+        help_text=_("started: the re-apply runs in the background; done: it ran at once (eager mode)."),
+    )
+    cases = serializers.IntegerField(
+        allow_null=True, help_text=_("Open cases moved to the current version (null while it runs).")
+    )
+    detail = serializers.CharField()
 
 
 @extend_schema(tags=["playbooks"])
@@ -171,9 +179,15 @@ class PlaybookViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
         playbook = services.playbook_retire(actor=request.user, playbook_id=self.get_object().pk)
         return Response(PlaybookSerializer(self.get_queryset().get(pk=playbook.pk)).data)
 
-    @extend_schema(request=None, responses={200: ReappliedSerializer})
+    @extend_schema(request=None, responses={202: ReappliedSerializer})
     @action(detail=True, methods=["post"])
     def reapply(self, request, pk=None):
-        """Give the current version to the open cases that opened with an older one (audited)."""
-        moved = services.playbook_reapply(actor=request.user, playbook_id=self.get_object().pk)
-        return Response({"cases": moved})
+        """Start giving the current version to the open cases it takes that do not carry it yet
+        (a background task, audited; 409 for a retired playbook)."""
+        moved = services.playbook_reapply_start(actor=request.user, playbook_id=self.get_object().pk)
+        body = {
+            "status": "started" if moved is None else "done",
+            "cases": moved,
+            "detail": services.reapply_message(moved),
+        }
+        return Response(body, status=202)

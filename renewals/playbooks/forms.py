@@ -5,10 +5,11 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import ApplicationError
 from customers.models import Customer
 from renewals.models import LineOfInsurance, Policy
 from renewals.playbooks.models import MAX_WINDOW_DAYS
-from renewals.playbooks.services import MAX_POSITION
+from renewals.playbooks.services import MAX_POSITION, known_regions
 
 
 def _days(label, help_text=""):
@@ -75,7 +76,11 @@ class PlaybookForm(forms.Form):
             del self.fields["line"]
 
     def clean_regions(self) -> list[str]:
-        return [r.strip() for r in self.cleaned_data["regions"].split(",") if r.strip()]
+        regions = [r.strip() for r in self.cleaned_data["regions"].split(",") if r.strip()]
+        try:
+            return known_regions(regions)
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
 
     def version_data(self) -> dict:
         data = dict(self.cleaned_data)

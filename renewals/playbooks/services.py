@@ -4,15 +4,18 @@ cases; and the set-based choice of playbooks for freshly opened cases (the porta
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
-from django.db.models import F
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.errors import ApplicationError, ConflictError, ErrorCode
 from customers.models import Customer
+from customers.regions import REGION_LABELS
 from renewals.errors import RenewalsErrorCode
-from renewals.models import CaseEvent, LineOfInsurance, Policy, RenewalCase
+from renewals.models import OPEN_STAGES, CaseEvent, LineOfInsurance, Policy, RenewalCase
 from renewals.playbooks import matching
 from renewals.playbooks.models import MAX_WINDOW_DAYS, Playbook, PlaybookVersion
 from renewals.services._common import _audit, _ensure_manager, user_display_name
@@ -104,13 +107,27 @@ def _clean_version(data: dict) -> dict:
     regions = sorted({str(r).strip() for r in (data.get("regions") or []) if str(r).strip()})
     if len(regions) > MAX_REGIONS or any(len(r) > 64 or "\x00" in r for r in regions):
         raise _error(_("Name at most %(n)d regions of up to 64 characters.") % {"n": MAX_REGIONS}, "regions")
-    clean["regions"] = regions
+    clean["regions"] = known_regions(regions)
     skill = clean["assignment_skill"]
     if len(skill) > 32 or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in skill):
         raise _error(_("A skill is a short code of letters, digits and dashes."), "assignment_skill")
     if len(clean["note"]) > 300 or "\x00" in clean["note"]:
         raise _error(_("Keep the note under 300 characters."), "note")
     return clean
+
+
+def known_regions(values) -> list[str]:
+    """The regions as ``Customer.region`` stores them (any letter case accepted); an unknown one is
+    an error naming it, so a typo cannot make a rule that silently matches nothing."""
+    by_lower = {code.lower(): code for code in REGION_LABELS}
+    unknown = [v for v in values if v.lower() not in by_lower]
+    if unknown:
+        raise _error(
+            _("Unknown region: %(names)s. Use the regions' English names, e.g. Beijing, Guangdong.")
+            % {"names": ", ".join(unknown[:5])},
+            "regions",
+        )
+    return sorted({by_lower[v.lower()] for v in values})
 
 
 def _has_conditions(clean: dict) -> bool:
@@ -166,14 +183,21 @@ def playbook_create(
     clean = _clean_version(version_fields)
     if is_default:
         _check_default(line, clean, exclude_id=None)
-    playbook = Playbook.objects.create(
-        code=code,
-        name=name,
-        name_zh_hans=name_zh_hans,
-        line=line,
-        position=_position(position),
-        is_default=bool(is_default),
-    )
+    try:
+        # A savepoint: a concurrent create can pass the checks above at the same moment.
+        with transaction.atomic():
+            playbook = Playbook.objects.create(
+                code=code,
+                name=name,
+                name_zh_hans=name_zh_hans,
+                line=line,
+                position=_position(position),
+                is_default=bool(is_default),
+            )
+    except IntegrityError as exc:
+        if "playbook_one_default_per_line" in str(exc):
+            raise ConflictError(_("This line has a default playbook already."), field="is_default") from None
+        raise ConflictError(_("A playbook with this code exists already."), field="code") from None
     _version_create(playbook, clean, actor, 1)
     playbook.save(update_fields=["current_version", "updated_at"])
     _audit(
@@ -253,6 +277,10 @@ def playbook_update(
         _version_create(playbook, clean, actor, current.number + 1)
         changes.update(differs)
         changes["version"] = (current.number, current.number + 1)
+    elif clean["note"] != current.note:
+        # The note describes the version and changes nothing a case does: kept on it, no new version.
+        PlaybookVersion.objects.filter(pk=current.pk).update(note=clean["note"])
+        changes["note"] = (current.note, clean["note"])
     if changes:
         playbook.save()
         _audit(actor, "playbook", playbook.code, changes)
@@ -281,44 +309,132 @@ def playbook_retire(*, actor, playbook_id: int) -> Playbook:
     return playbook
 
 
+def _reapply_target(playbook_id: int) -> Playbook:
+    playbook = Playbook.objects.select_related("current_version").filter(pk=playbook_id).first()
+    if playbook is None:
+        raise ApplicationError(_("No such playbook."), code=ErrorCode.NOT_FOUND, status=404)
+    if playbook.status == Playbook.Status.RETIRED:
+        raise ConflictError(_("This playbook is retired."), field="status", code=RenewalsErrorCode.PLAYBOOK_RETIRED)
+    return playbook
+
+
 @transaction.atomic
+def playbook_reapply_start(*, actor, playbook_id: int) -> int | None:
+    """Start a re-apply (the page and the API): checked here, done by the Celery task
+    ``renewals.tasks.reapply_playbook`` after the commit. Under ``CELERY_TASK_ALWAYS_EAGER`` (tests,
+    the demo) it runs now and answers the number of cases moved; otherwise None (started)."""
+    _ensure_manager(actor)
+    playbook = _reapply_target(playbook_id)
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return playbook_reapply(actor=actor, playbook_id=playbook.pk)
+    from renewals import tasks  # the task module imports the services
+
+    actor_id, pk = actor.pk, playbook.pk
+    transaction.on_commit(lambda: tasks.reapply_playbook.delay(pk, actor_id))
+    return None
+
+
+def reapply_message(moved: int | None) -> str:
+    """What the manager reads after asking for a re-apply (None: started in the background)."""
+    if moved is None:
+        return _("Re-apply started: the matching open cases move to the current version in the background.")
+    return ngettext(
+        "%(n)d open case now follows the current version.",
+        "%(n)d open cases now follow the current version.",
+        moved,
+    ) % {"n": moved}
+
+
+def _matching_ids(rules: list, rule, version_id: int, after_id: int) -> list[int]:
+    """The next batch of open cases (by id) that ``rule`` takes under first match and that do not
+    carry ``version_id``."""
+    return list(
+        RenewalCase.objects.open()
+        .filter(matching.first_match_q(rules, rule), pk__gt=after_id)
+        .exclude(playbook_version_id=version_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:REAPPLY_BATCH]
+    )
+
+
+def _move_cases(ids: list[int], version_id: int, actor, now) -> list[int]:
+    """One UPDATE of the batch that re-checks each row (still open, not on the version yet) and
+    answers exactly the ids it changed."""
+    if not ids:
+        return []
+    table = connection.ops.quote_name(RenewalCase._meta.db_table)
+    id_marks = ", ".join(["%s"] * len(ids))
+    stage_marks = ", ".join(["%s"] * len(OPEN_STAGES))
+    sql = (
+        f"UPDATE {table} SET playbook_version_id = %s, version = version + 1, updated_at = %s, "  # nosec B608
+        f"updated_by_id = %s WHERE id IN ({id_marks}) AND stage IN ({stage_marks}) "
+        "AND (playbook_version_id IS NULL OR playbook_version_id <> %s) RETURNING id"
+    )
+    params = [version_id, now, actor.pk if actor else None, *ids, *[str(s) for s in OPEN_STAGES], version_id]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return sorted(row[0] for row in cursor.fetchall())
+
+
 def playbook_reapply(*, actor, playbook_id: int) -> int:
     """Give the playbook's current version to the open cases it takes now under first match (the
     rules in force, churn scores as they stand) that do not carry that version yet: cases opened
-    with an older version, or by another rule, or before a churn score. Set-based, batched UPDATEs,
-    one timeline event per case, audited. Assignees stay; the reminder variant and the authority
-    apply from the next planning run and quote on. Open cases of an older version that the rule no
-    longer matches keep theirs."""
+    with an older version, or by another rule, or before a churn score. Batches of
+    ``REAPPLY_BATCH`` cases, each its own transaction: one UPDATE … RETURNING that re-checks the
+    case is still open and not on the version yet, then one timeline event per case it changed.
+    Idempotent (a second run moves nothing), audited once when it moved cases. Stops if the playbook
+    is edited or retired meanwhile. Assignees stay; the reminder variant and the authority apply from
+    the next planning run and quote on. Open cases of an older version that the rule no longer
+    matches keep theirs. Answers the number of cases moved."""
     _ensure_manager(actor)
-    playbook = _locked_playbook(playbook_id)
-    if playbook.status == Playbook.Status.RETIRED:
-        raise ConflictError(_("This playbook is retired."), field="status", code=RenewalsErrorCode.PLAYBOOK_RETIRED)
+    playbook = _reapply_target(playbook_id)
     version = playbook.current_version
-    rules = matching.rules_in_force()
-    rule = next(r for r in rules if r.playbook_id == playbook.pk)
-    ids = list(
-        RenewalCase.objects.open()
-        .filter(matching.first_match_q(rules, rule))
-        .exclude(playbook_version_id=version.pk)
-        .values_list("pk", flat=True)
-    )
-    now = timezone.now()
     payload = {"playbook": playbook.code, "version": version.number, "reapplied_by": user_display_name(actor)}
-    for start in range(0, len(ids), REAPPLY_BATCH):
-        chunk = ids[start : start + REAPPLY_BATCH]
-        RenewalCase.objects.filter(pk__in=chunk).update(
-            playbook_version_id=version.pk, version=F("version") + 1, updated_at=now, updated_by=actor
+    moved_total, after_id = 0, 0
+    while True:
+        with transaction.atomic():
+            still = Playbook.objects.select_for_update().filter(
+                pk=playbook.pk, status=Playbook.Status.ACTIVE, current_version_id=version.pk
+            )
+            if still.first() is None:
+                break
+            rules = matching.rules_in_force()
+            rule = next(r for r in rules if r.playbook_id == playbook.pk)
+            ids = _matching_ids(rules, rule, version.pk, after_id)
+            if not ids:
+                break
+            now = timezone.now()
+            moved = _move_cases(ids, version.pk, actor, now)
+            CaseEvent.objects.bulk_create(
+                [
+                    CaseEvent(case_id=i, kind=CaseEvent.Kind.PLAYBOOK, actor=actor, payload=payload, created_at=now)
+                    for i in moved
+                ]
+            )
+            moved_total += len(moved)
+            after_id = ids[-1]
+            if len(ids) < REAPPLY_BATCH:
+                break
+    if moved_total:
+        _audit(
+            actor,
+            "playbook",
+            playbook.code,
+            {"reapplied_to_open_cases": ("", moved_total), "version": ("", version.number)},
         )
-        CaseEvent.objects.bulk_create(
-            [
-                CaseEvent(case_id=i, kind=CaseEvent.Kind.PLAYBOOK, actor=actor, payload=payload, created_at=now)
-                for i in chunk
-            ]
-        )
-    _audit(
-        actor, "playbook", playbook.code, {"reapplied_to_open_cases": ("", len(ids)), "version": ("", version.number)}
-    )
-    return len(ids)
+    return moved_total
+
+
+def playbook_reapply_job(*, playbook_id: int, actor_id: int | None) -> int:
+    """The task's body: the re-apply as the manager who started it (nothing if they or the playbook
+    are gone or retired by now)."""
+    actor = get_user_model().objects.filter(pk=actor_id, is_active=True).first()
+    if actor is None:
+        return 0
+    try:
+        return playbook_reapply(actor=actor, playbook_id=playbook_id)
+    except ApplicationError:
+        return 0
 
 
 def cases_choose_playbooks(*, case_ids: list[int], on_date: dt.date, rules: list | None = None) -> None:

@@ -113,8 +113,8 @@ def playbook_match_count(request):
 @role_required(Role.MANAGER)
 def playbook_reapply(request, playbook_id: int):
     try:
-        moved = services.playbook_reapply(actor=request.user, playbook_id=playbook_id)
-        messages.success(request, _("%(n)d open cases now follow the current version.") % {"n": moved})
+        moved = services.playbook_reapply_start(actor=request.user, playbook_id=playbook_id)
+        messages.success(request, services.reapply_message(moved))
     except ApplicationError as exc:
         if exc.status == 404:
             return refuse(request, exc.message, status=404, back="/settings/playbooks/")

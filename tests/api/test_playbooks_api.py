@@ -58,9 +58,15 @@ def test_a_change_makes_a_new_version(api, manager):
     assert same.json()["version"] == 2
 
 
-def test_retire_and_reapply(api, manager):
+def test_retire_and_reapply(api, manager, settings):
     playbook = vip_playbook(manager)
-    assert api(manager).post(f"/api/v1/playbooks/{playbook.pk}/reapply/").json() == {"cases": 0}
+    started = api(manager).post(f"/api/v1/playbooks/{playbook.pk}/reapply/")
+    assert started.status_code == 202
+    assert started.json()["status"] == "started" and started.json()["cases"] is None
+    assert "Re-apply started" in started.json()["detail"]
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    done = api(manager).post(f"/api/v1/playbooks/{playbook.pk}/reapply/")
+    assert (done.status_code, done.json()["status"], done.json()["cases"]) == (202, "done", 0)
     retired = api(manager).post(f"/api/v1/playbooks/{playbook.pk}/retire/")
     assert retired.status_code == 200 and retired.json()["status"] == "retired"
     assert api(manager).post(f"/api/v1/playbooks/{playbook.pk}/retire/").status_code == 409
@@ -77,6 +83,7 @@ def test_retire_and_reapply(api, manager):
         {"segments": ["gold"]},
         {"regions": [1]},
         {"regions": ["x" * 65]},
+        {"regions": ["Pekin"]},
         {"churn_risk_min": 101},
         {"premium_min": "1e30"},
         {"discount_authority_percent": "100.01"},

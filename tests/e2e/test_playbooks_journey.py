@@ -76,3 +76,29 @@ def test_manager_edits_a_playbook_and_cases_follow_it(page, login, shot, languag
     assert ("险种默认策略" if zh else "the line's default") in card
     shot(f"playbook-standard-case-{language}")
     assert Playbook.objects.filter(status="active").count() == 4
+
+
+@time_machine.travel("2026-11-01 10:00 +08:00", tick=True)
+def test_the_live_count_and_quote_preview_urls_carry_no_csrf_token(page, login):
+    manager = make_user("boss", "manager")
+    specialist = make_user("li", "specialist")
+    playbook = vip_playbook(manager)
+    case = RenewalCaseFactory(
+        assignee=specialist, policy=PolicyFactory(end_date=dt.date(2026, 12, 20), customer=CustomerFactory())
+    )
+    urls = []
+    page.on("request", lambda request: urls.append(request.url))
+
+    login("boss")
+    page.goto(f"/settings/playbooks/{playbook.pk}/")
+    with page.expect_response(lambda r: "/settings/playbooks/match-count/" in r.url):
+        page.get_by_label("High value").check()
+    page.context.clear_cookies()
+    login("li")
+    page.goto(f"/cases/{case.pk}/")
+    with page.expect_response(lambda r: "/quote/preview/" in r.url):
+        page.locator("#quote-discount").fill("5")
+    sent = [u for u in urls if "/match-count/" in u or "/quote/preview/" in u]
+    # both GETs carry the form's fields (the rule, the discount) but never the CSRF token
+    assert any("pb-segments=high_value" in u for u in sent) and any("quote-discount_percent=5" in u for u in sent)
+    assert not [u for u in sent if "csrfmiddlewaretoken" in u]

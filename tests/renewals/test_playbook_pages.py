@@ -129,11 +129,13 @@ def test_bad_ids_are_refused(client_for, manager, bad, status):
     assert client.post("/settings/playbooks/999999/retire/").status_code == 404
 
 
-def test_reapply_and_retire_from_the_list(client_for, manager):
+def test_reapply_and_retire_from_the_list(client_for, manager, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the demo's and the tests' mode: done in the request
     playbook = vip_playbook(manager)
     case = vip_case(default_playbook())
     client = client_for(manager)
-    assert client.post(f"/settings/playbooks/{playbook.pk}/reapply/").status_code == 302
+    response = client.post(f"/settings/playbooks/{playbook.pk}/reapply/", follow=True)
+    assert "1 open case now follows the current version." in response.content.decode()
     assert RenewalCase.objects.get(pk=case.pk).playbook_version == playbook.current_version
     assert client.post(f"/settings/playbooks/{playbook.pk}/retire/").status_code == 302
     assert Playbook.objects.get(pk=playbook.pk).status == "retired"
@@ -183,3 +185,56 @@ def test_specialist_skills_are_saved_from_the_specialists_page(client_for, manag
         "/settings/specialists/", {"user_id": specialist.pk, "regions": "", "skills": "se nior"}, follow=True
     )
     assert "short code" in response.content.decode()
+
+
+def test_a_reapply_starts_in_the_background_and_says_so(
+    client_for, manager, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from renewals import tasks
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    sent = []
+    monkeypatch.setattr(tasks.reapply_playbook, "delay", lambda *args: sent.append(args))
+    playbook = vip_playbook(manager)
+    case = vip_case(default_playbook())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(manager).post(f"/settings/playbooks/{playbook.pk}/reapply/", follow=True)
+    assert "Re-apply started" in response.content.decode()
+    assert sent == [(playbook.pk, manager.pk)]
+    assert RenewalCase.objects.get(pk=case.pk).playbook_version == default_playbook().current_version
+
+
+def test_the_reapply_message_is_plural_aware_in_both_languages(manager):
+    from django.utils import translation
+
+    from renewals.playbooks.services import reapply_message
+
+    assert reapply_message(1) == "1 open case now follows the current version."
+    assert reapply_message(3) == "3 open cases now follow the current version."
+    with translation.override("zh-hans"):
+        assert reapply_message(1) == "1 个未结案件已改用当前版本。"
+
+
+def _hx_get_tags(body: str, url_part: str) -> list[str]:
+    import re
+
+    return [tag for tag in re.findall(r"<[a-z]+\b[^>]*>", body) if "hx-get=" in tag and url_part in tag]
+
+
+def test_the_live_count_request_leaves_the_csrf_token_out(client_for, manager):
+    playbook = vip_playbook(manager)
+    for url in ("/settings/playbooks/new/", f"/settings/playbooks/{playbook.pk}/"):
+        body = client_for(manager).get(url).content.decode()
+        assert "csrfmiddlewaretoken" in body  # the POST form carries it ...
+        tags = _hx_get_tags(body, "/settings/playbooks/match-count/")
+        assert tags and all('hx-params="not csrfmiddlewaretoken"' in tag for tag in tags)  # ... the GET does not
+
+
+def test_an_unknown_region_is_refused_on_the_form(client_for, manager):
+    response = client_for(manager).post(
+        "/settings/playbooks/new/",
+        {"pb-code": "north", "pb-name": "North", "pb-position": "20", "pb-regions": "Beijing, Pekin"},
+        follow=True,
+    )
+    assert "Unknown region: Pekin" in response.content.decode()
+    assert not Playbook.objects.filter(code="north").exists()

@@ -14,7 +14,16 @@ from customers.models import Customer
 from notifications.models import OutboundMessage
 from notifications.services import reminders_plan
 from renewals import services as renewal_services
-from renewals.models import CaseEvent, DiscountAuthority, LineOfInsurance, Quote, RenewalCase, SettingsChange, Stage
+from renewals.models import (
+    CaseEvent,
+    DiscountAuthority,
+    LineOfInsurance,
+    Playbook,
+    Quote,
+    RenewalCase,
+    SettingsChange,
+    Stage,
+)
 from renewals.playbooks import matching, services
 from renewals.services import opening
 from tests.conftest import make_user
@@ -390,3 +399,120 @@ def test_an_away_senior_gets_no_vip_case(manager, specialist, other_specialist):
     policy = due_policy(Customer.Segment.VIP)
     renewal_services.cases_open_due(on_date=TODAY)
     assert RenewalCase.objects.get(policy=policy).assignee == other_specialist
+
+
+def test_a_case_closed_between_matching_and_updating_is_left_alone(manager, monkeypatch):
+    # given two open VIP cases on the default, and one of them is lapsed right after the matching
+    playbook = vip_playbook(manager)
+    first, second = (
+        RenewalCaseFactory(playbook_version=default_playbook().current_version, policy=due_policy("vip"))
+        for _ in range(2)
+    )
+    matched = services._matching_ids
+
+    def match_then_close(*args):
+        ids = matched(*args)
+        RenewalCase.objects.filter(pk=second.pk).update(stage=Stage.LAPSED)
+        return ids
+
+    monkeypatch.setattr(services, "_matching_ids", match_then_close)
+    # when the manager re-applies
+    moved = services.playbook_reapply(actor=manager, playbook_id=playbook.pk)
+    # then only the case still open moved, with its event; the lapsed one kept the default, no event
+    assert moved == 1
+    versions = dict(RenewalCase.objects.values_list("pk", "playbook_version__playbook__code"))
+    assert (versions[first.pk], versions[second.pk]) == ("auto-vip", "auto-standard")
+    assert list(CaseEvent.objects.filter(kind=CaseEvent.Kind.PLAYBOOK).values_list("case_id", flat=True)) == [first.pk]
+    assert SettingsChange.objects.get(area="playbook", changes__has_key="reapplied_to_open_cases").changes[
+        "reapplied_to_open_cases"
+    ] == ["", "1"]
+
+
+def test_reapplying_twice_changes_nothing_the_second_time(manager, monkeypatch):
+    # given three open VIP cases and batches of two
+    monkeypatch.setattr(services, "REAPPLY_BATCH", 2)
+    playbook = vip_playbook(manager)
+    cases = [
+        RenewalCaseFactory(playbook_version=default_playbook().current_version, policy=due_policy("vip"))
+        for _ in range(3)
+    ]
+    # when re-applied twice
+    assert services.playbook_reapply(actor=manager, playbook_id=playbook.pk) == 3
+    after_first = dict(RenewalCase.objects.values_list("pk", "version"))
+    assert services.playbook_reapply(actor=manager, playbook_id=playbook.pk) == 0
+    # then every case moved once (both batches), and the second run wrote nothing: no version bump,
+    # no event, no second audit entry
+    assert dict(RenewalCase.objects.values_list("pk", "version")) == after_first
+    assert {c.pk: after_first[c.pk] for c in cases} == {c.pk: c.version + 1 for c in cases}
+    assert CaseEvent.objects.filter(kind=CaseEvent.Kind.PLAYBOOK).count() == 3
+    assert SettingsChange.objects.filter(area="playbook", changes__has_key="reapplied_to_open_cases").count() == 1
+
+
+def test_the_reapply_task_runs_as_the_manager_and_skips_what_is_gone(manager):
+    from renewals import tasks
+
+    playbook = vip_playbook(manager)
+    case = RenewalCaseFactory(playbook_version=default_playbook().current_version, policy=due_policy("vip"))
+    assert tasks.reapply_playbook(playbook.pk, 999999) == 0  # the manager is gone: nothing
+    assert RenewalCase.objects.get(pk=case.pk).playbook_version_id != playbook.current_version_id
+    assert tasks.reapply_playbook(playbook.pk, manager.pk) == 1
+    assert tasks.reapply_playbook(playbook.pk, manager.pk) == 0  # a retry moves nothing
+    services.playbook_retire(actor=manager, playbook_id=playbook.pk)
+    assert tasks.reapply_playbook(playbook.pk, manager.pk) == 0  # retired meanwhile: refused quietly
+
+
+def test_starting_a_reapply_queues_the_task_after_the_commit(
+    manager, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    from renewals import tasks
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    sent = []
+    monkeypatch.setattr(tasks.reapply_playbook, "delay", lambda *args: sent.append(args))
+    playbook = vip_playbook(manager)
+    case = RenewalCaseFactory(playbook_version=default_playbook().current_version, policy=due_policy("vip"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.playbook_reapply_start(actor=manager, playbook_id=playbook.pk) is None
+    assert sent == [(playbook.pk, manager.pk)]
+    assert RenewalCase.objects.get(pk=case.pk).playbook_version.playbook.code == "auto-standard"  # not in the request
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    assert services.playbook_reapply_start(actor=manager, playbook_id=playbook.pk) == 1
+
+
+def test_a_concurrent_create_of_the_same_code_or_default_is_a_conflict(manager, monkeypatch):
+    # given another manager's create that committed between our checks and our insert
+    vip_playbook(manager)
+    monkeypatch.setattr(Playbook.objects, "filter", lambda *a, **k: Playbook.objects.none())
+    # then the insert's unique violation is a 409 naming the field, not a 500
+    with pytest.raises(ConflictError) as same_code:
+        services.playbook_create(actor=manager, code="auto-vip", name="Again", line_id=line("auto").pk)
+    assert same_code.value.field == "code"
+    with pytest.raises(ConflictError) as second_default:
+        services.playbook_create(actor=manager, code="auto-2", name="Second", line_id=line("auto").pk, is_default=True)
+    assert second_default.value.field == "is_default"
+    monkeypatch.undo()
+    assert Playbook.objects.filter(code__in=["auto-2"]).count() == 0
+
+
+def test_a_note_only_edit_is_saved_on_the_current_version(manager):
+    playbook = vip_playbook(manager)
+    services.playbook_update(actor=manager, playbook_id=playbook.pk, note="For the Q1 VIP push")
+    playbook.refresh_from_db()
+    assert (playbook.current_version.number, playbook.current_version.note) == (1, "For the Q1 VIP push")
+    change = SettingsChange.objects.filter(area="playbook", changes__has_key="note").get()
+    assert change.changes["note"] == ["", "For the Q1 VIP push"]
+
+
+def test_regions_are_the_known_ones(manager):
+    with pytest.raises(ApplicationError) as unknown:
+        services.playbook_create(actor=manager, code="north", name="North", regions=["Beijing", "Bejing"])
+    assert unknown.value.field == "regions" and "Bejing" in unknown.value.message
+    playbook = services.playbook_create(actor=manager, code="north", name="North", regions=["beijing ", "Hebei"])
+    assert playbook.current_version.regions == ["Beijing", "Hebei"]
+
+
+def test_the_default_playbooks_seed_can_be_reversed():
+    import importlib
+
+    seed = importlib.import_module("renewals.migrations.0015_seed_default_playbooks")
+    assert all(operation.reversible for operation in seed.Migration.operations)

@@ -154,6 +154,16 @@ def test_case_page_shows_summary_chain_deadlines_and_fragments(client_for, speci
     assert "Log contact" in body
 
 
+def test_the_quote_preview_request_leaves_the_csrf_token_out(client_for, specialist):
+    import re
+
+    case = RenewalCaseFactory(assignee=specialist, policy=PolicyFactory(end_date=dt.date(2026, 12, 31)))
+    body = client_for(specialist).get(f"/cases/{case.pk}/").content.decode()
+    tags = [t for t in re.findall(r"<[a-z]+\b[^>]*>", body) if "hx-get=" in t and "/quote/preview/" in t]
+    # the discount field and the (seeded) add-on boxes: each includes its POST form
+    assert len(tags) == 2 and all('hx-params="not csrfmiddlewaretoken"' in t for t in tags)
+
+
 @pytest.mark.parametrize("n_events", [1, 25])
 def test_case_page_query_count_is_constant(client_for, specialist, django_assert_max_num_queries, n_events, case):
     for i in range(n_events):
