@@ -4,9 +4,10 @@ to the settings audit log (``renewals.models.SettingsChange``, area "notice_rule
 
 Rules are chosen by the policy's expiry date, so a change may only reach expiries whose notice is
 not owed yet: a version starts (and an end date is followed by a day) no earlier than today + the
-longest minimum that could apply to those expiries (``owed_horizon_days``), and a new version of a (region, line, type) supersedes the one in force on its first day
-(which is end-dated the day before). Refusals that depend on the other versions or on today are
-ConflictError (409) naming the field.
+longest minimum that could apply to those expiries (``owed_horizon_days``), and a new version of a
+(region, line, type) supersedes the one in force on its first day (which is end-dated the day
+before). Refusals that depend on the other versions or on today are ConflictError (409) naming the
+field.
 """
 
 import datetime as dt
@@ -225,7 +226,8 @@ def notice_rule_create(
 @transaction.atomic
 def notice_rule_end(*, actor, rule_id: int, effective_to: dt.date, today: dt.date | None = None) -> NoticeRule:
     """End-date a version: it stays in force for expiries up to ``effective_to`` (the day
-    before today + owed_horizon_days or later, not before its first day). A version that already ended cannot be changed."""
+    before today + owed_horizon_days or later, not before its first day). A version that already
+    ended cannot be changed."""
     _require_manager(actor)
     today = today or timezone.localdate()
     rule = NoticeRule.objects.select_related("line").filter(pk=rule_id).first()
