@@ -38,7 +38,9 @@ def notice_rules_demo_seed(*, today: dt.date, manager: User) -> int:
                 rate_rise_percent=rise,
                 proof_channels=channels,
                 effective_from=today + dt.timedelta(days=starts_in),
-                today=today,
+                # Entered "a year ago", so the demo shows them in force now: a rule added today may
+                # only start after the notices already owed (services.owed_horizon_days).
+                today=today - dt.timedelta(days=366),
             )
         except ApplicationError:
             continue  # a line whose settings were changed so that the rule no longer fits

@@ -93,6 +93,12 @@ def call_tasks_due(
         .select_related("case__policy", "customer", "step", "line")
         .order_by("due_date", "id")[:limit]
     )
+    return _with_call_quiet_hours(tasks, now=now)
+
+
+def _with_call_quiet_hours(tasks: list[OutboundMessage], *, now: dt.datetime) -> list[OutboundMessage]:
+    """Each call task with ``call_quiet_until`` (when the customer's local call quiet hours end, if
+    they are in them now; None: they may be called now) and its label."""
     for task in tasks:
         quiet_end = call_quiet_hours_end(now=now, zone=customer_zone(task.customer))
         task.call_quiet_until = quiet_end
@@ -102,16 +108,24 @@ def call_tasks_due(
 
 
 def campaign_call_tasks_due(
-    *, user, today: dt.date | None = None, limit: int = PAGE_SIZE, include_unassigned: bool = False
+    *,
+    user,
+    today: dt.date | None = None,
+    limit: int = PAGE_SIZE,
+    include_unassigned: bool = False,
+    now: dt.datetime | None = None,
 ) -> list[OutboundMessage]:
     """The user's campaign call tasks that are due (a campaign's calls to customers with no open
     case, assigned by balancing when the campaign planned them), oldest first; read on their index.
-    For a manager also those nobody could be given (no specialist available)."""
-    today = today or timezone.localdate()
+    For a manager also those nobody could be given (no specialist available). As for reminder calls,
+    customers who refused calls in the last CALL_REFUSAL_DAYS are left out and each row carries
+    ``call_quiet_until``."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
     whose = Q(assignee=user)
     if include_unassigned:
         whose |= Q(assignee__isnull=True)
-    return list(
+    tasks = list(
         OutboundMessage.objects.filter(
             whose,
             kind=OutboundMessage.Kind.CAMPAIGN,
@@ -119,9 +133,11 @@ def campaign_call_tasks_due(
             status=OutboundMessage.Status.SCHEDULED,
             due_date__lte=today,
         )
+        .exclude(refused_calls_recently(customer_ref=OuterRef("customer_id"), now=now))
         .select_related("customer")
         .order_by("due_date", "id")[:limit]
     )
+    return _with_call_quiet_hours(tasks, now=now)
 
 
 @dataclass

@@ -62,6 +62,13 @@ class ContactForm(VersionForm):
     )
     next_action_date = forms.DateField(label=_("Next action on"), required=False, widget=DateInput)
 
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("refused_calls") and cleaned.get("channel") not in (None, ContactChannel.PHONE):
+            # The service refuses it too (the API's 400 on "refused_calls").
+            self.add_error("refused_calls", _("Only a phone call can record that the customer refused further calls."))
+        return cleaned
+
 
 class QuoteForm(VersionForm):
     discount_percent = forms.DecimalField(

@@ -2,7 +2,8 @@
 
 The rule for a case is chosen for its policy's expiry date: of the versions of (line, notice type)
 in force on that date, the case's own region's wins over "all". An adverse-change rule applies when
-the case's current quote raises the premium above the rule's threshold; otherwise the renewal rule.
+the case's current quote raises the premium above the rule's threshold and the rule asks at least as
+many days as the renewal rule (the stricter minimum wins); otherwise the renewal rule.
 ``rule_in_force`` is the Python form (one case, the settings page); ``annotate_notice_rule`` adds
 the same choice to a queryset of cases as SQL (planning, the watchlist), set-based.
 """
@@ -84,14 +85,24 @@ def case_notice_rule(case, *, region: str | None = None) -> NoticeRule | None:
     adverse = rule_in_force(
         [r for r in rules if r.notice_type == NoticeType.ADVERSE_CHANGE], region=region, on_date=case.due_date
     )
-    quoted = case.current_quote.premium if case.current_quote_id else None
-    if adverse is not None and is_adverse_rise(
-        expiring=case.expiring_premium, quoted=quoted, rise_percent=adverse.rate_rise_percent
-    ):
-        return adverse
-    return rule_in_force(
+    renewal = rule_in_force(
         [r for r in rules if r.notice_type == NoticeType.RENEWAL], region=region, on_date=case.due_date
     )
+    quoted = case.current_quote.premium if case.current_quote_id else None
+    if (
+        adverse is not None
+        and adverse_is_as_strict(adverse_min=adverse.min_days, renewal_min=renewal.min_days if renewal else None)
+        and is_adverse_rise(expiring=case.expiring_premium, quoted=quoted, rise_percent=adverse.rate_rise_percent)
+    ):
+        return adverse
+    return renewal
+
+
+def adverse_is_as_strict(*, adverse_min: int, renewal_min: int | None) -> bool:
+    """An adverse-change rule applies only when it asks at least as many days as the renewal rule in
+    force for the case (or none is): the stricter minimum wins, so an "all regions" adverse rule
+    never shortens a region's renewal deadline (its SQL twin is in ``annotate_notice_rule_id``)."""
+    return renewal_min is None or adverse_min >= renewal_min
 
 
 def case_notice_deadline(case) -> dt.date:
@@ -143,11 +154,15 @@ def annotate_notice_rule_id(cases: QuerySet) -> QuerySet:
     adverse_rise = _rule_column(NoticeType.ADVERSE_CHANGE, "rate_rise_percent", DecimalField())
     cases = cases.alias(
         _adverse_id=_rule_column(NoticeType.ADVERSE_CHANGE, "id", integer),
+        _adverse_min=_rule_column(NoticeType.ADVERSE_CHANGE, "min_days", integer),
         _renewal_id=_rule_column(NoticeType.RENEWAL, "id", integer),
+        _renewal_min=_rule_column(NoticeType.RENEWAL, "min_days", integer),
     ).annotate(
         notice_rule_id=Case(
             When(
                 Q(expiring_premium__gt=0, current_quote__premium__isnull=False)
+                # adverse_is_as_strict: the stricter minimum wins
+                & (Q(_renewal_min__isnull=True) | Q(_adverse_min__gte=F("_renewal_min")))
                 & Q(
                     current_quote__premium__gt=ExpressionWrapper(
                         F("expiring_premium") * (100 + adverse_rise) / 100, output_field=DecimalField()

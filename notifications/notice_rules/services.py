@@ -2,10 +2,12 @@
 transaction under the line's row lock (versions of a line are written one at a time) and is written
 to the settings audit log (``renewals.models.SettingsChange``, area "notice_rule").
 
-Rules are chosen by the policy's expiry date, so the past is fixed: a version starts and ends today
-or later, and a new version of a (region, line, type) supersedes the one in force on its first day
-(which is end-dated the day before). Refusals that depend on the other versions or on today are
-ConflictError (409) naming the field.
+Rules are chosen by the policy's expiry date, so a change may only reach expiries whose notice is
+not owed yet: a version starts (and an end date is followed by a day) no earlier than today + the
+longest minimum that could apply to those expiries (``owed_horizon_days``), and a new version of a
+(region, line, type) supersedes the one in force on its first day (which is end-dated the day
+before). Refusals that depend on the other versions or on today are ConflictError (409) naming the
+field.
 """
 
 import datetime as dt
@@ -13,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, ConflictError, ErrorCode
@@ -115,6 +118,20 @@ def _check_days(line: LineOfInsurance, min_days: int, max_days: int | None) -> N
         )
 
 
+def owed_horizon_days(line: LineOfInsurance, *, today: dt.date, min_days: int = 0) -> int:
+    """How many days from today a change of the line's rules may first apply: the longest minimum of
+    the line's renewal and adverse-change rules not ended before today, of the line's lead days (the
+    fallback) and of ``min_days`` (the new rule's). A case expiring later than that owes no notice
+    today under any of them, so no notice already owed changes rule."""
+    longest = max(
+        NoticeRule.objects.filter(line=line, notice_type__in=[NoticeType.RENEWAL, NoticeType.ADVERSE_CHANGE])
+        .exclude(effective_to__lt=today)
+        .values_list("min_days", flat=True),
+        default=0,
+    )
+    return max(longest, line.notice_lead_days, min_days)
+
+
 def _locked_line(line_id: int) -> LineOfInsurance:
     line = LineOfInsurance.objects.select_for_update().filter(pk=line_id).first()
     if line is None:
@@ -138,7 +155,7 @@ def notice_rule_create(
     today: dt.date | None = None,
 ) -> NoticeRule:
     """A new version of the rule for (region, line, notice type), in force from ``effective_from``
-    (today or later). The version in force on that day is end-dated the day before; a version
+    (today + owed_horizon_days or later). The version in force on that day is end-dated the day before; a version
     starting on or after it is refused (end-date that one first)."""
     _require_manager(actor)
     today = today or timezone.localdate()
@@ -150,9 +167,14 @@ def notice_rule_create(
     _check_days(line, min_days, max_days)
     rise = _clean_rise(notice_type, rate_rise_percent)
     channels = _clean_channels(proof_channels)
-    if effective_from < today:
+    horizon = owed_horizon_days(line, today=today, min_days=min_days)
+    if effective_from < today + dt.timedelta(days=horizon):
         raise ConflictError(
-            _("A rule cannot start in the past: notices already owed keep their rule."),
+            _(
+                "A rule can start on %(date)s at the earliest (%(days)s days from today, the longest minimum "
+                "of this line's rules): notices already owed keep their rule."
+            )
+            % {"date": date_format(today + dt.timedelta(days=horizon), "SHORT_DATE_FORMAT"), "days": horizon},
             field="effective_from",
             code=NotificationsErrorCode.RULE_PAST,
         )
@@ -203,8 +225,9 @@ def notice_rule_create(
 
 @transaction.atomic
 def notice_rule_end(*, actor, rule_id: int, effective_to: dt.date, today: dt.date | None = None) -> NoticeRule:
-    """End-date a version: it stays in force for expiries up to ``effective_to`` (today or later,
-    not before its first day). A version that already ended cannot be changed."""
+    """End-date a version: it stays in force for expiries up to ``effective_to`` (the day
+    before today + owed_horizon_days or later, not before its first day). A version that already
+    ended cannot be changed."""
     _require_manager(actor)
     today = today or timezone.localdate()
     rule = NoticeRule.objects.select_related("line").filter(pk=rule_id).first()
@@ -218,9 +241,16 @@ def notice_rule_end(*, actor, rule_id: int, effective_to: dt.date, today: dt.dat
             field="effective_to",
             code=NotificationsErrorCode.RULE_PAST,
         )
-    if effective_to < today or effective_to < rule.effective_from:
+    horizon = owed_horizon_days(rule.line, today=today)
+    earliest = today + dt.timedelta(days=horizon - 1)
+    if effective_to < earliest or effective_to < rule.effective_from:
         raise ConflictError(
-            _("The last day must be today or later, and not before the rule's first day."),
+            _(
+                "The last day must be %(date)s or later (the day before %(days)s days from today, the longest "
+                "minimum of this line's rules: notices already owed keep their rule), and not before the "
+                "rule's first day."
+            )
+            % {"date": date_format(earliest, "SHORT_DATE_FORMAT"), "days": horizon},
             field="effective_to",
             code=NotificationsErrorCode.RULE_PAST,
         )

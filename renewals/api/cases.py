@@ -11,7 +11,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from core.api import ApiFilterSet, ApiModelSerializer, StrictCharField, StrictSlugField
+from core.api import ApiFilterSet, ApiModelSerializer, StrictBooleanField, StrictCharField, StrictSlugField
 from core.roles import STAFF_ROLES, HasRole, Role, has_role
 from renewals import services
 from renewals.addons.models import QuoteAddOn
@@ -95,8 +95,10 @@ class CaseFilter(ApiFilterSet):
 class ContactSerializer(_Versioned):
     channel = serializers.ChoiceField(choices=ContactChannel.values)
     reached = serializers.BooleanField()
-    refused_calls = serializers.BooleanField(
-        required=False, default=False, help_text="a phone call: the customer asked not to be called again"
+    refused_calls = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text='channel "phone" only: the customer asked not to be called again (else 400)',
     )
     note = StrictCharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
     next_action_date = serializers.DateField(required=False, allow_null=True, default=None)

@@ -102,10 +102,16 @@ def case_log_contact(
 ) -> RenewalCase:
     """Record a call, email, visit or message. Reaching the customer moves an open case to contacted.
     ``refused_calls``: on a phone call, the customer asked not to be called (the call to-dos leave
-    them out for a while, see notifications)."""
+    them out for a while, see notifications); refused on any other channel."""
     if channel not in ContactChannel.values:
         raise ApplicationError(
             _("Choose how you contacted the customer."), field="channel", code=RenewalsErrorCode.INVALID_CHANNEL
+        )
+    if refused_calls and channel != ContactChannel.PHONE:
+        raise ApplicationError(
+            _("Only a phone call can record that the customer refused further calls."),
+            field="refused_calls",
+            code=ErrorCode.INVALID,
         )
     case = _load_case(case_id, expected_version=expected_version)
     _ensure_can_act(case, actor)
@@ -124,7 +130,7 @@ def case_log_contact(
         "note": note,
         "next_action_date": next_action_date.isoformat() if next_action_date else None,
     }
-    if refused_calls and channel == ContactChannel.PHONE:
+    if refused_calls:
         payload["refused_calls"] = True
     if case.stage != from_stage:
         payload.update({"from": from_stage, "to": case.stage})

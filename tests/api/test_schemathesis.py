@@ -44,7 +44,9 @@ FULL_ROLE = "manager"
 # - the token endpoint's credentials: a wrong username or password is schema-valid by nature;
 # - an experiment's arms: each arm's code is unique among the arms and not the hold-out's (JSON
 #   Schema's uniqueItems compares whole items, never one key), and its step ids name the line's
-#   reminder steps.
+#   reminder steps;
+# - the contact action's ``refused_calls``: true only with channel "phone" (a rule across two fields,
+#   stated in its description).
 # Any other 400 to a schema-valid request still fails the check.
 RULE_CHECKED_FIELDS = {
     *("customer", "policy", "case", "assignee", "reason", "category"),
@@ -53,6 +55,7 @@ RULE_CHECKED_FIELDS = {
     "file",
     "arms",
     "competitor",  # a competitor code of the list (issue 14), and the lose action's competitor rule
+    "refused_calls",  # only with channel "phone"
 }
 TOKEN_PATH = "/api/v1/auth/token/"
 

@@ -8,9 +8,10 @@ import pytest
 import time_machine
 from django.test import override_settings
 
+from core.errors import ApplicationError
 from notifications.models import OutboundMessage
 from notifications.quiet_hours import call_quiet_hours_end, quiet_hours_end
-from notifications.selectors import call_tasks_due
+from notifications.selectors import call_tasks_due, campaign_call_tasks_due
 from renewals import services as renewal_services
 from renewals.models import CaseEvent
 from tests.customers.factories import CustomerFactory
@@ -104,11 +105,15 @@ def test_the_refusal_period_is_settable(specialist):
     assert len(call_tasks_due(user=specialist, today=later.date(), now=later)) == 1
 
 
-def test_refusing_by_email_or_not_reaching_is_not_a_call_refusal(specialist):
+def test_refusing_by_email_is_refused_and_not_reaching_is_not_a_call_refusal(specialist):
     case = _call_case(specialist)
-    renewal_services.case_log_contact(
-        case_id=case.pk, actor=specialist, channel="email", reached=True, refused_calls=True
-    )
+    # a refusal logged on an e-mail contact is refused naming the field, and nothing is logged
+    with pytest.raises(ApplicationError) as refused:
+        renewal_services.case_log_contact(
+            case_id=case.pk, actor=specialist, channel="email", reached=True, refused_calls=True
+        )
+    assert (refused.value.field, refused.value.status) == ("refused_calls", 400)
+    assert not CaseEvent.objects.filter(case=case, kind="contact").exists()
     renewal_services.case_log_contact(case_id=case.pk, actor=specialist, channel="phone", reached=False)
     assert len(call_tasks_due(user=specialist, today=dt.date(2026, 12, 5), now=_at(10))) == 1
 
@@ -133,3 +138,88 @@ def test_the_api_records_the_refusal(api, specialist):
     )
     assert response.status_code == 200, response.content
     assert CaseEvent.objects.get(case=case, kind="contact").payload["refused_calls"] is True
+
+
+@pytest.mark.parametrize("value", ["yes", 1, "true", "on", None])
+def test_the_api_takes_only_a_json_boolean_for_the_refusal(api, specialist, value):
+    case = _call_case(specialist)
+    response = api(specialist).post(
+        f"/api/v1/cases/{case.pk}/contact/",
+        {"channel": "phone", "reached": True, "refused_calls": value},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "refused_calls" in response.json()["errors"]
+    assert not CaseEvent.objects.filter(case=case, kind="contact").exists()
+
+
+def test_the_api_refuses_a_refusal_on_another_channel(api, specialist):
+    case = _call_case(specialist)
+    response = api(specialist).post(
+        f"/api/v1/cases/{case.pk}/contact/", {"channel": "email", "reached": True, "refused_calls": True}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert list(response.json()["errors"]) == ["refused_calls"]
+    assert not CaseEvent.objects.filter(case=case, kind="contact").exists()
+    assert len(call_tasks_due(user=specialist, today=dt.date(2026, 12, 5), now=_at(10))) == 1
+
+
+def test_the_case_page_refuses_a_refusal_on_another_channel(client_for, specialist):
+    case = _call_case(specialist)
+    response = client_for(specialist).post(
+        f"/cases/{case.pk}/contact/",
+        {"contact-version": case.version, "contact-channel": "visit", "contact-refused_calls": "on"},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+        follow=True,
+    )
+    # the page answers with the reason as its message (the action redirects back to the case)
+    assert response.status_code == 200
+    assert "只有电话联系才能记录客户拒绝再接听电话" in response.content.decode()
+    assert not CaseEvent.objects.filter(case=case, kind="contact").exists()
+
+
+def _campaign_call(specialist, customer, *, number):
+    now = _at(10)
+    return OutboundMessage.objects.create(
+        kind=OutboundMessage.Kind.CAMPAIGN,
+        campaign_message_id=number,
+        customer=customer,
+        assignee=specialist,
+        channel="call",
+        due_date=dt.date(2026, 12, 5),
+        scheduled_for=now,
+        next_attempt_at=now,
+        address=customer.phone,
+        body="Ask what made them leave.",
+    )
+
+
+def test_campaign_calls_leave_out_customers_who_refused_calls(specialist):
+    # given campaign calls to two customers, one of whom refused calls on a phone contact 20 days ago
+    refusing = _call_case(specialist)
+    other = CustomerFactory()
+    with time_machine.travel(dt.datetime(2026, 11, 15, 10, tzinfo=SHANGHAI), tick=False):
+        renewal_services.case_log_contact(
+            case_id=refusing.pk, actor=specialist, channel="phone", reached=True, refused_calls=True
+        )
+    _campaign_call(specialist, refusing.customer, number=1)
+    kept = _campaign_call(specialist, other, number=2)
+    # when the specialist's campaign calls are read on 2026-12-05, then only the other customer's shows
+    assert [t.pk for t in campaign_call_tasks_due(user=specialist, today=dt.date(2026, 12, 5), now=_at(10))] == [
+        kept.pk
+    ]
+    # and after the refusal period (182 days) the refusing customer is called again
+    later = dt.datetime(2027, 5, 20, 10, tzinfo=SHANGHAI)
+    assert len(campaign_call_tasks_due(user=specialist, today=later.date(), now=later)) == 2
+
+
+def test_campaign_calls_say_when_the_customer_is_in_their_quiet_hours(client_for, specialist):
+    customer = CustomerFactory(region="Zhejiang", time_zone="")
+    _campaign_call(specialist, customer, number=3)
+    tasks = campaign_call_tasks_due(user=specialist, today=dt.date(2026, 12, 5), now=_at(8, 30))
+    assert tasks[0].call_quiet_until_label == "09:00"
+    assert campaign_call_tasks_due(user=specialist, today=dt.date(2026, 12, 5), now=_at(10))[0].call_quiet_until is None
+    # the queue's call panel says it
+    with time_machine.travel(_at(22), tick=False):
+        text = client_for(specialist).get("/notifications/call-tasks/").content.decode()
+    assert "Campaign calls due" in text and "do not call before 09:00" in text

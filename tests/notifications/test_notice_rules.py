@@ -14,7 +14,12 @@ from core.errors import ApplicationError
 from notifications.models import NoticeProof, NoticeRule, OutboundMessage
 from notifications.notice_rules import services as rule_services
 from notifications.notice_rules.models import ALL_REGIONS, NoticeType
-from notifications.notice_rules.selectors import annotate_notice_rule, notice_rule_in_force, rule_in_force
+from notifications.notice_rules.selectors import (
+    annotate_notice_rule,
+    case_notice_rule,
+    notice_rule_in_force,
+    rule_in_force,
+)
 from notifications.selectors import notice_watchlist
 from notifications.services import notice_letter_record, reminders_plan
 from renewals.models import Quote, RenewalCase, SettingsChange
@@ -110,6 +115,105 @@ def test_the_rule_in_force_is_the_regions_own_version_of_that_date_else_alls(reg
                 assert (one.pk if one else None) == expected
                 assert in_sql[region] == expected
         transaction.set_rollback(True)
+
+
+def reference_notice_rule(renewals, adverses, *, region, on_date, rise_percent):
+    """The rule a case's notice follows, written plainly: the adverse-change rule in force when the
+    quote rises above its threshold and it asks at least the renewal rule's days (the stricter wins),
+    else the renewal rule in force."""
+    renewal = reference_rule(renewals, region=region, on_date=on_date)
+    adverse = reference_rule(adverses, region=region, on_date=on_date)
+    if adverse is not None:
+        by_key = {v["key"]: v for v in (*renewals, *adverses)}
+        renewal_min = by_key[renewal]["min_days"] if renewal is not None else None
+        stricter = renewal_min is None or by_key[adverse]["min_days"] >= renewal_min
+        if stricter and rise_percent is not None and rise_percent > by_key[adverse]["rise"]:
+            return adverse
+    return renewal
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    renewals=rule_versions(),
+    adverses=rule_versions(),
+    rises=st.lists(st.integers(min_value=0, max_value=30), min_size=12, max_size=12),
+    quoted=st.lists(st.one_of(st.none(), st.integers(min_value=900, max_value=1400)), min_size=3, max_size=3),
+    days=st.lists(st.integers(min_value=-250, max_value=800), min_size=1, max_size=4),
+)
+def test_the_adverse_rule_applies_only_when_at_least_as_strict(region_cases, renewals, adverses, rises, quoted, days):
+    auto = line("auto")
+    cases = [region_cases[region] for region in (*REGIONS, "Henan")]
+    with transaction.atomic():
+        # given renewal and adverse-change versions (each with its threshold) and quotes on 1,000.00
+        NoticeRule.objects.filter(line=auto).delete()
+        made = {NoticeType.RENEWAL: [], NoticeType.ADVERSE_CHANGE: []}
+        for notice_type, versions in ((NoticeType.RENEWAL, renewals), (NoticeType.ADVERSE_CHANGE, adverses)):
+            for index, version in enumerate(versions):
+                rise = Decimal(rises[index % len(rises)]) if notice_type == NoticeType.ADVERSE_CHANGE else None
+                rule = NoticeRule.objects.create(
+                    line=auto,
+                    notice_type=notice_type,
+                    rate_rise_percent=rise,
+                    proof_channels=["email"],
+                    **{k: version[k] for k in ("region", "effective_from", "effective_to", "min_days")},
+                )
+                made[notice_type].append({**version, "key": rule.pk, "rise": rise})
+        RenewalCase.objects.filter(pk__in=[c.pk for c in cases]).update(expiring_premium=Decimal("1000.00"))
+        rise_of = {}
+        for case, premium in zip(cases, quoted, strict=True):
+            case.refresh_from_db()
+            if premium is None:
+                RenewalCase.objects.filter(pk=case.pk).update(current_quote=None)
+                rise_of[case.customer.region] = None
+            else:
+                _quote(case, Decimal(premium))
+                rise_of[case.customer.region] = Decimal(premium - 1000) / 10
+        for offset in days:
+            on_date = BASE + dt.timedelta(days=offset)
+            RenewalCase.objects.filter(pk__in=[c.pk for c in cases]).update(due_date=on_date)
+            # when the rule is chosen in Python and in SQL
+            in_sql = dict(
+                annotate_notice_rule(RenewalCase.objects.filter(pk__in=[c.pk for c in cases])).values_list(
+                    "customer__region", "notice_rule_id"
+                )
+            )
+            for case in RenewalCase.objects.filter(pk__in=[c.pk for c in cases]).select_related(
+                "customer", "current_quote"
+            ):
+                region = case.customer.region
+                expected = reference_notice_rule(
+                    made[NoticeType.RENEWAL],
+                    made[NoticeType.ADVERSE_CHANGE],
+                    region=region,
+                    on_date=on_date,
+                    rise_percent=rise_of[region],
+                )
+                # then both agree with the reference
+                found = case_notice_rule(case)
+                assert (found.pk if found else None) == expected
+                assert in_sql[region] == expected
+        transaction.set_rollback(True)
+
+
+def test_an_all_regions_adverse_rule_does_not_shorten_a_regions_renewal_deadline():
+    # given Zhejiang's 60-day renewal rule and the all-regions adverse rule: a rise above 10 %, 45 days
+    auto = line("auto")
+    zhejiang_rule = _rule("Zhejiang", min_days=60)
+    due = dt.date(2026, 12, 31)
+    zhejiang = RenewalCaseFactory(
+        policy=PolicyFactory(end_date=due, premium=Decimal("1000.00"), customer=CustomerFactory(region="Zhejiang"))
+    )
+    henan = RenewalCaseFactory(
+        policy=PolicyFactory(end_date=due, premium=Decimal("1000.00"), customer=CustomerFactory(region="Henan"))
+    )
+    _quote(zhejiang, Decimal("1300.00"))
+    _quote(henan, Decimal("1300.00"))
+    adverse = NoticeRule.objects.get(line=auto, notice_type=NoticeType.ADVERSE_CHANGE, region=ALL_REGIONS)
+    # when the rule is chosen, then the Zhejiang case keeps 60 days; Henan gets the adverse rule
+    rows = dict(annotate_notice_rule(RenewalCase.objects.all()).values_list("pk", "notice_rule_id"))
+    assert rows == {zhejiang.pk: zhejiang_rule.pk, henan.pk: adverse.pk}
+    assert RenewalCase.objects.get(pk=zhejiang.pk).notice_deadline == due - dt.timedelta(days=60)
+    assert case_notice_rule(RenewalCase.objects.get(pk=zhejiang.pk)) == zhejiang_rule
 
 
 def _rule(region, *, min_days, max_days=None, notice_type=NoticeType.RENEWAL, rise=None, channels=None, **dates):
@@ -245,7 +349,7 @@ def _create(manager, **overrides):
         "min_days": 30,
         "max_days": 40,
         "proof_channels": ["letter", "email", "email"],
-        "effective_from": dt.date(2026, 12, 1),
+        "effective_from": dt.date(2027, 1, 1),
         "today": TODAY,
     }
     values.update(overrides)
@@ -253,7 +357,7 @@ def _create(manager, **overrides):
 
 
 def test_a_new_version_end_dates_the_one_in_force_and_both_are_audited(manager):
-    # given Zhejiang's rule from 2026-12-01
+    # given Zhejiang's rule from 2027-01-01
     first = _create(manager)
     # when a new version starts on 2027-03-01
     second = _create(manager, min_days=35, max_days=None, effective_from=dt.date(2027, 3, 1))
@@ -297,6 +401,48 @@ def test_versions_only_go_forward_and_an_end_date_cannot_cover_a_later_version(m
     with pytest.raises(ApplicationError) as refused:
         rule_services.notice_rule_end(actor=manager, rule_id=first.pk, effective_to=dt.date(2027, 3, 5), today=TODAY)
     assert refused.value.status == 409
+
+
+def test_a_rule_cannot_reach_expiries_whose_notice_is_already_owed(manager):
+    # given auto's default rules (45 days, all regions) and a Zhejiang case expiring in 50 days,
+    # its notice owed by 2026-11-06
+    case = RenewalCaseFactory(
+        policy=PolicyFactory(end_date=TODAY + dt.timedelta(days=50), customer=CustomerFactory(region="Zhejiang"))
+    )
+    # when a manager adds a 60-day rule "for expiries from today", or from 59 days on
+    for start in (TODAY, TODAY + dt.timedelta(days=59)):
+        with pytest.raises(ApplicationError) as refused:
+            _create(manager, min_days=60, max_days=None, effective_from=start)
+        # then it is refused naming the field, with the first day it may start
+        assert (refused.value.field, refused.value.status) == ("effective_from", 409)
+        assert "60 days" in refused.value.message and "notices already owed keep their rule" in refused.value.message
+    # and the case keeps its deadline
+    assert RenewalCase.objects.get(pk=case.pk).notice_deadline == TODAY + dt.timedelta(days=5)
+    # a shorter new rule still waits for the longest rule it replaces (the default's 45 days)
+    with pytest.raises(ApplicationError):
+        _create(manager, min_days=30, max_days=None, effective_from=TODAY + dt.timedelta(days=44))
+    assert _create(manager, min_days=30, max_days=None, effective_from=TODAY + dt.timedelta(days=45))
+    # a 60-day rule from 60 days on is accepted
+    assert _create(manager, region="Jiangsu", min_days=60, max_days=None, effective_from=TODAY + dt.timedelta(days=60))
+
+
+def test_an_end_date_cannot_reach_expiries_whose_notice_is_already_owed(manager):
+    # given Zhejiang's 60-day rule in force since 2026-01-01 (the longest of auto's rules)
+    rule = _rule("Zhejiang", min_days=60)
+    # when it is end-dated for expiries until the day after tomorrow (cases falling back to 45 days
+    # would have had their notice owed for 60)
+    with pytest.raises(ApplicationError) as refused:
+        rule_services.notice_rule_end(
+            actor=manager, rule_id=rule.pk, effective_to=TODAY + dt.timedelta(days=58), today=TODAY
+        )
+    assert (refused.value.field, refused.value.status) == ("effective_to", 409)
+    rule.refresh_from_db()
+    assert rule.effective_to is None
+    # then the first day it may end on is the day before 60 days from today
+    ended = rule_services.notice_rule_end(
+        actor=manager, rule_id=rule.pk, effective_to=TODAY + dt.timedelta(days=59), today=TODAY
+    )
+    assert ended.effective_to == TODAY + dt.timedelta(days=59)
 
 
 def test_only_managers_change_rules(specialist):
@@ -358,3 +504,13 @@ def test_the_notice_document_says_it_is_an_adverse_change_notice(specialist):
     plain = quoted_case(language="en", assignee=specialist)
     text = pdf_text(bytes(document_services.document_issue(case_id=plain.pk, kind=DocumentKind.NOTICE).content))
     assert "Adverse change" not in text
+
+
+def test_the_demo_rules_are_in_force_from_today(manager):
+    from demo.notice_rules import notice_rules_demo_seed
+
+    assert notice_rules_demo_seed(today=TODAY, manager=manager) == 4
+    zhejiang = notice_rule_in_force(
+        line_id=line("auto").pk, region="Zhejiang", notice_type=NoticeType.RENEWAL, on_date=TODAY
+    )
+    assert (zhejiang.min_days, zhejiang.max_days) == (30, 50)

@@ -28,7 +28,7 @@ def _body(**overrides):
         "min_days": 30,
         "max_days": 40,
         "proof_channels": ["email", "letter"],
-        "effective_from": "2026-12-01",
+        "effective_from": "2027-01-01",
     }
     body.update(overrides)
     return body
@@ -131,3 +131,24 @@ def test_the_list_pages_in_few_queries(api, manager, django_assert_max_num_queri
     client = api(manager)
     with django_assert_max_num_queries(6):
         assert client.get(URL).status_code == 200
+
+
+def test_a_rule_starting_before_the_owed_notices_is_refused_in_the_callers_language(api, manager):
+    # given auto's 45-day default rules, when a manager posts a 60-day rule from today (2026-11-01)
+    response = api(manager).post(
+        URL,
+        _body(min_days=60, max_days=None, effective_from="2026-11-01"),
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    # then 409 names effective_from, in Chinese, with the 60 days it must wait
+    assert response.status_code == 409, response.content
+    message = " ".join(response.json()["errors"]["effective_from"])
+    assert "已应发出的通知沿用原规则" in message and "60" in message
+    # and 60 days from today is accepted
+    assert (
+        api(manager)
+        .post(URL, _body(min_days=60, max_days=None, effective_from="2026-12-31"), format="json")
+        .status_code
+        == 201
+    )

@@ -29,7 +29,7 @@ def _post(**overrides):
         "rule-max_days": "40",
         "rule-rate_rise_percent": "",
         "rule-proof_channels": ["email", "letter"],
-        "rule-effective_from": "2026-12-01",
+        "rule-effective_from": "2027-01-01",
         "rule-effective_to": "",
     }
     data.update(overrides)
@@ -82,7 +82,7 @@ def test_a_manager_end_dates_a_rule_from_its_row(client_for, manager):
     # an end date in the past is refused on the page
     response = client_for(manager).post(f"{URL}{rule.pk}/end/", {"end-effective_to": "2026-01-01"})
     assert response.status_code == 400
-    assert "today or later" in response.content.decode()
+    assert "notices already owed keep their rule" in response.content.decode()
     rule.refresh_from_db()
     assert rule.effective_to == dt.date(2027, 6, 30)
 
