@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from core.api import ApiModelSerializer, StrictCharField, StrictSlugField
+from core.api import ApiModelSerializer, StrictBooleanField, StrictCharField, StrictSlugField
 from core.roles import STAFF_ROLES, HasRole, Role
 from customers.models import Customer
 from customers.regions import REGION_LABELS
@@ -31,17 +31,25 @@ def _money(**extra):
     )
 
 
+class LineCodeField(serializers.SlugRelatedField):
+    """A line by its code, or null for every line. DRF reads ``""`` as null; the schema's string
+    needs at least one character, so ``""`` is refused as an unknown line."""
+
+    def run_validation(self, data=serializers.empty):
+        if data == "":
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().run_validation(data)
+
+
 class PlaybookWriteSerializer(serializers.Serializer):
     """What a manager sends; every field but ``code`` and ``name`` (create) is optional."""
 
     code = StrictSlugField(max_length=32)
     name = StrictCharField(max_length=100)
     name_zh_hans = StrictCharField(max_length=100, required=False, allow_blank=True)
-    line = serializers.SlugRelatedField(
-        slug_field="code", queryset=LineOfInsurance.objects.all(), allow_null=True, required=False
-    )
+    line = LineCodeField(slug_field="code", queryset=LineOfInsurance.objects.all(), allow_null=True, required=False)
     position = serializers.IntegerField(min_value=0, max_value=MAX_POSITION, required=False)
-    is_default = serializers.BooleanField(required=False)
+    is_default = StrictBooleanField(required=False)
     segments = serializers.ListField(
         child=serializers.ChoiceField(choices=Customer.Segment.choices), required=False, max_length=10
     )
@@ -58,10 +66,10 @@ class PlaybookWriteSerializer(serializers.Serializer):
     churn_risk_max = serializers.IntegerField(min_value=0, max_value=100, allow_null=True, required=False)
     premium_min = _money()
     premium_max = _money()
-    remind_by_email = serializers.BooleanField(required=False)
-    remind_by_sms = serializers.BooleanField(required=False)
+    remind_by_email = StrictBooleanField(required=False)
+    remind_by_sms = StrictBooleanField(required=False)
     reminders_from_days = _days()
-    call_tasks = serializers.BooleanField(required=False)
+    call_tasks = StrictBooleanField(required=False)
     call_from_days = _days()
     assignment_skill = StrictSlugField(max_length=32, allow_blank=True, required=False)
     discount_authority_percent = serializers.DecimalField(

@@ -108,3 +108,12 @@ def test_conflicts_answer_409(api, manager):
     assert api(manager).get("/api/v1/playbooks/999999999/").status_code == 404
     assert api(manager).patch("/api/v1/playbooks/999999999/", {"name": "x"}, format="json").status_code == 404
     assert line("auto")
+
+
+def test_a_blank_line_or_a_non_boolean_switch_is_refused_as_the_schema_says(api, manager):
+    # DRF would read "line": "" as "every line" and "yes" as true; the schema allows neither.
+    body = {"code": "vip-any", "name": "VIP anywhere", "segments": ["vip"]}
+    blank_line = api(manager).post("/api/v1/playbooks/", {**body, "line": ""}, format="json")
+    assert blank_line.status_code == 400 and list(blank_line.json()["errors"]) == ["line"]
+    yes = api(manager).post("/api/v1/playbooks/", {**body, "call_tasks": "yes"}, format="json")
+    assert yes.status_code == 400 and list(yes.json()["errors"]) == ["call_tasks"]
