@@ -15,6 +15,7 @@ from renewals.models import PolicyAddOn, RenewalCase, Stage
 from tests.conftest import make_user
 from tests.customers.factories import CustomerFactory
 from tests.e2e.conftest import E2E_DB
+from tests.e2e.waiting import wait_until
 from tests.renewals.factories import PolicyFactory, RenewalCaseFactory
 
 pytestmark = [pytest.mark.e2e, E2E_DB]
@@ -31,14 +32,14 @@ def test_specialist_offers_addons_and_the_customer_chooses_on_the_offer_page(pag
 
     login("lina")
     page.get_by_label("Language").select_option("zh-hans")
-    page.wait_for_function("document.documentElement.lang === 'zh-hans'")
+    wait_until(page, "document.documentElement.lang === 'zh-hans'")
     page.goto(f"/cases/{case.pk}/")
     suggestions = page.get_by_test_id("suggestions").inner_text()
     assert "免费年检" in suggestions and "健康" in suggestions  # a VIP service, and the next line
     page.get_by_label("玻璃单独破碎险").check()
     page.get_by_label("道路救援").check()
     # The live preview: 3,000 × 1.03 = 3,090.00 base + 320.00 glass + 0.00 road assistance.
-    page.wait_for_function("document.querySelector('[data-testid=quoted-premium]').innerText.includes('3,410.00')")
+    wait_until(page, "document.querySelector('[data-testid=quoted-premium]').innerText.includes('3,410.00')")
     shot("case-addons-zh")
     page.get_by_role("button", name="保存报价").click()
     page.wait_for_load_state("networkidle")

@@ -11,6 +11,7 @@ from analytics.churn import churn_model_fit
 from tests.analytics.demo_book import build_demo_book
 from tests.conftest import make_user
 from tests.e2e.conftest import E2E_DB
+from tests.e2e.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, E2E_DB]
 
@@ -27,7 +28,7 @@ def test_manager_changes_period_and_filter_drills_into_lost_cases_and_exports(pa
     # When the manager logs in, the dashboard is the home page (current month)
     login("boss")
     page.wait_for_url(re.compile(r"/analytics/"))
-    page.wait_for_function("document.querySelectorAll('canvas').length > 0 && window.Chart !== undefined")
+    wait_until(page, "document.querySelectorAll('canvas').length > 0 && window.Chart !== undefined")
     assert page.get_by_role("heading", name="KPI dashboard").is_visible()
     month_rate = _tile(page, "renewal_rate")
     month_charts = page.locator("#dashboard-data").text_content()
@@ -36,7 +37,7 @@ def test_manager_changes_period_and_filter_drills_into_lost_cases_and_exports(pa
     # When the period becomes the quarter, the tiles and the URL change (htmx, no reload)
     page.get_by_label("Period", exact=True).select_option("quarter")
     page.wait_for_url(re.compile(r"period=quarter"))
-    page.wait_for_function("document.getElementById('dashboard-body').dataset.period.includes('Q4')")
+    wait_until(page, "document.getElementById('dashboard-body').dataset.period.includes('Q4')")
     quarter_rate = _tile(page, "renewal_rate")
     assert quarter_rate != month_rate
     assert "2026 Q4" in page.locator("#dashboard-body").inner_text()
@@ -44,8 +45,8 @@ def test_manager_changes_period_and_filter_drills_into_lost_cases_and_exports(pa
     # When a line is chosen, the figures narrow to it and the filter is kept in the URL
     page.get_by_label("Line", exact=True).select_option("auto")
     page.wait_for_url(re.compile(r"line=auto"))
-    page.wait_for_function(
-        "(v) => document.querySelector('[data-kpi=renewal_rate] .kpi-value').innerText !== v", arg=quarter_rate
+    wait_until(
+        page, "(v) => document.querySelector('[data-kpi=renewal_rate] .kpi-value').innerText !== v", arg=quarter_rate
     )
     assert page.locator("#chart-trend").is_visible()
     # the charts were redrawn from new data: only the Auto line is left in the trend

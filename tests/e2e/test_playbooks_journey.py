@@ -13,6 +13,7 @@ from renewals.models import Playbook, RenewalCase
 from tests.conftest import make_user
 from tests.customers.factories import CustomerFactory
 from tests.e2e.conftest import E2E_DB
+from tests.e2e.waiting import wait_until
 from tests.renewals.factories import PolicyFactory, RenewalCaseFactory
 from tests.renewals.playbook_factories import default_playbook, make_senior, vip_playbook
 
@@ -36,7 +37,7 @@ def test_manager_edits_a_playbook_and_cases_follow_it(page, login, shot, languag
     login("boss")
     if language == "zh-hans":
         page.get_by_label("Language").select_option("zh-hans")
-        page.wait_for_function("document.documentElement.lang === 'zh-hans'")
+        wait_until(page, "document.documentElement.lang === 'zh-hans'")
     page.goto("/settings/playbooks/")
     zh = language == "zh-hans"
     page.get_by_role("link", name="VIP 专属" if zh else "VIP care").click()
@@ -45,7 +46,7 @@ def test_manager_edits_a_playbook_and_cases_follow_it(page, login, shot, languag
     assert ("2 个未结案件符合此规则" if zh else "2 open cases match this rule") in count.inner_text()
     # ticking "high value" too widens the rule: the count follows without a save
     page.get_by_label("高价值" if zh else "High value").check()
-    page.wait_for_function("document.querySelector('#playbook-count') !== null")
+    wait_until(page, "document.querySelector('#playbook-count') !== null")
     page.get_by_label("首次联系时限（天）" if zh else "First contact within (days)").fill("1")
     page.get_by_label("高价值" if zh else "High value").uncheck()
     page.wait_for_timeout(600)

@@ -11,6 +11,7 @@ from renewals import services
 from renewals.models import RenewalCase, Stage
 from tests.conftest import make_user
 from tests.e2e.conftest import E2E_DB
+from tests.e2e.waiting import wait_until
 from tests.renewals.factories import PolicyFactory, RenewalCaseFactory
 
 pytestmark = [pytest.mark.e2e, E2E_DB]
@@ -28,7 +29,7 @@ def test_manager_reopens_a_lapsed_case_with_a_decision_date_in_chinese(page, log
 
     login("boss")
     page.get_by_label("Language").select_option("zh-hans")
-    page.wait_for_function("document.documentElement.lang === 'zh-hans'")
+    wait_until(page, "document.documentElement.lang === 'zh-hans'")
     page.goto(f"/cases/{case.pk}/")
     # The closed case offers the reopen form with a proposed date 14 days ahead.
     date_input = page.get_by_label("决定期限")

@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from demo.team import team_history_seed
 from tests.e2e.conftest import E2E_DB
+from tests.e2e.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, E2E_DB]
 SHOTS = Path("/tmp/shots/team")  # noqa: S108  (where the team looks at screenshots; not a secret)
@@ -23,8 +24,8 @@ def keep(path: Path, name: str) -> None:
 
 
 def charts_drawn(page):
-    page.wait_for_function(
-        "window.Chart !== undefined && Chart.getChart('chart-processing') && Chart.getChart('chart-capacity')"
+    wait_until(
+        page, "window.Chart !== undefined && Chart.getChart('chart-processing') && Chart.getChart('chart-capacity')"
     )
 
 
