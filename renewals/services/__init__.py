@@ -1,7 +1,8 @@
 """Every write of the renewals app: keyword-only, one transaction each, by concern.
 
 - ``workflow``: the transitions table and the case actions (contact, quote, renew, lost, not offered,
-  refer, reopen, approvals, timeline entries)
+  reopen, approvals, timeline entries)
+- ``referrals``: asking underwriting or claims, and marking their answer
 - ``opening``: the window scan that opens and assigns cases, and lapsing past grace
 - ``assignment``: balancing, a manager's (re)assignment, hand-over of an away specialist's cases
 - ``priority``: ``case_priority``, churn scores, complaints and survey answers on the timeline
@@ -30,6 +31,7 @@ from renewals.services.priority import (
     cases_score_update,
     cases_scores_clear,
 )
+from renewals.services.referrals import case_refer, referral_resolve
 from renewals.services.settings import (
     LINE_FIELDS,
     discount_authorities_set,
@@ -47,13 +49,11 @@ from renewals.services.workflow import (
     case_mark_lost,
     case_mark_not_offered,
     case_mark_renewed,
-    case_refer,
     case_reopen,
     quote_approve,
     quote_choose_addons,
     quote_prepare,
     quote_reject,
-    referral_resolve,
 )
 
 __all__ = [
