@@ -31,6 +31,9 @@ from django.utils.translation import gettext as _
 
 from customers.regions import region_label
 from notifications.notice_rules.models import ALL_REGIONS, NoticeRule, NoticeType
+from renewals.models import Stage
+
+NOT_OFFERED = Stage.NOT_OFFERED
 
 
 def rule_in_force(rules, *, region: str, on_date: dt.date) -> NoticeRule | None:
@@ -75,6 +78,11 @@ def case_notice_rule(case, *, region: str | None = None) -> NoticeRule | None:
     """The rule the case's statutory notice follows (one query for the rules, and the current quote
     when it is not loaded); ``region``: the customer's, when the caller has the customer at hand."""
     region = case.customer.region if region is None else region
+    if case.stage == NOT_OFFERED:
+        # The insurer declines to renew: the customer is owed the non-renewal notice instead.
+        return rule_in_force(
+            line_rules(line_id=case.line_id, notice_type=NoticeType.NON_RENEWAL), region=region, on_date=case.due_date
+        )
     rules = list(
         NoticeRule.objects.filter(
             line_id=case.line_id,
@@ -116,6 +124,8 @@ def case_notice_deadline(case) -> dt.date:
 def case_notice_kind(case) -> str:
     """What the case's notice announces, for its document: "" for a renewal notice; for an adverse
     change, the rise above the rule's threshold."""
+    if case.stage == NOT_OFFERED:
+        return _("Non-renewal notice: your insurer will not renew this policy when it expires.")
     rule = case_notice_rule(case)
     if rule is None or rule.notice_type != NoticeType.ADVERSE_CHANGE:
         return ""
@@ -159,6 +169,8 @@ def annotate_notice_rule_id(cases: QuerySet) -> QuerySet:
         _renewal_min=_rule_column(NoticeType.RENEWAL, "min_days", integer),
     ).annotate(
         notice_rule_id=Case(
+            # A case the insurer declines to renew follows the non-renewal rule (case_notice_rule).
+            When(stage=NOT_OFFERED, then=_rule_column(NoticeType.NON_RENEWAL, "id", integer)),
             When(
                 Q(expiring_premium__gt=0, current_quote__premium__isnull=False)
                 # adverse_is_as_strict: the stricter minimum wins
@@ -210,11 +222,9 @@ def annotate_notice_rule(cases: QuerySet, *, preferred_days: int | None = None) 
 
 
 def line_max_min_days(line_ids) -> dict[int, int]:
-    """Per line, the longest minimum of any of its renewal and adverse-change rules (0 without)."""
+    """Per line, the longest minimum of any of its rules (0 without)."""
     found: dict[int, int] = {}
-    for line_id, min_days in NoticeRule.objects.filter(
-        line_id__in=list(line_ids), notice_type__in=[NoticeType.RENEWAL, NoticeType.ADVERSE_CHANGE]
-    ).values_list("line_id", "min_days"):
+    for line_id, min_days in NoticeRule.objects.filter(line_id__in=list(line_ids)).values_list("line_id", "min_days"):
         found[line_id] = max(found.get(line_id, 0), min_days)
     return found
 

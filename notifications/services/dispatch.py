@@ -30,7 +30,7 @@ from notifications.rendering import TemplateRenderError, content_hash, message_r
 from notifications.services._shared import record_case_event
 from notifications.services.daily_cap import customer_day_claim, notice_that_day
 from notifications.services.notice_routing import LETTER, notice_route
-from renewals.models import OPEN_STAGES, RenewalCase
+from renewals.models import OPEN_STAGES, RenewalCase, Stage
 
 logger = logging.getLogger(__name__)
 
@@ -274,7 +274,9 @@ def message_dispatch(
         # Claimed again and again without an answer (a worker dying mid-send each time).
         return message_record_failure(**owned, error="no answer after the last attempt", temporary=False, now=now)
     customer = message.customer
-    if message.kind == OutboundMessage.Kind.REMINDER and message.case.stage not in OPEN_STAGES:
+    # A case not offered is owed its (non-renewal) notice; every other reminder of a closed case stops.
+    owed_notice = message.is_notice and message.case.stage == Stage.NOT_OFFERED
+    if message.kind == OutboundMessage.Kind.REMINDER and message.case.stage not in OPEN_STAGES and not owed_notice:
         message_skip(**owned, reason=OutboundMessage.SkipReason.CASE_CLOSED)
         return "skipped"
     if message.is_notice:
