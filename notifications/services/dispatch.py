@@ -327,7 +327,12 @@ def message_dispatch(
     if document is not None and message.channel == Channel.SMS:
         # A text message cannot carry the PDF: it carries the signed link to it.
         with translation.override(customer.preferred_language or settings.LANGUAGE_CODE):
-            body += "\n" + _("Your renewal notice (PDF): %(link)s") % {"link": notice_document_url(message.case_id)}
+            label = (
+                _("Your non-renewal notice (PDF): %(link)s")
+                if message.case.stage == Stage.NOT_OFFERED
+                else _("Your renewal notice (PDF): %(link)s")
+            )
+            body += "\n" + label % {"link": notice_document_url(message.case_id)}
     outgoing = Outgoing(
         idempotency_key=message.idempotency_key,
         channel=message.channel,

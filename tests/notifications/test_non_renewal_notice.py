@@ -142,3 +142,27 @@ def test_the_non_renewal_notice_is_sent_once_with_its_proof(smtp_server, special
     proof = NoticeProof.objects.get(case=case)
     assert (proof.channel, proof.deadline) == ("email", dt.date(2026, 11, 1))
     assert proof.address == case.customer.email
+
+
+def test_a_new_line_gets_its_default_non_renewal_rule(manager):
+    from renewals.services import line_save
+
+    new = line_save(
+        actor=manager, code="marine", name="Marine", renewal_window_days=60, grace_days=10, notice_lead_days=30
+    )
+    rule = NoticeRule.objects.get(line=new, notice_type=NoticeType.NON_RENEWAL)
+    assert (rule.region, rule.min_days, rule.rate_rise_percent) == (ALL_REGIONS, 30, None)
+
+
+def test_the_notice_document_of_a_not_offered_case_says_it_is_a_non_renewal_notice(specialist):
+    from documents import services as document_services
+    from documents.models import DocumentKind
+    from tests.documents.conftest import pdf_text
+
+    # given a not-offered Zhejiang case under a 60-day non-renewal rule
+    _zhejiang_rule(60)
+    case = _not_offered_case(specialist)
+    # when its notice is issued, then it announces the non-renewal and the rule's deadline (T-60)
+    text = pdf_text(bytes(document_services.document_issue(case_id=case.pk, kind=DocumentKind.NOTICE).content))
+    assert "Non-renewal notice: your insurer will not renew this policy when it expires." in " ".join(text.split())
+    assert "Notice due by Nov. 1, 2026" in text
