@@ -9,11 +9,16 @@ from notifications import services
 
 logger = logging.getLogger(__name__)
 SURVEY_STAGES = ("renewed", "lost")
+NOT_OFFERED = "not_offered"
 
 
 def on_case_closed(sender, *, case, stage, actor=None, **kwargs):
     """Unsent reminders of a closed case are skipped; a renewed or lost customer gets a survey."""
-    services.case_messages_skip(case_id=case.pk)
+    not_offered = str(stage) == NOT_OFFERED
+    # A case the insurer declines to renew keeps its notice, now the non-renewal notice on its rule's day.
+    services.case_messages_skip(case_id=case.pk, keep_notice=not_offered)
+    if not_offered:
+        services.case_notice_redate(case_id=case.pk)
     if str(stage) in SURVEY_STAGES:
         try:
             plan_survey(case=case)
@@ -24,6 +29,8 @@ def on_case_closed(sender, *, case, stage, actor=None, **kwargs):
 def on_case_reopened(sender, *, case, actor=None, **kwargs):
     """Reminders skipped because the case closed come back if their date has not long passed."""
     services.case_messages_unskip(case_id=case.pk)
+    # An unsent non-renewal notice is a renewal notice again, on the renewal rule's day.
+    services.case_notice_redate(case_id=case.pk)
 
 
 def on_line_saved(sender, *, line, created, actor=None, **kwargs):

@@ -220,11 +220,35 @@ def message_render(*, message: OutboundMessage) -> tuple[str, str]:
     if template is None:
         raise TemplateRenderError(f"No template for {message.kind} {message.channel}.")
     context = message_context(message=message, language=template.language)
+    if message.is_notice and message.case.stage == NOT_OFFERED:
+        return _non_renewal_text(message=message, language=template.language, context=context)
     override = _reminder_text_override(message)
     if override is not None:
         subject, body = override
         return render_text(subject or template.subject, context), render_text(body, context)
     return render_text(template.subject, context), render_text(template.body, context)
+
+
+NOT_OFFERED = "not_offered"  # renewals.models.Stage.NOT_OFFERED
+
+
+def _non_renewal_text(*, message: OutboundMessage, language: str, context: dict[str, str]) -> tuple[str, str]:
+    """The statutory non-renewal notice (the insurer declines to renew): a fixed, translated text."""
+    with translation.override(language):
+        subject = _("Your %(line)s policy %(policy)s will not be renewed") % {
+            "line": context["line"],
+            "policy": context["policy_number"],
+        }
+        body = _(
+            "Dear %(name)s, we are sorry to tell you that your insurer will not renew your %(line)s policy "
+            "%(policy)s. It ends on %(expiry)s. Please arrange other cover before that date."
+        ) % {
+            "name": context["customer_name"],
+            "line": context["line"],
+            "policy": context["policy_number"],
+            "expiry": context["expiry_date"],
+        }
+    return subject, body
 
 
 def message_context(*, message: OutboundMessage, language: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ from notifications.notice_channels import lines_notice_channels, notice_channel_
 from notifications.notice_rules.models import NoticeRule
 from notifications.notice_rules.selectors import annotate_notice_rule, line_max_min_days, rule_summary
 from notifications.quiet_hours import call_quiet_hours_end, customer_zone
-from renewals.models import OPEN_STAGES, CaseEvent, LineOfInsurance, RenewalCase
+from renewals.models import OPEN_STAGES, CaseEvent, LineOfInsurance, RenewalCase, Stage
 
 WATCH_DAYS = 3
 PAGE_SIZE = 50
@@ -158,7 +158,8 @@ class WatchRow:
 
 
 def notice_watchlist(*, today: dt.date | None = None, limit: int = PAGE_SIZE, after: tuple | None = None):
-    """Open cases whose statutory notice is unsent with its deadline within WATCH_DAYS or passed.
+    """Open and not-offered cases (owed the non-renewal notice) whose statutory notice is unsent
+    with its deadline within WATCH_DAYS or passed.
 
     Deadline = expiry − the minimum days of the notice rule in force for the case (its region's
     rule before "all"; adverse change when the quote rises above the rule's threshold; the line's
@@ -181,7 +182,7 @@ def notice_watchlist(*, today: dt.date | None = None, limit: int = PAGE_SIZE, af
         )
     notice = OutboundMessage.objects.filter(case_id=OuterRef("pk"), is_notice=True).order_by("-id")
     queryset = annotate_notice_rule(
-        RenewalCase.objects.filter(window, stage__in=OPEN_STAGES).exclude(
+        RenewalCase.objects.filter(window, stage__in=(*OPEN_STAGES, Stage.NOT_OFFERED)).exclude(
             Exists(NoticeProof.objects.filter(case_id=OuterRef("pk")))
         )
     ).filter(notice_deadline_date__lte=today + dt.timedelta(days=WATCH_DAYS))

@@ -2,7 +2,8 @@
 
 The rule for a case is chosen for its policy's expiry date: of the versions of (line, notice type)
 in force on that date, the case's own region's wins over "all". An adverse-change rule applies when
-the case's current quote raises the premium above the rule's threshold and the rule asks at least as
+the case's current quote raises the premium above the rule's threshold or drops a rider of the
+expiring policy (reduced cover), and the rule asks at least as
 many days as the renewal rule (the stricter minimum wins); otherwise the renewal rule.
 ``rule_in_force`` is the Python form (one case, the settings page); ``annotate_notice_rule`` adds
 the same choice to a queryset of cases as SQL (planning, the watchlist), set-based.
@@ -15,6 +16,7 @@ from django.db.models import (
     Case,
     DateField,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     Func,
@@ -31,6 +33,10 @@ from django.utils.translation import gettext as _
 
 from customers.regions import region_label
 from notifications.notice_rules.models import ALL_REGIONS, NoticeRule, NoticeType
+from renewals.addons.models import AddOn, PolicyAddOn, QuoteAddOn
+from renewals.models import Stage
+
+NOT_OFFERED = Stage.NOT_OFFERED
 
 
 def rule_in_force(rules, *, region: str, on_date: dt.date) -> NoticeRule | None:
@@ -71,10 +77,31 @@ def is_adverse_rise(*, expiring: Decimal, quoted: Decimal | None, rise_percent: 
     return quoted * 100 > expiring * (100 + rise_percent)
 
 
+def _dropped_riders(*, policy_id, quote_id) -> QuerySet:
+    """The riders the expiring policy carries that the quote does not (reduced cover); ``policy_id``
+    and ``quote_id`` are values or expressions (OuterRef) alike."""
+    return PolicyAddOn.objects.filter(policy_id=policy_id, addon__kind=AddOn.Kind.RIDER).exclude(
+        Exists(QuoteAddOn.objects.filter(quote_id=quote_id, addon_id=OuterRef("addon_id")))
+    )
+
+
+def reduces_cover(case) -> bool:
+    """The case's current quote drops a rider of the expiring policy (one query; its SQL twin is in
+    ``annotate_notice_rule_id``)."""
+    if not case.current_quote_id:
+        return False
+    return _dropped_riders(policy_id=case.policy_id, quote_id=case.current_quote_id).exists()
+
+
 def case_notice_rule(case, *, region: str | None = None) -> NoticeRule | None:
     """The rule the case's statutory notice follows (one query for the rules, and the current quote
     when it is not loaded); ``region``: the customer's, when the caller has the customer at hand."""
     region = case.customer.region if region is None else region
+    if case.stage == NOT_OFFERED:
+        # The insurer declines to renew: the customer is owed the non-renewal notice instead.
+        return rule_in_force(
+            line_rules(line_id=case.line_id, notice_type=NoticeType.NON_RENEWAL), region=region, on_date=case.due_date
+        )
     rules = list(
         NoticeRule.objects.filter(
             line_id=case.line_id,
@@ -88,14 +115,18 @@ def case_notice_rule(case, *, region: str | None = None) -> NoticeRule | None:
     renewal = rule_in_force(
         [r for r in rules if r.notice_type == NoticeType.RENEWAL], region=region, on_date=case.due_date
     )
-    quoted = case.current_quote.premium if case.current_quote_id else None
     if (
         adverse is not None
         and adverse_is_as_strict(adverse_min=adverse.min_days, renewal_min=renewal.min_days if renewal else None)
-        and is_adverse_rise(expiring=case.expiring_premium, quoted=quoted, rise_percent=adverse.rate_rise_percent)
+        and (_rises_above(case, adverse) or reduces_cover(case))
     ):
         return adverse
     return renewal
+
+
+def _rises_above(case, adverse: NoticeRule) -> bool:
+    quoted = case.current_quote.premium if case.current_quote_id else None
+    return is_adverse_rise(expiring=case.expiring_premium, quoted=quoted, rise_percent=adverse.rate_rise_percent)
 
 
 def adverse_is_as_strict(*, adverse_min: int, renewal_min: int | None) -> bool:
@@ -116,9 +147,13 @@ def case_notice_deadline(case) -> dt.date:
 def case_notice_kind(case) -> str:
     """What the case's notice announces, for its document: "" for a renewal notice; for an adverse
     change, the rise above the rule's threshold."""
+    if case.stage == NOT_OFFERED:
+        return _("Non-renewal notice: your insurer will not renew this policy when it expires.")
     rule = case_notice_rule(case)
     if rule is None or rule.notice_type != NoticeType.ADVERSE_CHANGE:
         return ""
+    if not _rises_above(case, rule):
+        return _("Adverse change notice: the renewal drops cover your policy has (a rider).")
     return _("Adverse change notice: the renewal premium rises by more than %(rise)s%%.") % {
         "rise": rule.rate_rise_percent
     }
@@ -159,13 +194,31 @@ def annotate_notice_rule_id(cases: QuerySet) -> QuerySet:
         _renewal_min=_rule_column(NoticeType.RENEWAL, "min_days", integer),
     ).annotate(
         notice_rule_id=Case(
+            # A case the insurer declines to renew follows the non-renewal rule (case_notice_rule).
+            When(stage=NOT_OFFERED, then=_rule_column(NoticeType.NON_RENEWAL, "id", integer)),
             When(
-                Q(expiring_premium__gt=0, current_quote__premium__isnull=False)
+                Q(_adverse_id__isnull=False)
                 # adverse_is_as_strict: the stricter minimum wins
                 & (Q(_renewal_min__isnull=True) | Q(_adverse_min__gte=F("_renewal_min")))
-                & Q(
-                    current_quote__premium__gt=ExpressionWrapper(
-                        F("expiring_premium") * (100 + adverse_rise) / 100, output_field=DecimalField()
+                & (
+                    # is_adverse_rise
+                    Q(
+                        expiring_premium__gt=0,
+                        current_quote__premium__isnull=False,
+                        current_quote__premium__gt=ExpressionWrapper(
+                            F("expiring_premium") * (100 + adverse_rise) / 100, output_field=DecimalField()
+                        ),
+                    )
+                    # reduces_cover
+                    | Q(
+                        Exists(
+                            _dropped_riders(
+                                # the quote is the case's: two levels out, past the policy's add-on
+                                policy_id=OuterRef("policy_id"),
+                                quote_id=OuterRef(OuterRef("current_quote_id")),
+                            )
+                        ),
+                        current_quote__isnull=False,
                     )
                 ),
                 then=F("_adverse_id"),
@@ -210,11 +263,9 @@ def annotate_notice_rule(cases: QuerySet, *, preferred_days: int | None = None) 
 
 
 def line_max_min_days(line_ids) -> dict[int, int]:
-    """Per line, the longest minimum of any of its renewal and adverse-change rules (0 without)."""
+    """Per line, the longest minimum of any of its rules (0 without)."""
     found: dict[int, int] = {}
-    for line_id, min_days in NoticeRule.objects.filter(
-        line_id__in=list(line_ids), notice_type__in=[NoticeType.RENEWAL, NoticeType.ADVERSE_CHANGE]
-    ).values_list("line_id", "min_days"):
+    for line_id, min_days in NoticeRule.objects.filter(line_id__in=list(line_ids)).values_list("line_id", "min_days"):
         found[line_id] = max(found.get(line_id, 0), min_days)
     return found
 

@@ -276,7 +276,11 @@ def notice_rule_end(*, actor, rule_id: int, effective_to: dt.date, today: dt.dat
 def line_rules_seed(*, line: LineOfInsurance, channels: list[str]) -> None:
     """A new line's default rules (region "all", every expiry), from its lead days and rate-shock
     threshold, like the migration that seeded the first lines; runs inside the line's save."""
-    for notice_type, rise in ((NoticeType.RENEWAL, None), (NoticeType.ADVERSE_CHANGE, line.rate_shock_percent)):
+    for notice_type, rise in (
+        (NoticeType.RENEWAL, None),
+        (NoticeType.ADVERSE_CHANGE, line.rate_shock_percent),
+        (NoticeType.NON_RENEWAL, None),
+    ):
         NoticeRule.objects.get_or_create(
             line=line,
             region=ALL_REGIONS,

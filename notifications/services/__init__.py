@@ -41,6 +41,7 @@ from notifications.services.planning import (
     STALE_DAYS,
     case_messages_skip,
     case_messages_unskip,
+    case_notice_redate,
     reminders_plan,
     survey_message_plan,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "campaign_messages_skip",
     "case_messages_skip",
     "case_messages_unskip",
+    "case_notice_redate",
     "content_hash",
     "customer_consent_withdraw",
     "customer_marketing_opt_out",

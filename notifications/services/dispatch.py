@@ -30,7 +30,7 @@ from notifications.rendering import TemplateRenderError, content_hash, message_r
 from notifications.services._shared import record_case_event
 from notifications.services.daily_cap import customer_day_claim, notice_that_day
 from notifications.services.notice_routing import LETTER, notice_route
-from renewals.models import OPEN_STAGES, RenewalCase
+from renewals.models import OPEN_STAGES, RenewalCase, Stage
 
 logger = logging.getLogger(__name__)
 
@@ -274,7 +274,9 @@ def message_dispatch(
         # Claimed again and again without an answer (a worker dying mid-send each time).
         return message_record_failure(**owned, error="no answer after the last attempt", temporary=False, now=now)
     customer = message.customer
-    if message.kind == OutboundMessage.Kind.REMINDER and message.case.stage not in OPEN_STAGES:
+    # A case not offered is owed its (non-renewal) notice; every other reminder of a closed case stops.
+    owed_notice = message.is_notice and message.case.stage == Stage.NOT_OFFERED
+    if message.kind == OutboundMessage.Kind.REMINDER and message.case.stage not in OPEN_STAGES and not owed_notice:
         message_skip(**owned, reason=OutboundMessage.SkipReason.CASE_CLOSED)
         return "skipped"
     if message.is_notice:
@@ -325,7 +327,12 @@ def message_dispatch(
     if document is not None and message.channel == Channel.SMS:
         # A text message cannot carry the PDF: it carries the signed link to it.
         with translation.override(customer.preferred_language or settings.LANGUAGE_CODE):
-            body += "\n" + _("Your renewal notice (PDF): %(link)s") % {"link": notice_document_url(message.case_id)}
+            label = (
+                _("Your non-renewal notice (PDF): %(link)s")
+                if message.case.stage == Stage.NOT_OFFERED
+                else _("Your renewal notice (PDF): %(link)s")
+            )
+            body += "\n" + label % {"link": notice_document_url(message.case_id)}
     outgoing = Outgoing(
         idempotency_key=message.idempotency_key,
         channel=message.channel,

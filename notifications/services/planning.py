@@ -16,9 +16,12 @@ from customers.models import Customer
 from notifications.models import Channel, CustomerDayClaim, OutboundMessage, ReminderStep
 from notifications.notice_rules.selectors import annotate_notice_rule_id, line_max_min_days
 from notifications.services._shared import CUSTOMER_CHANNEL_COLUMNS
-from renewals.models import OPEN_STAGES, RenewalCase
+from renewals.models import OPEN_STAGES, RenewalCase, Stage
 
 MessageStatus = OutboundMessage.Status
+# The stages whose case is owed a statutory notice: open (renewal or adverse change) and not offered
+# (non-renewal).
+NOTICE_STAGES = (*OPEN_STAGES, Stage.NOT_OFFERED)
 # A non-notice step is still planned this many days after its date (planning outages, late opens);
 # older steps are left out rather than sent all at once. Notices are planned until expiry.
 STALE_DAYS = 3
@@ -242,8 +245,9 @@ def _plan_notice(step: ReminderStep, *, due_from: dt.date, due_to: dt.date, on_d
     already planned is left out. The rule is chosen once per case and joined, then the window
     arithmetic (NoticeRule.days_before) runs on plain columns."""
     address_field = CUSTOMER_CHANNEL_COLUMNS[step.channel][1]
+    # A case the insurer declines to renew is owed its non-renewal notice (its rule: case_notice_rule).
     cases = RenewalCase.objects.filter(
-        line_id=step.line_id, stage__in=OPEN_STAGES, due_date__gte=due_from, due_date__lte=due_to
+        line_id=step.line_id, stage__in=NOTICE_STAGES, due_date__gte=due_from, due_date__lte=due_to
     ).exclude(Exists(OutboundMessage.objects.filter(case_id=OuterRef("pk"), is_notice=True)))
     rows = annotate_notice_rule_id(cases).annotate(
         case_id=F("id"), notice_address=Coalesce(F(f"customer__{address_field}"), Value(""))
@@ -304,17 +308,49 @@ def _skip_rows_of_closed_cases(*, now: dt.datetime) -> int:
     recently_closed = RenewalCase.objects.filter(closed_at__gte=now - dt.timedelta(days=SWEEP_DAYS)).exclude(
         stage__in=OPEN_STAGES
     )
-    return OutboundMessage.objects.filter(
+    rows = OutboundMessage.objects.filter(
         kind=OutboundMessage.Kind.REMINDER, status=MessageStatus.SCHEDULED, case__in=recently_closed.values("id")
-    ).update(status=MessageStatus.SKIPPED, skip_reason=OutboundMessage.SkipReason.CASE_CLOSED, updated_at=now)
+    )
+    # A case not offered keeps its (non-renewal) notice.
+    rows = rows.exclude(is_notice=True, case__stage=Stage.NOT_OFFERED)
+    return rows.update(status=MessageStatus.SKIPPED, skip_reason=OutboundMessage.SkipReason.CASE_CLOSED, updated_at=now)
 
 
 @transaction.atomic
-def case_messages_skip(*, case_id: int, reason: str = OutboundMessage.SkipReason.CASE_CLOSED) -> int:
-    """Skip the case's unsent reminder rows (scheduled, or sending whose lease will expire)."""
-    return OutboundMessage.objects.filter(
+def case_messages_skip(
+    *, case_id: int, reason: str = OutboundMessage.SkipReason.CASE_CLOSED, keep_notice: bool = False
+) -> int:
+    """Skip the case's unsent reminder rows (scheduled, or sending whose lease will expire);
+    ``keep_notice``: not the statutory notice (a case not offered still owes its non-renewal notice)."""
+    rows = OutboundMessage.objects.filter(
         case_id=case_id, kind=OutboundMessage.Kind.REMINDER, status__in=OutboundMessage.UNSENT_STATUSES
-    ).update(status=MessageStatus.SKIPPED, skip_reason=reason, lease_until=None, updated_at=timezone.now())
+    )
+    if keep_notice:
+        rows = rows.exclude(is_notice=True)
+    return rows.update(status=MessageStatus.SKIPPED, skip_reason=reason, lease_until=None, updated_at=timezone.now())
+
+
+@transaction.atomic
+def case_notice_redate(*, case_id: int) -> int:
+    """Move the case's scheduled notice to the day of the rule in force for it now (a case marked
+    not offered: the non-renewal rule; reopened: the renewal rule again), the way planning dates it."""
+    from notifications.notice_rules.selectors import case_notice_rule
+
+    message = (
+        OutboundMessage.objects.select_for_update(of=("self",))
+        .select_related("case__customer", "case__current_quote", "case__line", "step")
+        .filter(case_id=case_id, is_notice=True, status=MessageStatus.SCHEDULED)
+        .first()
+    )
+    if message is None:
+        return 0
+    case = message.case
+    preferred = -message.step.offset_days
+    rule = case_notice_rule(case)
+    days = rule.days_before(preferred) if rule is not None else max(preferred, case.line.notice_lead_days)
+    return OutboundMessage.objects.filter(pk=message.pk).update(
+        due_date=case.due_date - dt.timedelta(days=days), updated_at=timezone.now()
+    )
 
 
 @transaction.atomic

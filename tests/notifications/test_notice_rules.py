@@ -117,17 +117,18 @@ def test_the_rule_in_force_is_the_regions_own_version_of_that_date_else_alls(reg
         transaction.set_rollback(True)
 
 
-def reference_notice_rule(renewals, adverses, *, region, on_date, rise_percent):
+def reference_notice_rule(renewals, adverses, *, region, on_date, rise_percent, drops_rider=False):
     """The rule a case's notice follows, written plainly: the adverse-change rule in force when the
-    quote rises above its threshold and it asks at least the renewal rule's days (the stricter wins),
-    else the renewal rule in force."""
+    quote rises above its threshold or drops a rider of the expiring policy (reduced cover) and it
+    asks at least the renewal rule's days (the stricter wins), else the renewal rule in force."""
     renewal = reference_rule(renewals, region=region, on_date=on_date)
     adverse = reference_rule(adverses, region=region, on_date=on_date)
     if adverse is not None:
         by_key = {v["key"]: v for v in (*renewals, *adverses)}
         renewal_min = by_key[renewal]["min_days"] if renewal is not None else None
         stricter = renewal_min is None or by_key[adverse]["min_days"] >= renewal_min
-        if stricter and rise_percent is not None and rise_percent > by_key[adverse]["rise"]:
+        rises = rise_percent is not None and rise_percent > by_key[adverse]["rise"]
+        if stricter and (rises or drops_rider):
             return adverse
     return renewal
 
@@ -138,9 +139,14 @@ def reference_notice_rule(renewals, adverses, *, region, on_date, rise_percent):
     adverses=rule_versions(),
     rises=st.lists(st.integers(min_value=0, max_value=30), min_size=12, max_size=12),
     quoted=st.lists(st.one_of(st.none(), st.integers(min_value=900, max_value=1400)), min_size=3, max_size=3),
+    drops=st.lists(st.booleans(), min_size=3, max_size=3),
     days=st.lists(st.integers(min_value=-250, max_value=800), min_size=1, max_size=4),
 )
-def test_the_adverse_rule_applies_only_when_at_least_as_strict(region_cases, renewals, adverses, rises, quoted, days):
+def test_the_adverse_rule_applies_only_when_at_least_as_strict(
+    region_cases, renewals, adverses, rises, quoted, drops, days
+):
+    from renewals.addons.models import AddOn, PolicyAddOn, QuoteAddOn
+
     auto = line("auto")
     cases = [region_cases[region] for region in (*REGIONS, "Henan")]
     with transaction.atomic():
@@ -159,15 +165,24 @@ def test_the_adverse_rule_applies_only_when_at_least_as_strict(region_cases, ren
                 )
                 made[notice_type].append({**version, "key": rule.pk, "rise": rise})
         RenewalCase.objects.filter(pk__in=[c.pk for c in cases]).update(expiring_premium=Decimal("1000.00"))
-        rise_of = {}
-        for case, premium in zip(cases, quoted, strict=True):
+        # every expiring policy carries a rider (and a service); a quote keeps the rider unless it drops it
+        rider = AddOn.objects.create(code="prop-rider", line=auto, kind=AddOn.Kind.RIDER, name="Rider")
+        service = AddOn.objects.create(code="prop-service", line=auto, kind=AddOn.Kind.SERVICE, name="Service")
+        rise_of, dropped = {}, {}
+        for case, premium, drop in zip(cases, quoted, drops, strict=True):
             case.refresh_from_db()
+            for addon in (rider, service):
+                PolicyAddOn.objects.create(policy_id=case.policy_id, addon=addon)
+            region = case.customer.region
             if premium is None:
                 RenewalCase.objects.filter(pk=case.pk).update(current_quote=None)
-                rise_of[case.customer.region] = None
+                rise_of[region], dropped[region] = None, False
             else:
-                _quote(case, Decimal(premium))
-                rise_of[case.customer.region] = Decimal(premium - 1000) / 10
+                quote = _quote(case, Decimal(premium))
+                if not drop:
+                    QuoteAddOn.objects.create(quote=quote, addon=rider, premium=Decimal("10.00"))
+                rise_of[region] = Decimal(premium - 1000) / 10
+                dropped[region] = drop  # a dropped service is not reduced cover
         for offset in days:
             on_date = BASE + dt.timedelta(days=offset)
             RenewalCase.objects.filter(pk__in=[c.pk for c in cases]).update(due_date=on_date)
@@ -187,6 +202,7 @@ def test_the_adverse_rule_applies_only_when_at_least_as_strict(region_cases, ren
                     region=region,
                     on_date=on_date,
                     rise_percent=rise_of[region],
+                    drops_rider=dropped[region],
                 )
                 # then both agree with the reference
                 found = case_notice_rule(case)
@@ -514,3 +530,37 @@ def test_the_demo_rules_are_in_force_from_today(manager):
         line_id=line("auto").pk, region="Zhejiang", notice_type=NoticeType.RENEWAL, on_date=TODAY
     )
     assert (zhejiang.min_days, zhejiang.max_days) == (30, 50)
+
+
+def test_a_quote_dropping_a_rider_gets_the_adverse_change_notice():
+    from renewals.addons.models import AddOn, PolicyAddOn, QuoteAddOn
+
+    # given the adverse-change rule (a rise above 10 %, 60 days) and two policies carrying a rider
+    NoticeRule.objects.filter(line=line("auto"), notice_type=NoticeType.ADVERSE_CHANGE).update(min_days=60)
+    rider = AddOn.objects.create(code="glass", line=line("auto"), kind=AddOn.Kind.RIDER, name="Glass")
+    service = AddOn.objects.create(code="towing", line=line("auto"), kind=AddOn.Kind.SERVICE, name="Towing")
+    due = dt.date(2026, 12, 31)
+    dropping = RenewalCaseFactory(policy=PolicyFactory(end_date=due, premium=Decimal("1000.00")))
+    keeping = RenewalCaseFactory(policy=PolicyFactory(end_date=due, premium=Decimal("1000.00")))
+    for case in (dropping, keeping):
+        PolicyAddOn.objects.create(policy=case.policy, addon=rider)
+        PolicyAddOn.objects.create(policy=case.policy, addon=service)
+    # the same premium (no rise); one quote drops the rider, the other drops only the service
+    _quote(dropping, Decimal("1000.00"))
+    QuoteAddOn.objects.create(quote=_quote(keeping, Decimal("1000.00")), addon=rider, premium=Decimal("10.00"))
+    # when planning runs 60 days before expiry
+    reminders_plan(on_date=due - dt.timedelta(days=60))
+    # then only the dropping case's notice goes out now, under the adverse-change rule, in SQL and in Python
+    assert _notice(dropping).due_date == due - dt.timedelta(days=60)
+    assert _notice(keeping) is None
+    adverse = NoticeRule.objects.get(line=line("auto"), notice_type=NoticeType.ADVERSE_CHANGE)
+    rows = dict(annotate_notice_rule(RenewalCase.objects.all()).values_list("pk", "notice_rule_id"))
+    assert rows[dropping.pk] == adverse.pk
+    assert NoticeRule.objects.get(pk=rows[keeping.pk]).notice_type == NoticeType.RENEWAL
+    assert case_notice_rule(RenewalCase.objects.get(pk=dropping.pk)) == adverse
+    assert case_notice_rule(RenewalCase.objects.get(pk=keeping.pk)).notice_type == NoticeType.RENEWAL
+    # and its notice document says the cover is reduced
+    from notifications.notice_rules.selectors import case_notice_kind
+
+    assert "drops cover" in case_notice_kind(RenewalCase.objects.get(pk=dropping.pk))
+    assert case_notice_kind(RenewalCase.objects.get(pk=keeping.pk)) == ""
