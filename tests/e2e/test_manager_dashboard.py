@@ -51,7 +51,12 @@ def test_manager_changes_period_and_filter_drills_into_lost_cases_and_exports(pa
     assert page.locator("#chart-trend").is_visible()
     # the charts were redrawn from new data: only the Auto line is left in the trend
     assert page.locator("#dashboard-data").text_content() != month_charts
-    assert page.evaluate("Chart.getChart('chart-trend').data.datasets.map(d => d.label)") == ["Auto"]
+    # (htmx swaps the tiles before the chart script has redrawn the trend: wait for the new chart)
+    wait_until(
+        page,
+        "(() => { const c = window.Chart && Chart.getChart('chart-trend');"
+        " return !!c && JSON.stringify(c.data.datasets.map(d => d.label)) === '[\"Auto\"]'; })()",
+    )
     shot("dashboard-quarter-auto")
 
     # When the manager drills into the lost cases, the list keeps the period and the filter
