@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import ApplicationError
@@ -119,6 +120,42 @@ def dashboard(request):
     return render(request, "analytics/dashboard.html", context)
 
 
+# The lazily loaded dashboard cards' tables: where their rows come from (cached), and each column's
+# heading and key. The rollup tables go through ``shaping.EXPORT_TABLES``.
+CARD_EXPORTS = {
+    "addons": (
+        lambda period, filters: addon_dashboard_figures(period, filters)["addons"],
+        [
+            (gettext_lazy("Add-on"), "name"),
+            (gettext_lazy("Code"), "code"),
+            (gettext_lazy("Offered"), "offered"),
+            (gettext_lazy("Taken"), "taken"),
+            (gettext_lazy("Attach rate"), "rate"),
+        ],
+    ),
+    "price_sensitivity": (
+        lambda period, filters: price_sensitivity_cached(period, filters)["rows"],
+        [
+            (gettext_lazy("Line"), "line"),
+            (gettext_lazy("Segment"), "segment_label"),
+            (gettext_lazy("Premium change"), "band_label"),
+            (gettext_lazy("Decided"), "decided"),
+            (gettext_lazy("Renewed"), "renewed"),
+            (gettext_lazy("Renewal rate"), "rate"),
+        ],
+    ),
+    "competitor_gaps": (
+        lambda period, filters: competitor_dashboard_figures(period, filters)["gaps"],
+        [
+            (gettext_lazy("Line"), "line"),
+            (gettext_lazy("Region"), "region_label"),
+            (gettext_lazy("Competitor premiums"), "quotes"),
+            (gettext_lazy("Median price gap (%)"), "median_gap"),
+        ],
+    ),
+}
+
+
 @role_required(Role.MANAGER)
 @require_GET
 def export(request, table: str, fmt: str):
@@ -132,39 +169,9 @@ def export(request, table: str, fmt: str):
         return _period_error(request, error)
     if table == "cases":
         rows = _case_export_rows(request, period, filters)
-    elif table == "addons":
-        rows = [
-            {
-                _("Add-on"): a["name"],
-                _("Code"): a["code"],
-                _("Offered"): a["offered"],
-                _("Taken"): a["taken"],
-                _("Attach rate"): a["rate"],
-            }
-            for a in addon_dashboard_figures(period, filters)["addons"]
-        ]
-    elif table == "price_sensitivity":
-        rows = [
-            {
-                _("Line"): r["line"],
-                _("Segment"): r["segment_label"],
-                _("Premium change"): r["band_label"],
-                _("Decided"): r["decided"],
-                _("Renewed"): r["renewed"],
-                _("Renewal rate"): r["rate"],
-            }
-            for r in price_sensitivity_cached(period, filters)["rows"]
-        ]
-    elif table == "competitor_gaps":
-        rows = [
-            {
-                _("Line"): r["line"],
-                _("Region"): r["region_label"],
-                _("Competitor premiums"): r["quotes"],
-                _("Median price gap (%)"): r["median_gap"],
-            }
-            for r in competitor_dashboard_figures(period, filters)["gaps"]
-        ]
+    elif table in CARD_EXPORTS:
+        source, columns = CARD_EXPORTS[table]
+        rows = [{str(label): row[key] for label, key in columns} for row in source(period, filters)]
     elif table in shaping.EXPORT_TABLES:
         rows = shaping.export_rows(table, shaping.build(period, filters))
     else:
