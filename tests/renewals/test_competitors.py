@@ -10,6 +10,7 @@ from django.utils import timezone
 from core.errors import ApplicationError, PermissionDeniedError
 from renewals.competitors import services as competitor_services
 from renewals.models import Competitor, CompetitorQuote, SettingsChange, Stage
+from tests.races import another_process_creates
 from tests.renewals.factories import PolicyFactory, RenewalCaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -391,29 +392,22 @@ def test_recording_a_loss_again_replaces_a_left_over_one(specialist, manager, ca
     assert list(CompetitorQuote.objects.filter(case=case).values_list("premium", flat=True)) == [D("2.00")]
 
 
-@pytest.fixture
-def racing_insert(monkeypatch):
-    """Another request adds the same code between competitor_save's check and its insert."""
-    real_save = Competitor.save
-
-    def save(self, *args, **kwargs):
-        if self.pk is None and not Competitor.objects.filter(code=self.code).exists():
-            Competitor.objects.bulk_create([Competitor(code=self.code, name="The other request")])
-        return real_save(self, *args, **kwargs)
-
-    monkeypatch.setattr(Competitor, "save", save)
-
-
-def test_two_creates_of_one_code_at_once_are_a_conflict_not_a_crash(manager, racing_insert):
-    with pytest.raises(ApplicationError) as error:
-        competitor_services.competitor_save(actor=manager, code="rival-z", name="Rival Z")
-    assert (error.value.field, error.value.status) == ("code", 409)
-    # Rolled back as a whole (the stand-in for the other request went with it); the connection is usable.
-    assert not Competitor.objects.filter(code="rival-z").exists()
+def test_two_creates_of_one_code_at_once_are_a_conflict_not_a_crash(manager):
+    # given another manager's create of the same code, in another process, not committed yet
+    with another_process_creates("competitor", code="rival-z") as other:
+        # when this one passes its check too and inserts: it waits, then meets the other's row
+        with pytest.raises(ApplicationError) as error:
+            competitor_services.competitor_save(actor=manager, code="rival-z", name="Rival Z")
+        # then a conflict naming the field, the other's competitor kept, this connection still usable
+        assert (error.value.field, error.value.status) == ("code", 409)
+        assert list(Competitor.objects.filter(code="rival-z").values_list("pk", "name")) == [
+            (other["id"], "The other request")
+        ]
 
 
-def test_api_two_creates_of_one_code_at_once_answer_409(api, manager, racing_insert):
-    response = api(manager).post("/api/v1/competitors/", {"code": "rival-z", "name": "Rival Z"}, format="json")
+def test_api_two_creates_of_one_code_at_once_answer_409(api, manager):
+    with another_process_creates("competitor", code="rival-z"):
+        response = api(manager).post("/api/v1/competitors/", {"code": "rival-z", "name": "Rival Z"}, format="json")
     assert response.status_code == 409 and "code" in response.json()["errors"]
 
 

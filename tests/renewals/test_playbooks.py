@@ -28,6 +28,7 @@ from renewals.playbooks import matching, services
 from renewals.services import opening
 from tests.conftest import make_user
 from tests.customers.factories import CustomerFactory
+from tests.races import another_process_creates
 from tests.renewals.factories import PolicyFactory, RenewalCaseFactory, line
 from tests.renewals.playbook_factories import default_playbook, make_senior, vip_playbook
 
@@ -479,19 +480,29 @@ def test_starting_a_reapply_queues_the_task_after_the_commit(
     assert services.playbook_reapply_start(actor=manager, playbook_id=playbook.pk) == 1
 
 
-def test_a_concurrent_create_of_the_same_code_or_default_is_a_conflict(manager, monkeypatch):
-    # given another manager's create that committed between our checks and our insert
-    vip_playbook(manager)
-    monkeypatch.setattr(Playbook.objects, "filter", lambda *a, **k: Playbook.objects.none())
+def test_a_concurrent_create_of_the_same_code_is_a_conflict(manager):
+    # given another manager's create of the same code in another process, committed while ours inserts
     # then the insert's unique violation is a 409 naming the field, not a 500
-    with pytest.raises(ConflictError) as same_code:
+    with (
+        another_process_creates("playbook", code="auto-vip", line_code="auto"),
+        pytest.raises(ConflictError) as same_code,
+    ):
         services.playbook_create(actor=manager, code="auto-vip", name="Again", line_id=line("auto").pk)
     assert same_code.value.field == "code"
-    with pytest.raises(ConflictError) as second_default:
-        services.playbook_create(actor=manager, code="auto-2", name="Second", line_id=line("auto").pk, is_default=True)
-    assert second_default.value.field == "is_default"
-    monkeypatch.undo()
-    assert Playbook.objects.filter(code__in=["auto-2"]).count() == 0
+
+
+def test_a_concurrent_second_default_of_a_line_is_a_conflict(manager):
+    # given a new line without a default, and another manager making a default for it at this moment
+    with another_process_creates("playbook", code="new-standard", new_line=True, is_default=True) as other:
+        new_line = line(other["line_code"])
+        with pytest.raises(ConflictError) as second_default:
+            services.playbook_create(actor=manager, code="new-2", name="Second", line_id=new_line.pk, is_default=True)
+        # then ours is refused on the default, and the line keeps the other's as its only default
+        assert second_default.value.field == "is_default"
+        assert list(Playbook.objects.filter(line=new_line, is_default=True).values_list("pk", flat=True)) == [
+            other["id"]
+        ]
+        assert not Playbook.objects.filter(code="new-2").exists()
 
 
 def test_a_note_only_edit_is_saved_on_the_current_version(manager):
