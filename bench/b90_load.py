@@ -99,7 +99,8 @@ def run(report: Report) -> None:
     report.add(
         "load",
         "conflicts answered clearly by the optimistic lock (expected, not errors)",
-        ", ".join(f"{name}: {n}" for name, n in sorted(conflicts.items())) or "0",
+        f"{check['refused']} stale forms refused (write log); locust CONFLICT rows: "
+        + (", ".join(f"{name} {n}" for name, n in sorted(conflicts.items())) or "none"),
     )
     report.add(
         "load",
