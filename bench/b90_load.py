@@ -43,6 +43,7 @@ def _kind_rows(report: Report, run: runner.LocustRun) -> None:
 
 def run(report: Report) -> None:
     seconds = int(os.environ.get("BENCH_LOAD_SECONDS", "300"))
+    warmup = int(os.environ.get("BENCH_LOAD_WARMUP", "45"))
     accounts = load_accounts_prepare(specialists=COUNTS[0], support=COUNTS[1], managers=COUNTS[2])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE renewals_renewalcase")
@@ -52,7 +53,7 @@ def run(report: Report) -> None:
     stack = runner.Stack(env=env, workdir=workdir).start()
     try:
         result = runner.run_locust(
-            host=stack.url, users=accounts, seconds=seconds, counts=COUNTS, workdir=workdir, env=env
+            host=stack.url, users=accounts, seconds=seconds, counts=COUNTS, workdir=workdir, env=env, warmup=warmup
         )
         alive = stack.alive()
     finally:
@@ -64,8 +65,9 @@ def run(report: Report) -> None:
         f"b90_load: gunicorn gthread {runner.GUNICORN_WORKERS} workers × {runner.GUNICORN_THREADS} threads over TLS "
         f"(self-signed, openssl), DEBUG=0, SECURE_HTTPS=1; Celery worker (concurrency 1) and beat alive through the "
         f"run: {all(alive.values())}, exit codes after SIGTERM {codes}; locust {sum(COUNTS)} users "
-        f"({COUNTS[0]} specialists, {COUNTS[1]} support, {COUNTS[2]} managers) for {seconds} s "
-        f"(wall {result.seconds:.0f} s); {accounts['cases_handed']:,} cases handed to the load specialists; "
+        f"({COUNTS[0]} specialists, {COUNTS[1]} support, {COUNTS[2]} managers, a click every 2-6 s each) measured "
+        f"for {seconds} s after a {warmup} s warm-up (logins, cold caches; wall {result.seconds:.0f} s in all); "
+        f"{accounts['cases_handed']:,} cases handed to the load specialists; "
         f"logs in {workdir}."
     )
     rows = [r for r in result.stats if r["Type"] in ("GET", "POST")]

@@ -16,7 +16,8 @@ compare the database with what locust saw, independently of the application's co
 
 Environment: LOAD_USERS_FILE (required), LOAD_WRITE_LOG (optional), LOAD_SAMPLES_FILE (every
 response time, for exact overall percentiles), LOAD_COUNTS (users per class: specialists,support,
-managers; default 40,5,5), LOAD_WAIT_MIN / LOAD_WAIT_MAX (seconds between tasks, default 1 and 3),
+managers; default 40,5,5), LOAD_THINK_MIN / LOAD_THINK_MAX (a user's pause before each click, a page
+or a form post, default 2 and 6 s), LOAD_WARMUP (seconds after which the figures are reset, default 0),
 LOAD_STALE_SHARE (share of case visits that also re-post a stale form, default 0.1),
 LOAD_ROUND_ROBIN=1 (support and managers take their tasks in turn), LOAD_PASSWORD (default:
 DEMO_PASSWORD or the demo's password).
@@ -32,13 +33,18 @@ import re
 import threading
 import uuid
 
-from locust import FastHttpUser, between, events, task
+import gevent
+from locust import FastHttpUser, constant, events, task
 
 with open(os.environ["LOAD_USERS_FILE"], encoding="utf-8") as _users:
     USERS = json.load(_users)
 PASSWORD = os.environ.get("LOAD_PASSWORD") or os.environ.get("DEMO_PASSWORD") or "renewal-demo-2026"
 WRITE_LOG = os.environ.get("LOAD_WRITE_LOG", "")
-WAIT = between(float(os.environ.get("LOAD_WAIT_MIN", "1")), float(os.environ.get("LOAD_WAIT_MAX", "3")))
+# A user's pause before each click (a page or a form post): 2-6 s by default, a fast user.
+THINK = (float(os.environ.get("LOAD_THINK_MIN", "2")), float(os.environ.get("LOAD_THINK_MAX", "6")))
+# Seconds after the start when the figures are reset: the logins (PBKDF2) and cold caches of the
+# ramp-up are not part of the measured window.
+WARMUP = float(os.environ.get("LOAD_WARMUP", "0"))
 STALE_SHARE = float(os.environ.get("LOAD_STALE_SHARE", "0.1"))
 # The smoke test's short run: support and managers take their tasks in turn, so each kind runs.
 ROUND_ROBIN = os.environ.get("LOAD_ROUND_ROBIN") == "1"
@@ -98,6 +104,20 @@ def _keep_sample(request_type, name, response_time, exception, **kwargs):
     _samples["page" if request_type == "GET" else "write"].append(response_time)
 
 
+@events.test_start.add_listener
+def _reset_after_warmup(environment, **kwargs):
+    if WARMUP <= 0:
+        return
+
+    def reset():
+        gevent.sleep(WARMUP)
+        environment.stats.reset_all()
+        for samples in _samples.values():
+            samples.clear()
+
+    gevent.spawn(reset)
+
+
 @events.test_stop.add_listener
 def _dump_samples(environment, **kwargs):
     if SAMPLES_FILE:
@@ -112,7 +132,7 @@ def _fixed(role_index: int, default: int) -> int:
 
 class DeskUser(FastHttpUser):
     abstract = True
-    wait_time = WAIT
+    wait_time = constant(0)  # the pauses are before each click (think)
     insecure = True  # the bench serves TLS with a self-signed certificate made for the run
     role = ""
 
@@ -152,8 +172,12 @@ class DeskUser(FastHttpUser):
     def _htmx_headers(self, page_path: str) -> dict:
         return {"HX-Request": "true", "HX-Current-URL": self.host.rstrip("/") + page_path}
 
+    def think(self) -> None:
+        gevent.sleep(random.uniform(*THINK))
+
     def page(self, path: str, name: str, fragments: bool = True) -> str:
         """GET a full page as a browser does, then the fragments it loads on ``load``."""
+        self.think()
         with self.client.get(path, name=f"GET {name}", catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"{path}: {response.status_code}")
@@ -177,6 +201,7 @@ class DeskUser(FastHttpUser):
 
     def post_form(self, path: str, data: dict, name: str, referer: str, expect=(302,)):
         """POST a form (no redirect following); returns (status, Location) or (None, None) on failure."""
+        self.think()
         data = {"csrfmiddlewaretoken": self.csrf, **data}
         with self.client.post(
             path,
@@ -243,6 +268,7 @@ class Specialist(DeskUser):
         if not cases:
             return
         case_id, number = random.choice(cases[:10])
+        self.think()  # typing the policy number into the search box
         self.fragment(f"/cases/?q={number}", "queue search (htmx)", "/cases/")
         path = f"/cases/{case_id}/"
         page = self.page(path, "case")
@@ -342,6 +368,7 @@ class Support(DeskUser):
             data["for"] = "survey"
         headers = {**self._htmx_headers("/complaints/new/"), **self._form_headers("/complaints/new/")}
         headers["X-CSRFToken"] = self.csrf
+        self.think()  # typing the name into the picker
         with self.client.post(
             "/complaints/new/customers/",
             data=data,

@@ -188,8 +188,9 @@ class LocustRun:
 
 
 def run_locust(
-    *, host: str, users: dict, seconds: int, counts: tuple[int, int, int], workdir: Path, env: dict
+    *, host: str, users: dict, seconds: int, counts: tuple[int, int, int], workdir: Path, env: dict, warmup: int = 0
 ) -> LocustRun:
+    """locust for ``warmup + seconds``; the figures cover the last ``seconds`` (reset at ``warmup``)."""
     users_file = workdir / "users.json"
     users_file.write_text(json.dumps(users, ensure_ascii=False), encoding="utf-8")
     write_log, samples_file = workdir / "writes.jsonl", workdir / "samples.json"
@@ -201,16 +202,17 @@ def run_locust(
         "LOAD_WRITE_LOG": str(write_log),
         "LOAD_SAMPLES_FILE": str(samples_file),
         "LOAD_COUNTS": ",".join(str(n) for n in counts),
+        "LOAD_WARMUP": str(warmup),
     }
     started = time.monotonic()
     result = subprocess.run(
         [
             str(VENV_BIN / "locust"), "-f", str(LOCUSTFILE), "--headless", "--host", host,
-            "-u", str(total), "-r", str(max(1, total // 5)), "--run-time", f"{seconds}s",
+            "-u", str(total), "-r", str(max(1, total // 5)), "--run-time", f"{seconds + warmup}s",
             "--stop-timeout", "10", "--csv", str(workdir / "locust"), "--only-summary", "--loglevel", "WARNING",
             "--exit-code-on-error", "0",
         ],
-        cwd=ROOT, env=locust_env, capture_output=True, text=True, timeout=seconds + 300,
+        cwd=ROOT, env=locust_env, capture_output=True, text=True, timeout=seconds + warmup + 300,
     )  # fmt: skip
     elapsed = time.monotonic() - started
     stats_path = workdir / "locust_stats.csv"

@@ -1,6 +1,6 @@
 """A short run of the load test (bench/load/locustfile.py) against a real gunicorn on the test database.
 
-3 specialists, 1 support and 1 manager for ~20 s over TLS with the production settings (the bench
+3 specialists, 1 support and 1 manager for ~15 s over TLS with the production settings (the bench
 runs 40/5/5 for five minutes on the full book, with beat and a worker; here only gunicorn, to stay
 well under a minute). The checks compare the database with counts taken from locust's own log of
 successful writes (a file the locust process appends to), not with the application's code paths.
@@ -17,7 +17,7 @@ from bench.load.setup import load_accounts_prepare
 from customers.models import Complaint, SurveyResponse
 from renewals.models import CaseEvent, RenewalCase
 
-SECONDS = 20
+SECONDS = 15
 COUNTS = (3, 1, 1)
 
 # Every request kind of the three user classes; a decision is a renewal or a loss.
@@ -61,8 +61,8 @@ def test_a_short_load_run_has_no_errors_and_every_write_lands(tmp_path):
         settings.REDIS_URL,
         LOAD_ROUND_ROBIN="1",
         LOAD_STALE_SHARE="0.5",
-        LOAD_WAIT_MIN="0.2",
-        LOAD_WAIT_MAX="0.6",
+        LOAD_THINK_MIN="0.05",
+        LOAD_THINK_MAX="0.2",
         # Unhashed static files: collectstatic with compression takes minutes; locust fetches no assets.
         STATIC_MANIFEST="0",
     )
