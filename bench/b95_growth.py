@@ -20,8 +20,9 @@ largest size is at most 1.2 × its time per policy at the reference (jobs under 
 size pass: fixed costs and noise dominate there). The notes say what each extra size needed: seed
 time, database size on disk (pg_database_size) and the child's total time.
 
-Environment: BENCH_GROWTH_SIZES (default "100000,1000000,5000000"), BENCH_KEEP_GROWTH=1 keeps the
-extra databases (they are dropped by default).
+Environment: BENCH_GROWTH_SIZES (default: a tenth of BENCH_POLICIES, BENCH_POLICIES and five times
+it, so "100000,1000000,5000000" at the full scale), BENCH_KEEP_GROWTH=1 keeps the extra databases
+(they are dropped by default).
 """
 
 from __future__ import annotations
@@ -51,10 +52,12 @@ def _label(size: int) -> str:
     return str(size)
 
 
-def _sizes(default_scale: int) -> list[int]:
-    raw = os.environ.get("BENCH_GROWTH_SIZES", "100000,1000000,5000000")
+def _sizes(scale: int) -> list[int]:
+    """BENCH_GROWTH_SIZES, or a tenth of the report's scale, the scale and five times it
+    (100k, 1M, 5M at the full scale)."""
+    raw = os.environ.get("BENCH_GROWTH_SIZES") or f"{max(1000, scale // 10)},{scale},{scale * 5}"
     sizes = sorted({int(part.replace("_", "")) for part in raw.split(",") if part.strip()})
-    return sizes or [default_scale]
+    return sizes or [scale]
 
 
 # --- the parent: one child per size, then the rows ------------------------------------------
@@ -107,7 +110,7 @@ def run(report) -> None:
                 with conn.cursor() as cursor:
                     cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
                     cursor.execute(f'CREATE DATABASE "{name}"')
-            print(f"-- growth: {size:,} policies in {name}", flush=True)
+            print(f"-- growth: {size:,} policies in {name} (the child prints its raw timings)", flush=True)
             results[size] = _measure(_url(db, name), size, seed)
             with conn.cursor() as cursor:
                 cursor.execute("SELECT pg_database_size(%s)", [name])
