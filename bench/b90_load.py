@@ -51,11 +51,14 @@ def run(report: Report) -> None:
     workdir = runner.workdir()
     env = runner.production_env(os.environ["DATABASE_URL"], settings.REDIS_URL)
     stack = runner.Stack(env=env, workdir=workdir).start()
+    cpu_before = stack.cpu_seconds()
     try:
         result = runner.run_locust(
             host=stack.url, users=accounts, seconds=seconds, counts=COUNTS, workdir=workdir, env=env, warmup=warmup
         )
         alive = stack.alive()
+        cpu_after = stack.cpu_seconds()
+        load_average = os.getloadavg()
     finally:
         codes = stack.stop()
         # Leave the book's team as b10 made it for the modules after this one (b95 compares the
@@ -72,6 +75,14 @@ def run(report: Report) -> None:
     )
     rows = [r for r in result.stats if r["Type"] in ("GET", "POST")]
     requests = sum(int(r["Request Count"]) for r in rows)
+    web_cpu = cpu_after["gunicorn"] - cpu_before["gunicorn"]
+    report.note(
+        f"b90_load: gunicorn used {web_cpu:.0f} CPU-seconds over the whole run ({warmup + seconds} s, 2 cores = "
+        f"{2 * (warmup + seconds)} CPU-seconds available), Celery worker + beat "
+        f"{cpu_after['worker'] + cpu_after['beat'] - cpu_before['worker'] - cpu_before['beat']:.0f}; "
+        f"load average at the end {load_average[0]:.1f} / {load_average[1]:.1f} / {load_average[2]:.1f} "
+        "(1 / 5 / 15 min; other work on the machine counts too)."
+    )
     failures = sum(int(r["Failure Count"]) for r in rows)
     aggregated = next((r for r in result.stats if r["Name"] == "Aggregated"), None)
     rate = float(aggregated["Requests/s"]) if aggregated else 0.0

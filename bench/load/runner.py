@@ -156,6 +156,23 @@ class Stack:
             "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]) if path.exists() else ""
         )
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) used so far by each started process and its children."""
+        import psutil
+
+        used = {}
+        for name, process in self.processes:
+            try:
+                root = psutil.Process(process.pid)
+                total = 0.0
+                for proc in [root, *root.children(recursive=True)]:
+                    times = proc.cpu_times()
+                    total += times.user + times.system
+                used[name] = total
+            except psutil.Error:
+                used[name] = float("nan")
+        return used
+
     def alive(self) -> dict[str, bool]:
         return {name: process.poll() is None for name, process in self.processes}
 
