@@ -17,7 +17,8 @@ compare the database with what locust saw, independently of the application's co
 Environment: LOAD_USERS_FILE (required), LOAD_WRITE_LOG (optional), LOAD_SAMPLES_FILE (every
 response time, for exact overall percentiles), LOAD_COUNTS (users per class: specialists,support,
 managers; default 40,5,5), LOAD_THINK_MIN / LOAD_THINK_MAX (a user's pause before each click, a page
-or a form post, default 2 and 6 s), LOAD_WARMUP (seconds after which the figures are reset, default 0),
+or a form post, default 2 and 6 s), LOAD_WARMUP (the figures are reset this many seconds after the last
+login, default 0: no reset),
 LOAD_STALE_SHARE (share of case visits that also re-post a stale form, default 0.1),
 LOAD_ROUND_ROBIN=1 (support and managers take their tasks in turn), LOAD_PASSWORD (default:
 DEMO_PASSWORD or the demo's password).
@@ -104,12 +105,19 @@ def _keep_sample(request_type, name, response_time, exception, **kwargs):
     _samples["page" if request_type == "GET" else "write"].append(response_time)
 
 
+_logged_in = [0]
+
+
 @events.test_start.add_listener
 def _reset_after_warmup(environment, **kwargs):
+    """Reset the figures WARMUP seconds after the last user has logged in."""
     if WARMUP <= 0:
         return
 
     def reset():
+        expected = sum(cls.fixed_count for cls in (Specialist, Support, Manager))
+        while _logged_in[0] < expected:
+            gevent.sleep(0.5)
         gevent.sleep(WARMUP)
         environment.stats.reset_all()
         for samples in _samples.values():
@@ -153,6 +161,7 @@ class DeskUser(FastHttpUser):
         with response:
             if response.status_code != 302:
                 response.failure(f"login as {account}: {response.status_code}")
+        _logged_in[0] += 1
 
     steps: tuple = ()
 

@@ -207,12 +207,16 @@ class LocustRun:
 def run_locust(
     *, host: str, users: dict, seconds: int, counts: tuple[int, int, int], workdir: Path, env: dict, warmup: int = 0
 ) -> LocustRun:
-    """locust for ``warmup + seconds``; the figures cover the last ``seconds`` (reset at ``warmup``)."""
+    """locust for ``warmup + seconds`` plus the ramp-up (the logins); the figures are reset ``warmup``
+    seconds after the last login, so they cover at most the last ``seconds``."""
     users_file = workdir / "users.json"
     users_file.write_text(json.dumps(users, ensure_ascii=False), encoding="utf-8")
     write_log, samples_file = workdir / "writes.jsonl", workdir / "samples.json"
     write_log.write_text("", encoding="utf-8")
     total = sum(counts)
+    # 2-3 users a second: fifty logins at once (PBKDF2, slow on purpose) would stall the machine;
+    # the run is lengthened by the ramp and a margin for the logins to finish.
+    ramp = total // max(1, total // 20) + 15 if warmup else 0
     locust_env = {
         **env,
         "LOAD_USERS_FILE": str(users_file),
@@ -225,7 +229,7 @@ def run_locust(
     result = subprocess.run(
         [
             str(VENV_BIN / "locust"), "-f", str(LOCUSTFILE), "--headless", "--host", host,
-            "-u", str(total), "-r", str(max(1, total // 5)), "--run-time", f"{seconds + warmup}s",
+            "-u", str(total), "-r", str(max(1, total // 20)), "--run-time", f"{seconds + warmup + ramp}s",
             "--stop-timeout", "10", "--csv", str(workdir / "locust"), "--only-summary", "--loglevel", "WARNING",
             "--exit-code-on-error", "0",
         ],
