@@ -30,8 +30,8 @@ COUNTS = (40, 5, 5)
 
 def _kind_rows(report: Report, run: runner.LocustRun) -> None:
     for row in sorted(run.stats, key=lambda r: (r["Type"], r["Name"])):
-        if row["Name"] == "Aggregated" or row["Type"] == "CONFLICT":
-            continue
+        if row["Name"] == "Aggregated" or row["Type"] == "CONFLICT" or not int(row["Request Count"]):
+            continue  # the logins happen before the figures are reset
         count, failures = int(row["Request Count"]), int(row["Failure Count"])
         report.add(
             "load",
