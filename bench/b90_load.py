@@ -69,7 +69,8 @@ def run(report: Report) -> None:
         f"(self-signed, openssl), DEBUG=0, SECURE_HTTPS=1; Celery worker (concurrency 1) and beat alive through the "
         f"run: {all(alive.values())}, exit codes after SIGTERM {codes}; locust {sum(COUNTS)} users "
         f"({COUNTS[0]} specialists, {COUNTS[1]} support, {COUNTS[2]} managers, a click every 2-6 s each) measured "
-        f"for {seconds} s after a {warmup} s warm-up (logins, cold caches; wall {result.seconds:.0f} s in all); "
+        f"for up to {seconds} s, from {warmup} s after the last login "
+        f"(ramp 2 users/s; wall {result.seconds:.0f} s in all); "
         f"{accounts['cases_handed']:,} cases handed to the load specialists; "
         f"logs in {workdir}."
     )
@@ -77,8 +78,8 @@ def run(report: Report) -> None:
     requests = sum(int(r["Request Count"]) for r in rows)
     web_cpu = cpu_after["gunicorn"] - cpu_before["gunicorn"]
     report.note(
-        f"b90_load: gunicorn used {web_cpu:.0f} CPU-seconds over the whole run ({warmup + seconds} s, 2 cores = "
-        f"{2 * (warmup + seconds)} CPU-seconds available), Celery worker + beat "
+        f"b90_load: gunicorn used {web_cpu:.0f} CPU-seconds over the whole locust run ({result.seconds:.0f} s, "
+        f"{os.cpu_count()} cores = {os.cpu_count() * result.seconds:.0f} CPU-seconds available), Celery worker + beat "
         f"{cpu_after['worker'] + cpu_after['beat'] - cpu_before['worker'] - cpu_before['beat']:.0f}; "
         f"load average at the end {load_average[0]:.1f} / {load_average[1]:.1f} / {load_average[2]:.1f} "
         "(1 / 5 / 15 min; other work on the machine counts too)."
