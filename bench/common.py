@@ -57,6 +57,9 @@ class Row:
     value: str
     target: str = ""
     passed: bool | None = None
+    # Latency rows keep their samples (ms), so a module can re-read another module's page timings
+    # (b95_growth runs b20/b40/b70's page functions against other book sizes).
+    samples_ms: list[float] | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -79,6 +82,7 @@ class Report:
             f"p95 < {target_p95_ms:g} ms",
             p95 < target_p95_ms,
         )
+        self.rows[-1].samples_ms = list(samples_ms)
 
     def note(self, text: str) -> None:
         self.notes.append(text)
