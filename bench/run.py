@@ -33,19 +33,26 @@ def main():
     _ensure_database()
     call_command("migrate", verbosity=0)
     report = Report(scale=scale)
+    started = dt.datetime.now().astimezone()
     modules = sorted(p.stem for p in (ROOT / "bench").glob("b[0-9][0-9]_*.py"))
-    for name in modules:
-        if only and name not in only:
-            continue
+    selected = [name for name in modules if not only or name in only]
+    for done, name in enumerate(selected, start=1):
         print(f"== {name}", flush=True)
         importlib.import_module(f"bench.{name}").run(report)
-    header = (
-        f"# Benchmark report\n\n{dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} · "
-        f"{scale:,} policies · {os.cpu_count()} cores · Python {platform.python_version()} · PostgreSQL"
-    )
-    (ROOT / "bench" / "report.md").write_text(report.markdown(header), encoding="utf-8")
+        # Written after every module, so a run stopped part-way still leaves what it measured.
+        _write(report, started, scale, finished=done == len(selected), last=name)
     print(f"wrote bench/report.md ({len(report.rows)} rows)")
     return 1 if any(row.passed is False for row in report.rows) else 0
+
+
+def _write(report: Report, started: dt.datetime, scale: int, *, finished: bool, last: str) -> None:
+    minutes = (dt.datetime.now().astimezone() - started).total_seconds() / 60
+    state = f"whole run {minutes:.0f} min" if finished else f"partial: {minutes:.0f} min so far, up to {last}"
+    header = (
+        f"# Benchmark report\n\n{started:%Y-%m-%d %H:%M %Z} · {scale:,} policies · {os.cpu_count()} cores · "
+        f"Python {platform.python_version()} · PostgreSQL · {state}"
+    )
+    (ROOT / "bench" / "report.md").write_text(report.markdown(header), encoding="utf-8")
 
 
 def _ensure_database():
