@@ -22,8 +22,9 @@ Each chunk of cases moves in one transaction, events and messages together, as o
 RETURNING feeding the archive INSERT: a row is in exactly one of the two tables at any time. A run
 takes a transaction-level advisory lock per chunk (pooler-safe, PgBouncer transaction mode); a
 second run that finds it taken stops (``busy``), and even without the lock the statements cannot
-duplicate or lose a row (a concurrent DELETE of the same row waits and then finds it gone; the
-archive's primary key refuses a second copy).
+duplicate or lose a row: a concurrent DELETE of the same row waits and then finds it gone, and an id
+already in the archive (never expected) fails the chunk's INSERT on the primary key, rolling the
+DELETE back with it, rather than being skipped (ON CONFLICT DO NOTHING would drop the row).
 """
 
 import datetime as dt
@@ -101,7 +102,6 @@ def _move_sql(hot_table: str, archive_table: str, columns: list[str], where: str
         )
         INSERT INTO {archive_table} ({cols}, archived_at)
         SELECT {cols}, %(now)s FROM moved
-        ON CONFLICT (id) DO NOTHING
     """  # nosec B608 - table and column names from the models, values as parameters
 
 

@@ -19,6 +19,14 @@ def _archive_fields() -> dict:
         if field.primary_key:
             fields["id"] = models.BigIntegerField(primary_key=True)
             continue
+        if field.name == "case":
+            # A real foreign key: deleting or truncating cases (the demo reset's TRUNCATE … CASCADE)
+            # takes their archived messages along, so no archived id outlives its case. Campaign
+            # rows (no case) are never archived.
+            fields["case"] = models.ForeignKey(
+                field.remote_field.model, on_delete=models.CASCADE, related_name="+", db_index=False
+            )
+            continue
         if field.is_relation:
             fields[field.name] = models.ForeignKey(
                 field.remote_field.model,

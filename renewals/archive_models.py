@@ -17,8 +17,8 @@ class _EventColumns(models.Model):
     """The columns of renewals_caseevent, by the same names (the archive copies them by name)."""
 
     id = models.BigIntegerField(primary_key=True)
-    # No database constraints: the archive is written in bulk and its rows outlive nothing they
-    # point at (cases and users are never deleted while their history is kept).
+    # The view has no constraints; a user's deletion leaves an archived event's actor dangling (the
+    # hot table sets it NULL), which the timeline reads as "System".
     case = models.ForeignKey(RenewalCase, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
     kind = models.CharField(max_length=24, choices=CaseEvent.Kind.choices)
     actor = models.ForeignKey(
@@ -40,9 +40,9 @@ class _EventColumns(models.Model):
 class ArchivedCaseEvent(_EventColumns):
     """A case event moved to the archive (same id and columns as it had in renewals_caseevent)."""
 
-    case = models.ForeignKey(
-        RenewalCase, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
-    )
+    # A real foreign key (unlike the view's): deleting or truncating cases (the demo reset's
+    # TRUNCATE … CASCADE) takes their archived events along, so no archived id outlives its case.
+    case = models.ForeignKey(RenewalCase, on_delete=models.CASCADE, related_name="+", db_index=False)
     archived_at = models.DateTimeField(_("archived at"))
 
     class Meta:
