@@ -18,6 +18,7 @@ the book as before. Steps:
 6. Clean up (timed): the book's archived rows go back, the seeded rows are deleted, VACUUM ANALYZE.
 """
 
+import statistics
 import uuid
 
 from django.conf import settings
@@ -231,30 +232,36 @@ def _claim_samples() -> list[float]:
     return samples[1:]  # the first warms the caches
 
 
-def _measure(report: Report, label: str, clients: dict, paths: dict, reference: dict | None) -> dict:
-    figures = {
+def _measure(clients: dict, paths: dict) -> dict[str, list[float]]:
+    return {
         "case page": time_requests(clients["specialist"], paths["cases"]),
         "watchlist": time_requests(clients["manager"], paths["watchlist"]),
         "dispatch claim (200 due rows)": _claim_samples(),
     }
-    result = {}
-    for name, samples in figures.items():
-        if not samples:
-            report.note(f"b85_history: no {name} samples ({label}).")
+
+
+def _report_ratios(report: Report, runs: dict[str, dict[str, list[float]]]) -> None:
+    """One row per figure: p95 on the book before (the reference, measured at the start and again
+    after the clean-up, to bracket the machine's load drift), with the history not yet archived and
+    after the archive; the target compares the last with the mean of the two references."""
+    for name in runs["before"]:
+        p95 = {run: percentile(samples[name], 95) for run, samples in runs.items() if samples.get(name)}
+        p50 = {run: statistics.median(samples[name]) for run, samples in runs.items() if samples.get(name)}
+        if len(p95) < len(runs):
+            report.note(f"b85_history: {name} not measured in every run ({', '.join(p95)}).")
             continue
-        p95 = result[name] = percentile(samples, 95)
-        if reference is None or name not in reference:
-            report.add("history", f"{name} p95, {label}", f"{p95:.1f} ms (n={len(samples)})")
-            continue
-        ratio = p95 / max(reference[name], 1e-9)
+        reference = (p95["before"] + p95["before again"]) / 2
+        ratio = p95["after archive"] / max(reference, 1e-9)
         report.add(
             "history",
-            f"{name} p95, {label} vs the book without history",
-            f"{p95:.1f} ms vs {reference[name]:.1f} ms = {ratio:.2f}×",
-            f"≤ {RATIO_TARGET}×" if label.startswith("after") else "",
-            ratio <= RATIO_TARGET if label.startswith("after") else None,
+            f"{name} p95 with {YEARS} years of history archived vs without history",
+            f"{p95['after archive']:.1f} ms vs {reference:.1f} ms = {ratio:.2f}× (without history "
+            f"{p95['before']:.1f} / {p95['before again']:.1f} ms at start / end; not archived yet "
+            f"{p95['not archived']:.1f} ms; p50 {p50['before']:.1f} → {p50['not archived']:.1f} → "
+            f"{p50['after archive']:.1f} ms)",
+            f"≤ {RATIO_TARGET}×",
+            ratio <= RATIO_TARGET,
         )
-    return result
 
 
 def _vacuum(tables) -> None:
@@ -281,9 +288,11 @@ def _clean_up(report: Report, markers: dict[str, int]) -> None:
                     [marker],
                 )
             _exec(f"TRUNCATE {', '.join(ARCHIVE_TABLES)}")
-            _exec("ALTER TABLE notifications_noticeproof DISABLE TRIGGER USER")
+            # The rows deleted below are exactly the ones this module added, children first: skip
+            # the per-row foreign-key checks (millions of deferred probes at commit) and the notice
+            # proofs' immutability trigger for this transaction only.
+            _exec("SET LOCAL session_replication_role = replica")
             _exec("DELETE FROM notifications_noticeproof WHERE case_id > %s", [markers["renewals_renewalcase"]])
-            _exec("ALTER TABLE notifications_noticeproof ENABLE TRIGGER USER")
             deleted = _exec(
                 "DELETE FROM notifications_outboundmessage WHERE id > %s", [markers["notifications_outboundmessage"]]
             )
@@ -324,11 +333,11 @@ def run(report: Report) -> None:
         _due_rows_for_claims(markers)
         _exec("ANALYZE notifications_outboundmessage")
         report.note(f"b85_history: hot tables before: {_sizes()}.")
-        reference = _measure(report, "reference (the book as it is)", clients, paths, None)
+        runs = {"before": _measure(clients, paths)}
 
         _seed_history(report, markers)
         report.note(f"b85_history: with {YEARS} years of history: {_sizes()}.")
-        _measure(report, f"with {YEARS} years of history, not archived", clients, paths, reference)
+        runs["not archived"] = _measure(clients, paths)
 
         with stopwatch() as elapsed:
             result = history_archive()
@@ -354,7 +363,7 @@ def run(report: Report) -> None:
         )
         _vacuum(HOT_TABLES + ARCHIVE_TABLES)
         report.note(f"b85_history: after the archive (and VACUUM ANALYZE): {_sizes()}.")
-        _measure(report, "after the archive", clients, paths, reference)
+        runs["after archive"] = _measure(clients, paths)
 
         archived_cases = list(
             RenewalCase.objects.filter(id__gt=markers["renewals_renewalcase"], closed_at__lt=result.cutoff)
@@ -370,3 +379,7 @@ def run(report: Report) -> None:
             report.add_latency("history", "case page + message log of archived cases", samples, TARGET_PAGE_P95_MS)
     finally:
         _clean_up(report, markers)
+    _due_rows_for_claims(markers)
+    runs["before again"] = _measure(clients, paths)
+    _exec("DELETE FROM notifications_outboundmessage WHERE id > %s", [markers["notifications_outboundmessage"]])
+    _report_ratios(report, runs)
