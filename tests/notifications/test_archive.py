@@ -311,3 +311,11 @@ def test_two_archive_runs_at_once_neither_duplicate_nor_lose_a_row():
     # and the two runs' own counts add up to the rows moved: no row was counted (moved) twice
     assert sum(r["events"] for r in results) == 2 * RACE_CASES
     assert sum(r["messages"] for r in results) == 2 * RACE_CASES
+
+
+def test_the_nightly_task_is_registered_under_the_beat_schedule_name():
+    from config.celery import BEAT_SCHEDULE, app
+
+    name = BEAT_SCHEDULE["archive-history"]["task"]
+    app.loader.import_default_modules()  # what a worker does at start (autodiscovery)
+    assert name == "notifications.archive.archive_history" and name in app.tasks
