@@ -59,6 +59,10 @@ class ArchivedCaseEvent(_EventColumns):
 class TimelineEvent(_EventColumns):
     """One event of a case's timeline, hot or archived (the ``renewals_case_timeline`` view)."""
 
+    # The case by id, not as a relation: a view is not a table that points at cases (the demo's
+    # SQLite reset deletes from every model with a relation to a case).
+    case = None
+    case_id = models.BigIntegerField()
     archived = models.BooleanField()
 
     class Meta:

@@ -21,6 +21,7 @@ class Migration(migrations.Migration):
             name='TimelineEvent',
             fields=[
                 ('id', models.BigIntegerField(primary_key=True, serialize=False)),
+                ('case_id', models.BigIntegerField()),
                 ('kind', models.CharField(choices=[('opened', 'Case opened'), ('assigned', 'Assigned'), ('stage_changed', 'Stage changed'), ('contact', 'Contact logged'), ('quote', 'Quote prepared'), ('approval_requested', 'Approval requested'), ('approved', 'Discount approved'), ('rejected', 'Discount rejected'), ('renewed', 'Renewed'), ('premium_override', 'Premium overridden'), ('lost', 'Lost'), ('not_offered', 'Not offered'), ('lapsed', 'Lapsed'), ('reopened', 'Reopened'), ('referral', 'Referral'), ('referral_resolved', 'Referral resolved'), ('reminder', 'Reminder'), ('complaint', 'Complaint'), ('survey', 'Survey answer'), ('note', 'Note'), ('playbook', 'Playbook applied')], max_length=24)),
                 ('payload', models.JSONField(blank=True, default=dict)),
                 ('created_at', models.DateTimeField()),
