@@ -16,6 +16,7 @@ app = Celery("renewal_desk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["renewals.imports"])  # renewals/imports/tasks.py (bulk import jobs)
+app.autodiscover_tasks(["notifications"], related_name="archive")  # notifications/archive.py (history archive)
 
 BEAT_SCHEDULE = {
     # Open a case for every policy whose line's renewal window opened today.
@@ -47,5 +48,8 @@ BEAT_SCHEDULE = {
     "refresh-lifecycle": {"task": "campaigns.tasks.refresh_lifecycle", "schedule": crontab(hour=3, minute=0)},
     # Win-back campaigns: outcomes matched to new policies, messages due handed to the outbox, ended ones finished.
     "run-campaigns": {"task": "campaigns.tasks.run_campaigns", "schedule": crontab(hour=3, minute=30)},
+    # Old final history (closed cases' events and sent/skipped/failed messages) to the archive
+    # tables, then the retention limit (docs/retention.md); after the night's jobs, before the sends.
+    "archive-history": {"task": "notifications.archive.archive_history", "schedule": crontab(hour=4, minute=15)},
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

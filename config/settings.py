@@ -272,6 +272,15 @@ CALL_QUIET_START_HOUR = env.int("CALL_QUIET_START_HOUR", default=21)
 CALL_QUIET_END_HOUR = env.int("CALL_QUIET_END_HOUR", default=9)
 CALL_REFUSAL_DAYS = env.int("CALL_REFUSAL_DAYS", default=182)
 
+# History archive (docs/retention.md): final outbox rows and the events of cases closed more than
+# HISTORY_HOT_MONTHS ago move to archive tables (still shown on the case and customer pages);
+# archived rows older than HISTORY_RETENTION_MONTHS are deleted (0: kept for ever). Statutory notice
+# proofs and the notice messages they point at are never archived or deleted.
+HISTORY_HOT_MONTHS = env.int("HISTORY_HOT_MONTHS", default=13)
+HISTORY_RETENTION_MONTHS = env.int("HISTORY_RETENTION_MONTHS", default=84)
+# Cases per archive transaction (each case's rows move together). Not an environment variable.
+HISTORY_ARCHIVE_CHUNK = 2000
+
 # How long signed customer links stay valid.
 OFFER_LINK_MAX_AGE_DAYS = env.int("OFFER_LINK_MAX_AGE_DAYS", default=90)
 SURVEY_LINK_MAX_AGE_DAYS = env.int("SURVEY_LINK_MAX_AGE_DAYS", default=30)

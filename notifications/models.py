@@ -410,5 +410,7 @@ class ConsentChange(models.Model):
         indexes = [models.Index(fields=["customer", "-created_at"], name="consent_change_customer_idx")]
 
 
-# The notice rule table lives in its own package; importing it here registers it with the app.
+# The notice rule table and the outbox archive (docs/retention.md) live in their own modules;
+# importing them here registers them with the app.
+from notifications.archive_models import ArchivedMessage  # noqa: E402,F401
 from notifications.notice_rules.models import NoticeRule  # noqa: E402,F401

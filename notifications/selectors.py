@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications import conf
+from notifications.archive_models import ArchivedMessage, as_outbox_messages
 from notifications.models import Channel, MessageTemplate, NoticeProof, OutboundMessage, ReminderStep
 from notifications.notice_channels import lines_notice_channels, notice_channel_for, rule_channels
 from notifications.notice_rules.models import NoticeRule
@@ -29,9 +30,15 @@ def _with_related(queryset):
 
 
 def case_messages(*, case_id: int) -> list[OutboundMessage]:
-    return list(
-        _with_related(OutboundMessage.objects.filter(case_id=case_id)).order_by("due_date", "id")[:CASE_LOG_LIMIT]
+    """The case's messages in step order, hot and archived (docs/retention.md; archived ones have
+    ``archived`` set): archived rows are older than every hot one of a case, so they come first."""
+    archived = as_outbox_messages(
+        _with_related(ArchivedMessage.objects.filter(case_id=case_id)).order_by("due_date", "id")[:CASE_LOG_LIMIT]
     )
+    hot = _with_related(OutboundMessage.objects.filter(case_id=case_id)).order_by("due_date", "id")
+    return sorted([*archived, *hot[:CASE_LOG_LIMIT]], key=lambda message: (message.due_date, message.pk))[
+        :CASE_LOG_LIMIT
+    ]
 
 
 def case_notice_proof(*, case_id: int) -> NoticeProof | None:
@@ -39,15 +46,21 @@ def case_notice_proof(*, case_id: int) -> NoticeProof | None:
 
 
 def customer_messages(*, customer_id: int) -> list[OutboundMessage]:
-    """The customer's reminders and survey messages (through their cases) and campaign messages
-    (by customer, on their own partial index), newest first: two bounded reads, merged."""
+    """The customer's reminders and survey messages (through their cases), campaign messages (by
+    customer, on their own partial index) and archived messages, newest first: three bounded reads, merged."""
     by_case = _with_related(
         OutboundMessage.objects.filter(case__customer_id=customer_id).select_related("case__policy")
     ).order_by("-id")[:CASE_LOG_LIMIT]
     campaign = _with_related(
         OutboundMessage.objects.filter(kind=OutboundMessage.Kind.CAMPAIGN, customer_id=customer_id)
     ).order_by("-id")[:CASE_LOG_LIMIT]
-    return sorted([*by_case, *campaign], key=lambda message: -message.pk)[:CASE_LOG_LIMIT]
+    # Older history in the archive (docs/retention.md), by the archive's customer index.
+    archived = as_outbox_messages(
+        _with_related(ArchivedMessage.objects.filter(customer_id=customer_id).select_related("case__policy")).order_by(
+            "-id"
+        )[:CASE_LOG_LIMIT]
+    )
+    return sorted([*by_case, *campaign, *archived], key=lambda message: -message.pk)[:CASE_LOG_LIMIT]
 
 
 def refused_calls_recently(*, customer_ref, now: dt.datetime) -> Exists:

@@ -582,6 +582,7 @@ from renewals.addons.models import (  # noqa: E402,F401
     ServiceRating,
     ServiceUse,
 )
+from renewals.archive_models import ArchivedCaseEvent, TimelineEvent  # noqa: E402,F401
 from renewals.attributes import ImportAttribute  # noqa: E402,F401
 
 # The competitor tables live in their own module; importing them here registers them with the app.

@@ -12,7 +12,6 @@ from customers.models import Customer
 from renewals import pricing
 from renewals.addons.pricing import addon_premium
 from renewals.models import (
-    CaseEvent,
     ClaimsFactor,
     DiscountAuthority,
     LineOfInsurance,
@@ -26,6 +25,7 @@ from renewals.models import (
     RenewalCase,
     SettingsChange,
     SpecialistProfile,
+    TimelineEvent,
     rate_shock_q,
 )
 
@@ -331,8 +331,9 @@ TIMELINE_LIMIT = 100
 
 
 def case_timeline(*, case_id: int) -> list:
+    """The case's newest events, hot and archived (docs/retention.md): one query on the timeline view."""
     return list(
-        CaseEvent.objects.filter(case_id=case_id)
+        TimelineEvent.objects.filter(case_id=case_id)
         .select_related("actor")
         .order_by("-created_at", "-id")[:TIMELINE_LIMIT]
     )
