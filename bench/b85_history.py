@@ -12,7 +12,7 @@ the book as before. Steps:
    the outbox (sent, some skipped; with subject and body as dispatch records them), a notice proof
    per sent notice, and five timeline events per case. Timed, rows counted.
 3. The same figures with the history in the hot tables (not archived yet).
-4. The archive job (``history_archive``, default 13 hot months): rows moved, rows/s.
+4. The archive job (``history_archive``, with the configured hot months, 25 by default): rows moved, rows/s.
 5. The same figures after the archive, and the case page of archived cases (timeline and message
    log read hot + archive). Targets: p95 after ≤ 1.3 × the reference of step 1.
 6. Clean up (timed): the book's archived rows go back, the seeded rows are deleted, VACUUM ANALYZE.

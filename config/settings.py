@@ -276,7 +276,7 @@ CALL_REFUSAL_DAYS = env.int("CALL_REFUSAL_DAYS", default=182)
 # HISTORY_HOT_MONTHS ago move to archive tables (still shown on the case and customer pages);
 # archived rows older than HISTORY_RETENTION_MONTHS are deleted (0: kept for ever). Statutory notice
 # proofs and the notice messages they point at are never archived or deleted.
-HISTORY_HOT_MONTHS = env.int("HISTORY_HOT_MONTHS", default=13)
+HISTORY_HOT_MONTHS = env.int("HISTORY_HOT_MONTHS", default=25)
 HISTORY_RETENTION_MONTHS = env.int("HISTORY_RETENTION_MONTHS", default=84)
 # Cases per archive transaction (each case's rows move together). Not an environment variable.
 HISTORY_ARCHIVE_CHUNK = 2000
