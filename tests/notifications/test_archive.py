@@ -25,6 +25,12 @@ NOW = timezone.now()
 TODAY = timezone.localdate(NOW)
 
 
+@pytest.fixture(autouse=True)
+def _thirteen_hot_months(settings):
+    """The hand-counted cases below sit either side of a 13-month hot window (the default is 25)."""
+    settings.HISTORY_HOT_MONTHS = 13
+
+
 def _days_ago(days: int) -> dt.datetime:
     return NOW - dt.timedelta(days=days)
 
@@ -114,7 +120,7 @@ def _hot_ids(model, rows) -> set[int]:
 def test_the_archive_moves_closed_cases_final_history_and_nothing_else(old_book):
     # given one old closed case with 3 events and 4 final messages, and history that must stay
     before = OutboundMessage.objects.filter(pk=old_book["movable"][2].pk).values().get()
-    # when the archive runs with the 13 hot months of the default
+    # when the archive runs with 13 hot months
     result = history_archive(now=NOW)
     # then exactly the 3 events and the 4 final messages of that one case moved
     assert (result.cases, result.events, result.messages) == (1, 3, 4)
@@ -268,6 +274,7 @@ def test_two_archive_runs_at_once_neither_duplicate_nor_lose_a_row():
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
+        HISTORY_HOT_MONTHS="13",
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
     )
     # when two archive processes start at the same moment, in chunks of 3 cases
