@@ -21,7 +21,7 @@ from renewals.models import LineOfInsurance, Policy, RenewalCase, Stage
 from renewals.services import cases_reassign
 
 from ..models import RollupState
-from ..services import _rebuild_months
+from ..rollup_build import _rebuild_months
 from .models import SpecialistCapacity, TeamForecast, TeamSettings, TeamSettingsChange
 from .rollup import team_table
 
