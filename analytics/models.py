@@ -322,6 +322,7 @@ class ChurnModelRun(models.Model):
 # The Team page's models (issue 15) live in their own package; importing them registers them here.
 from .team.models import (  # noqa: E402, F401
     SpecialistCapacity,
+    TeamDayRollup,
     TeamForecast,
     TeamRollup,
     TeamSettings,

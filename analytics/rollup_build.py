@@ -81,14 +81,20 @@ def _insert_select(model, constants: dict, columns: list[str], aliases: list[str
         return cursor.rowcount
 
 
-def _insert_finest(table: Table, months) -> None:
+def _insert_finest(table: Table, months, *, by_day: bool = False) -> None:
+    """The finest grain from the raw rows, by month (or, ``by_day``, by day in the ``month`` column)."""
     dims = {"d_line": "line_id", **{f"d_{dim}": DIMENSION_COLUMNS[dim] for dim in GRAIN_DIMENSIONS}}
     for source in table.sources:
         rows = source.rows()
         if months is not None:
             rows = rows.filter(_months_condition(source.month_field, source.month_is_datetime, months))
         keys = {f"k_{column}": F(name) for column, name in source.keys.items()}
-        grouped = rows.values(*dims, m=sources.local_month(source.month_field), **keys).annotate(
+        bucket = (
+            sources.local_day(source.month_field, source.month_is_datetime)
+            if by_day
+            else sources.local_month(source.month_field)
+        )
+        grouped = rows.values(*dims, m=bucket, **keys).annotate(
             **{f"x_{column}": aggregate for column, aggregate in source.metrics.items()}
         )
         _insert_select(

@@ -149,9 +149,10 @@ def team_sources(today: dt.date) -> tuple[tuple[callable, str, bool, dict], ...]
     )
 
 
-def team_table(today: dt.date) -> Table:
+def team_table(today: dt.date, model=TeamRollup) -> Table:
+    """The team rollup's sources into ``model``: ``TeamRollup`` by month, ``TeamDayRollup`` by day."""
     return Table(
-        TeamRollup,
+        model,
         (),
         METRIC_COLUMNS,
         tuple(
