@@ -197,7 +197,8 @@ def _temp_table(name: str, as_select: str, params=()) -> None:
 
 def _apply_delta(table: RollupTable) -> set[dt.date]:
     """Add the rows of ``rollup_delta`` (finest-grain cell deltas) to every grain of ``table``:
-    one INSERT … ON CONFLICT DO UPDATE per grain, then delete the cells whose count fell to 0."""
+    one INSERT … ON CONFLICT DO UPDATE (a UNION ALL of the grains' projections), then delete the
+    cells whose count fell to 0."""
     target = _q(table.model._meta.db_table)
     key_metrics = [*table.key_columns, *table.metric_columns]
     conflict = ", ".join(_q(c) for c in ("grain", "month", *CELL_DIMS, *table.key_columns))
@@ -205,26 +206,34 @@ def _apply_delta(table: RollupTable) -> set[dt.date]:
     nonzero = " OR ".join(f"SUM({_q(c)}) <> 0" for c in table.metric_columns)
     empty = " AND ".join(f"{_q(c)} = 0" for c in table.count_columns)
     negative = " OR ".join(f"{_q(c)} < 0" for c in table.count_columns)
-    emptied: list[int] = []
+    parts, params = [], []
     for subset in GRAINS:
         kept = ["line_id", *(DIMENSION_COLUMNS[dim] for dim in subset)]
-        select_dims = [_q(c) if c in kept else "NULL" for c in CELL_DIMS]
+        select_dims = [f"{_q(c) if c in kept else 'NULL'} AS {_q(c)}" for c in CELL_DIMS]
         where = table.coarse_sql(subset) if table.coarse_sql is not None and len(subset) < len(GRAIN_DIMENSIONS) else ""
         group = ", ".join(_q(c) for c in ("month", *kept, *table.key_columns))
-        rows = _execute(
-            f"WITH up AS (INSERT INTO {target} (grain, month, {', '.join(_q(c) for c in CELL_DIMS)}, "
-            f"{', '.join(_q(c) for c in key_metrics)}) "
-            f"SELECT %s, month, {', '.join(select_dims)}, "
-            f"{', '.join([*(_q(c) for c in table.key_columns), *(f'SUM({_q(c)})' for c in table.metric_columns)])} "
-            f"FROM rollup_delta{' WHERE ' + where if where else ''} GROUP BY {group} HAVING {nonzero} "
-            f"ON CONFLICT ({conflict}) DO UPDATE SET {updates} "
-            f"RETURNING id, {', '.join(_q(c) for c in table.count_columns)}) "
-            f"SELECT id, ({negative}) FROM up WHERE ({empty}) OR ({negative})",
-            ["+".join(subset)],
+        sums = [f"SUM({_q(c)}) AS {_q(c)}" for c in table.metric_columns]
+        parts.append(
+            f"SELECT %s::varchar AS grain, month, {', '.join(select_dims)}, "
+            f"{', '.join([*(_q(c) for c in table.key_columns), *sums])} "
+            f"FROM rollup_delta{' WHERE ' + where if where else ''} GROUP BY {group} HAVING {nonzero}"
         )
-        if any(is_negative for _id, is_negative in rows):
-            raise _OutOfStep(table.model.__name__)
-        emptied.extend(row_id for row_id, _negative in rows)
+        params.append("+".join(subset))
+    # In the order of the cell index: the upserts then walk it page by page.
+    index_columns = [table.model._meta.get_field(f).column for f in table.model._meta.constraints[0].fields]
+    columns = ["grain", "month", *CELL_DIMS, *key_metrics]
+    rows = _execute(
+        f"WITH up AS (INSERT INTO {target} ({', '.join(_q(c) for c in columns)}) "
+        f"SELECT {', '.join(_q(c) for c in columns)} FROM ({' UNION ALL '.join(parts)}) cells "
+        f"ORDER BY {', '.join(_q(c) for c in index_columns)} "
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates} "
+        f"RETURNING id, {', '.join(_q(c) for c in table.count_columns)}) "
+        f"SELECT id, ({negative}) FROM up WHERE ({empty}) OR ({negative})",
+        params,
+    )
+    if any(is_negative for _id, is_negative in rows):
+        raise _OutOfStep(table.model.__name__)
+    emptied = [row_id for row_id, _negative in rows]
     if emptied:
         _execute(f"DELETE FROM {target} WHERE id = ANY(%s)", [emptied])
     return {month for (month,) in _execute("SELECT DISTINCT month FROM rollup_delta")}
