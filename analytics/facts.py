@@ -135,6 +135,9 @@ class FactKind:
     rows: callable  # queryset of the raw rows annotated with f_<column>
     columns: tuple[str, ...]
     contributions: dict  # rollup model -> tuple[Contribution, ...]
+    # The full rebuild writes the facts in this order, so the day-range reads of the KPI API
+    # (analytics/selectors/days.py) find a run of days on neighbouring pages.
+    day_column: str = ""
 
 
 def _columns(model) -> tuple[str, ...]:
@@ -185,6 +188,7 @@ def fact_kinds():
                     ),
                 ),
             },
+            "due_date",
         ),
         FactKind(
             PolicyFact,
@@ -214,6 +218,7 @@ def fact_kinds():
                     ),
                 ),
             },
+            "start_date",
         ),
         FactKind(
             ComplaintFact,
@@ -230,12 +235,14 @@ def fact_kinds():
                     ),
                 ),
             },
+            "received_at",
         ),
         FactKind(
             SurveyFact,
             survey_fact_rows,
             _columns(SurveyFact),
             {SurveyRollup: (Contribution("month", {"score": "score"}, {"responses": "1"}),)},
+            "responded_at",
         ),
     )
 
@@ -244,13 +251,14 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def insert_facts(kind: FactKind, target: str, queryset) -> None:
+def insert_facts(kind: FactKind, target: str, queryset, *, in_day_order: bool = False) -> None:
     """INSERT INTO ``target`` the fact columns of ``queryset`` (a ``kind.rows()`` queryset)."""
     aliases = [f"f_{column}" for column in kind.columns]
     inner_sql, params = queryset.values(*aliases).query.sql_with_params()
+    order = f" ORDER BY src.{_quote('f_' + kind.day_column)}" if in_day_order and kind.day_column else ""
     sql = (
         f"INSERT INTO {target} ({', '.join(_quote(c) for c in kind.columns)}) "
-        f"SELECT {', '.join('src.' + _quote(a) for a in aliases)} FROM ({inner_sql}) src"
+        f"SELECT {', '.join('src.' + _quote(a) for a in aliases)} FROM ({inner_sql}) src{order}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

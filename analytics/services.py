@@ -173,7 +173,7 @@ def _rebuild_all() -> None:
     """Facts from the raw rows, then each rollup's finest grain from the facts, then the coarser grains."""
     for kind in facts.fact_kinds():
         _execute(f"DELETE FROM {_q(kind.model._meta.db_table)}")
-        facts.insert_facts(kind, _q(kind.model._meta.db_table), kind.rows())
+        facts.insert_facts(kind, _q(kind.model._meta.db_table), kind.rows(), in_day_order=True)
         for model in kind.contributions:
             table = TABLE_OF[model]
             _execute(f"DELETE FROM {_q(model._meta.db_table)}")

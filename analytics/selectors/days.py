@@ -27,11 +27,15 @@ from .rollups import Parts, RollupReader, figures_from_parts
 
 
 def split(period: Period) -> tuple[Period | None, list[Period]]:
-    """(the whole months of ``period`` or None, the runs of edge days before and after them)."""
+    """(the whole months of ``period`` or None, the runs of edge days before and after them, each
+    inside one month)."""
     first_whole = period.start if period.start.day == 1 else add_months(period.start, 1)
     last_whole_end = period.end if period.end == month_end(period.end) else month_start(period.end) - dt.timedelta(1)
     if first_whole > last_whole_end:
-        return None, [period]
+        # No whole month: the days lie in one month or straddle one month edge.
+        if month_start(period.start) == month_start(period.end):
+            return None, [period]
+        return None, [Period(period.start, month_end(period.start)), Period(month_start(period.end), period.end)]
     edges = []
     if period.start < first_whole:
         edges.append(Period(period.start, first_whole - dt.timedelta(days=1)))
@@ -96,38 +100,78 @@ def fact_parts(period: Period, filters: Filters, reasons: dict[int, str]) -> Par
     return parts
 
 
+def _policy_moves(filters: Filters, first: dt.date, last: dt.date) -> int:
+    """Policies starting minus policies leaving force (first day out of force) from ``first`` to ``last``."""
+    days = Q(start_date__gte=first, start_date__lte=last) | Q(out_of_force_on__gte=first, out_of_force_on__lte=last)
+    edge = (
+        _facts(PolicyFact, filters)
+        .filter(days)
+        .aggregate(
+            starts=Count("id", filter=Q(start_date__gte=first, start_date__lte=last)),
+            ends=Count("id", filter=Q(out_of_force_on__gte=first, out_of_force_on__lte=last)),
+        )
+    )
+    return edge["starts"] - edge["ends"]
+
+
 def in_force_on(day: dt.date, filters: Filters, reader: RollupReader | None) -> int:
-    """Policies in force on ``day``: rollup months before its month, fact days of its month."""
+    """Policies in force on ``day``: the rollup's running sum to the end of the month before (or
+    of the day's month), corrected by the fact days between that month end and the day, whichever
+    run of days is shorter."""
     month = month_start(day)
-    if reader is not None and reader.span[1] >= day:
-        return reader.in_force_at(month)  # the day ends the reader's last whole month
+    last = month_end(day)
+    covers = reader is not None and reader.span[0] <= month <= reader.span[1]
+    if covers and day == last:
+        return reader.in_force_at(month)
+    if covers and (last - day) < (day - month):
+        # From the end of the month back: in force on the last day, minus what started after the
+        # day, plus what left force after it.
+        return reader.in_force_at(month) - _policy_moves(filters, day + dt.timedelta(days=1), last)
     before = add_months(month, -1)
-    if reader is not None:
-        total = reader.in_force_at(before)  # the reader's months end just before ``month``
+    if reader is not None and reader.span[1] >= before:
+        total = reader.in_force_at(before)
     else:
         sums = rollup_rows(PolicyRollup, filters, end=before).aggregate(starts=Sum("starts"), ends=Sum("ends"))
         total = (sums["starts"] or 0) - (sums["ends"] or 0)
-    in_month = Q(start_date__gte=month, start_date__lte=day) | Q(out_of_force_on__gte=month, out_of_force_on__lte=day)
-    edge = (
-        _facts(PolicyFact, filters)
-        .filter(in_month)
-        .aggregate(
-            starts=Count("id", filter=Q(start_date__gte=month, start_date__lte=day)),
-            ends=Count("id", filter=Q(out_of_force_on__gte=month, out_of_force_on__lte=day)),
-        )
-    )
-    return total + edge["starts"] - edge["ends"]
+    return total + _policy_moves(filters, month, day)
+
+
+def _shorter_side(edge: Period) -> tuple[dt.date | None, list[Period]]:
+    """An edge run of days inside one month: (None, [the run]) when it is at most half the month,
+    else (the month, [the days of the month outside the run]) to read month − complement."""
+    month, last = month_start(edge.start), month_end(edge.start)
+    inside = (edge.end - edge.start).days + 1
+    if inside * 2 <= (last - month).days + 1:
+        return None, [edge]
+    outside = []
+    if edge.start > month:
+        outside.append(Period(month, edge.start - dt.timedelta(days=1)))
+    if edge.end < last:
+        outside.append(Period(edge.end + dt.timedelta(days=1), last))
+    return month, outside
 
 
 def kpi_figures_by_days(period: Period, filters: Filters) -> dict:
-    """``kpi_figures`` for any period: whole months from the rollups, edge days from the facts."""
+    """``kpi_figures`` for any period: whole months from the rollups, edge days from the facts
+    (an edge longer than half its month as the month's rollup minus the days outside the period)."""
     months, edges = split(period)
+    plan = []  # (sign, run of days)
+    whole = set(months.months) if months is not None else set()
+    complemented = set()
+    for edge in edges:
+        month, runs = _shorter_side(edge)
+        if month is not None:
+            complemented.add(month)
+            plan += [(-1, run) for run in runs]
+        else:
+            plan += [(1, run) for run in runs]
     parts = Parts()
     reader = None
-    if months is not None:
-        reader = RollupReader(filters, months.start, months.end)
-        parts.add(reader.parts(set(months.months)))
+    if whole | complemented:
+        span = sorted(whole | complemented)
+        reader = RollupReader(filters, span[0], month_end(span[-1]))
+        parts.add(reader.parts(whole | complemented))
     reasons = dict(LostReason.objects.values_list("id", "code"))
-    for edge in edges:
-        parts.add(fact_parts(edge, filters, reasons))
+    for sign, run in plan:
+        parts.add(fact_parts(run, filters, reasons), sign=sign)
     return figures_from_parts(parts, in_force_on(period.end, filters, reader))

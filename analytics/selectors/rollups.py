@@ -234,22 +234,25 @@ class Parts:
     renewal_premium: Decimal = Decimal("0")
     all_premium: Decimal = Decimal("0")
 
-    def add(self, other: Parts) -> None:
+    def add(self, other: Parts, *, sign: int = 1) -> None:
+        """Add ``other`` (or, with ``sign=-1``, take it away: a month's rollup minus some of its days)."""
         mine, theirs = self.cases, other.cases
         for stage, n in theirs.stages.items():
-            mine.stages[stage] += n
+            mine.stages[stage] += sign * n
         for reason, n in theirs.lost_reasons.items():
-            mine.lost_reasons[reason] += n
-        mine.contacted += theirs.contacted
-        mine.quoted += theirs.quoted
-        mine.decided_expiring += theirs.decided_expiring
-        mine.successor += theirs.successor
+            mine.lost_reasons[reason] += sign * n
+            if not mine.lost_reasons[reason]:
+                del mine.lost_reasons[reason]
+        mine.contacted += sign * theirs.contacted
+        mine.quoted += sign * theirs.quoted
+        mine.decided_expiring += sign * theirs.decided_expiring
+        mine.successor += sign * theirs.successor
         for score, n in other.scores.items():
-            self.scores[score] += n
-        self.complaints += other.complaints
-        self.resolutions.extend(other.resolutions)
-        self.renewal_premium += other.renewal_premium
-        self.all_premium += other.all_premium
+            self.scores[score] += sign * n
+        self.complaints += sign * other.complaints
+        self.resolutions.extend((d, w, u, sign * n) for d, w, u, n in other.resolutions)
+        self.renewal_premium += sign * other.renewal_premium
+        self.all_premium += sign * other.all_premium
 
 
 def figures_from_parts(parts: Parts, in_force: int) -> dict:

@@ -18,6 +18,10 @@ from tests.renewals.factories import PolicyFactory
 
 
 def test_split_into_whole_months_and_edge_days():
+    assert split(Period(dt.date(2026, 2, 28), dt.date(2026, 3, 15))) == (
+        None,
+        [Period(dt.date(2026, 2, 28), dt.date(2026, 2, 28)), Period(dt.date(2026, 3, 1), dt.date(2026, 3, 15))],
+    )
     months, edges = split(Period(dt.date(2026, 1, 10), dt.date(2026, 4, 17)))
     assert months == Period(dt.date(2026, 2, 1), dt.date(2026, 3, 31))
     assert edges == [
