@@ -23,6 +23,17 @@ GRAIN_DIMENSIONS = ("region", "segment", "channel", "assignee")
 DIMENSION_COLUMNS = {"region": "region", "segment": "segment", "channel": "channel", "assignee": "assignee_id"}
 
 
+# The columns that name one cell of a rollup table (with the table's own key columns): unique, with
+# NULL equal to NULL, so the incremental refresh can add deltas with INSERT … ON CONFLICT. The
+# order serves the readers too (grain and dimensions equal, a range of months, then line and keys),
+# so each table has this one index.
+CELL_FIELDS = ("grain", "region", "segment", "channel", "assignee", "month", "line")
+
+
+def cell_constraint(name: str, *keys: str, first: tuple[str, ...] = ()) -> models.UniqueConstraint:
+    return models.UniqueConstraint(fields=[*first, *CELL_FIELDS, *keys], nulls_distinct=False, name=name)
+
+
 class RollupDimensions(models.Model):
     grain = models.CharField(max_length=40)
     month = models.DateField(help_text="First day of the month the row counts.")
@@ -41,18 +52,14 @@ class CaseRollup(RollupDimensions):
 
     stage = models.CharField(max_length=16)
     lost_reason = models.ForeignKey("renewals.LostReason", on_delete=models.CASCADE, null=True, related_name="+")
-    cases = models.PositiveIntegerField(default=0)
-    contacted = models.PositiveIntegerField(default=0)
-    quoted = models.PositiveIntegerField(default=0)
+    cases = models.IntegerField(default=0)
+    contacted = models.IntegerField(default=0)
+    quoted = models.IntegerField(default=0)
     expiring_premium = models.DecimalField(**MONEY)
     successor_premium = models.DecimalField(**MONEY)
 
     class Meta:
-        indexes = [
-            # The refresh deletes and re-derives rollups month by month.
-            models.Index(fields=["month", "grain"], name="case_rollup_month_idx"),
-            models.Index(fields=["grain", "region", "segment", "channel", "assignee", "month"], name="case_rollup_idx"),
-        ]
+        constraints = [cell_constraint("case_rollup_cell", "stage", "lost_reason")]
 
 
 class CaseDaysRollup(RollupDimensions):
@@ -64,33 +71,20 @@ class CaseDaysRollup(RollupDimensions):
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
     days = models.IntegerField()
-    cases = models.PositiveIntegerField(default=0)
+    cases = models.IntegerField(default=0)
 
     class Meta:
-        indexes = [
-            # The refresh deletes and re-derives rollups month by month.
-            models.Index(fields=["month", "grain"], name="case_days_rollup_month_idx"),
-            models.Index(
-                fields=["kind", "grain", "region", "segment", "channel", "assignee", "month"],
-                name="case_days_rollup_idx",
-            ),
-        ]
+        constraints = [cell_constraint("case_days_rollup_cell", "days", first=("kind",))]
 
 
 class ComplaintRollup(RollupDimensions):
     """Complaints by month received and category."""
 
     category = models.ForeignKey("customers.ComplaintCategory", on_delete=models.CASCADE, related_name="+")
-    complaints = models.PositiveIntegerField(default=0)
+    complaints = models.IntegerField(default=0)
 
     class Meta:
-        indexes = [
-            # The refresh deletes and re-derives rollups month by month.
-            models.Index(fields=["month", "grain"], name="complaint_rollup_month_idx"),
-            models.Index(
-                fields=["grain", "region", "segment", "channel", "assignee", "month"], name="complaint_rollup_idx"
-            ),
-        ]
+        constraints = [cell_constraint("complaint_rollup_cell", "category")]
 
 
 class ComplaintResolutionRollup(RollupDimensions):
@@ -99,32 +93,20 @@ class ComplaintResolutionRollup(RollupDimensions):
     days = models.IntegerField()
     within_sla = models.BooleanField()
     upheld = models.BooleanField(null=True)
-    complaints = models.PositiveIntegerField(default=0)
+    complaints = models.IntegerField(default=0)
 
     class Meta:
-        indexes = [
-            # The refresh deletes and re-derives rollups month by month.
-            models.Index(fields=["month", "grain"], name="complaint_res_month_idx"),
-            models.Index(
-                fields=["grain", "region", "segment", "channel", "assignee", "month"], name="complaint_res_rollup_idx"
-            ),
-        ]
+        constraints = [cell_constraint("complaint_res_rollup_cell", "days", "within_sla", "upheld")]
 
 
 class SurveyRollup(RollupDimensions):
     """NPS answers by month received and score (0..10)."""
 
     score = models.PositiveSmallIntegerField()
-    responses = models.PositiveIntegerField(default=0)
+    responses = models.IntegerField(default=0)
 
     class Meta:
-        indexes = [
-            # The refresh deletes and re-derives rollups month by month.
-            models.Index(fields=["month", "grain"], name="survey_rollup_month_idx"),
-            models.Index(
-                fields=["grain", "region", "segment", "channel", "assignee", "month"], name="survey_rollup_idx"
-            ),
-        ]
+        constraints = [cell_constraint("survey_rollup_cell", "score")]
 
 
 class PolicyRollup(RollupDimensions):
@@ -135,19 +117,92 @@ class PolicyRollup(RollupDimensions):
     of month M = Σ starts up to M − Σ ends up to M.
     """
 
-    starts = models.PositiveIntegerField(default=0)
-    ends = models.PositiveIntegerField(default=0)
+    starts = models.IntegerField(default=0)
+    ends = models.IntegerField(default=0)
     start_premium = models.DecimalField(**MONEY)
     renewal_start_premium = models.DecimalField(**MONEY)
 
     class Meta:
+        constraints = [cell_constraint("policy_rollup_cell")]
+
+
+class FactDimensions(models.Model):
+    """One row per source row (case, policy, complaint, answer) as the rollups last counted it.
+
+    The incremental refresh subtracts a changed row's old fact and adds its new one, so only the
+    rollup cells that row was or is in move (docs/analytics.md "How the rollups stay in step").
+    The KPI API also reads the edge days of a period that starts or ends inside a month from here:
+    one table with the day and every filter dimension, no joins. ``id`` is the source row's id.
+    """
+
+    id = models.BigIntegerField(primary_key=True)
+    line_id = models.BigIntegerField(null=True)
+    region = models.CharField(max_length=64, null=True)
+    segment = models.CharField(max_length=16, null=True)
+    channel = models.CharField(max_length=8, null=True)
+    assignee_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        abstract = True
+
+
+class CaseFact(FactDimensions):
+    due_date = models.DateField()
+    month = models.DateField()
+    stage = models.CharField(max_length=16)
+    lost_reason_id = models.BigIntegerField(null=True)
+    contacted = models.BooleanField()
+    quoted = models.BooleanField()
+    expiring_premium = models.DecimalField(**MONEY)
+    successor_premium = models.DecimalField(**MONEY)
+    contact_days = models.IntegerField(null=True)
+    cycle_days = models.IntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["due_date"], name="case_fact_due_idx")]
+
+
+class PolicyFact(FactDimensions):
+    """A policy that counts (not cancelled): starts in ``start_month``, leaves force in ``end_month``."""
+
+    start_date = models.DateField()
+    out_of_force_on = models.DateField()
+    start_month = models.DateField()
+    end_month = models.DateField()
+    premium = models.DecimalField(**MONEY)
+    renewal_premium = models.DecimalField(**MONEY)
+
+    class Meta:
         indexes = [
-            # The refresh deletes and re-derives rollups month by month.
-            models.Index(fields=["month", "grain"], name="policy_rollup_month_idx"),
-            models.Index(
-                fields=["grain", "region", "segment", "channel", "assignee", "month"], name="policy_rollup_idx"
-            ),
+            models.Index(fields=["start_date"], name="policy_fact_start_idx"),
+            models.Index(fields=["out_of_force_on"], name="policy_fact_out_idx"),
         ]
+
+
+class ComplaintFact(FactDimensions):
+    received_at = models.DateTimeField()
+    received_month = models.DateField()
+    resolved_at = models.DateTimeField(null=True)
+    resolved_month = models.DateField(null=True)
+    category_id = models.BigIntegerField()
+    days = models.IntegerField(null=True)
+    within_sla = models.BooleanField(null=True)
+    upheld = models.BooleanField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["received_at"], name="complaint_fact_received_idx"),
+            models.Index(fields=["resolved_at"], name="complaint_fact_resolved_idx"),
+        ]
+
+
+class SurveyFact(FactDimensions):
+    responded_at = models.DateTimeField()
+    month = models.DateField()
+    score = models.PositiveSmallIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["responded_at"], name="survey_fact_responded_idx")]
 
 
 class RollupState(models.Model):
@@ -240,6 +295,7 @@ class ChurnModelRun(models.Model):
 # The Team page's models (issue 15) live in their own package; importing them registers them here.
 from .team.models import (  # noqa: E402, F401
     SpecialistCapacity,
+    TeamDayRollup,
     TeamForecast,
     TeamRollup,
     TeamSettings,

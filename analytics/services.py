@@ -1,9 +1,11 @@
 """Writes of the analytics app: the rollup refresh and the managers' KPI targets.
 
-The refresh is set-based: for each month that changed it deletes the month's rollup rows and
-re-inserts them with one ``INSERT … SELECT … GROUP BY`` per table from the raw rows (the finest
-grain), then derives every coarser grain from those rows with ``INSERT … SELECT … GROUP BY``
-on the rollup table itself. No row of the book passes through Python.
+The refresh is set-based. The full rebuild fills the fact tables (one row per case, policy,
+complaint, answer: ``analytics/facts.py``) from the raw rows, groups them into each rollup's finest
+grain and derives every coarser grain with ``INSERT … SELECT … GROUP BY`` on the rollup table
+itself. The incremental refresh recomputes the facts of the rows changed since the last run only
+and adds (new − old) to the cells they were and are in, at every grain. No row of the book passes
+through Python.
 """
 
 from __future__ import annotations
@@ -15,16 +17,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, ErrorCode
-from customers.models import Complaint, SurveyResponse
-from renewals.models import Policy, RenewalCase
+from customers.models import SurveyResponse
 
-from . import sources
+from . import facts
 from .errors import AnalyticsErrorCode
 from .models import (
     DIMENSION_COLUMNS,
@@ -40,7 +40,6 @@ from .models import (
     RollupState,
     SurveyRollup,
 )
-from .params import add_months
 
 logger = logging.getLogger(__name__)
 
@@ -55,160 +54,63 @@ ADVISORY_LOCK_KEY = 640_017  # "analytics rollups": two refreshes never run at o
 
 
 @dataclass(frozen=True)
-class Source:
-    """One INSERT … SELECT into a rollup table from raw rows grouped by month."""
-
-    rows: callable
-    month_field: str
-    month_is_datetime: bool
-    keys: dict  # rollup column -> source field/alias
-    metrics: dict  # rollup column -> aggregate
-    constants: dict = field(default_factory=dict)  # rollup column -> fixed value
-
-
-@dataclass(frozen=True)
-class Table:
+class RollupTable:
     model: type
     key_columns: tuple[str, ...]
     metric_columns: tuple[str, ...]
-    sources: tuple[Source, ...]
+    # A cell is empty (and absent from a full rebuild) when these are all 0.
+    count_columns: tuple[str, ...]
     # Which rows a coarser grain keeps (None: all), e.g. cycle-time histograms only where the
-    # grain has the assignee: the leaderboard is their only reader.
+    # grain has the assignee: the leaderboard is their only reader. As a Q on the rollup rows and
+    # as SQL on the delta rows of the incremental refresh.
     coarse_rows: callable = None
-
-
-def _money_sum(name, **extra):
-    return Coalesce(Sum(name, **extra), sources.ZERO_MONEY)
+    coarse_sql: callable = None
 
 
 TABLES = (
-    Table(
+    RollupTable(
         CaseRollup,
         ("stage", "lost_reason_id"),
         ("cases", "contacted", "quoted", "expiring_premium", "successor_premium"),
-        (
-            Source(
-                sources.case_rows,
-                "due_date",
-                False,
-                {"stage": "stage", "lost_reason_id": "lost_reason_id"},
-                sources.CASE_METRICS,
-            ),
-        ),
+        ("cases",),
     ),
-    Table(
+    RollupTable(
         CaseDaysRollup,
         ("kind", "days"),
         ("cases",),
-        (
-            Source(
-                sources.contact_day_rows,
-                "due_date",
-                False,
-                {"days": "k_days"},
-                {"cases": Count("id")},
-                {"kind": CaseDaysRollup.Kind.FIRST_CONTACT.value},
-            ),
-            Source(
-                sources.cycle_day_rows,
-                "due_date",
-                False,
-                {"days": "k_days"},
-                {"cases": Count("id")},
-                {"kind": CaseDaysRollup.Kind.CYCLE.value},
-            ),
-        ),
+        ("cases",),
         coarse_rows=lambda subset: Q() if "assignee" in subset else Q(kind=CaseDaysRollup.Kind.FIRST_CONTACT),
+        coarse_sql=lambda subset: "" if "assignee" in subset else f"kind = '{CaseDaysRollup.Kind.FIRST_CONTACT.value}'",
     ),
-    Table(
-        ComplaintRollup,
-        ("category_id",),
-        ("complaints",),
-        (
-            Source(
-                sources.complaint_rows, "received_at", True, {"category_id": "category_id"}, {"complaints": Count("id")}
-            ),
-        ),
-    ),
-    Table(
-        ComplaintResolutionRollup,
-        ("days", "within_sla", "upheld"),
-        ("complaints",),
-        (
-            Source(
-                sources.resolution_rows,
-                "resolved_at",
-                True,
-                {"days": "k_days", "within_sla": "k_within_sla", "upheld": "upheld"},
-                {"complaints": Count("id")},
-            ),
-        ),
-    ),
-    Table(
-        SurveyRollup,
-        ("score",),
-        ("responses",),
-        (Source(sources.survey_rows, "responded_at", True, {"score": "score"}, {"responses": Count("id")}),),
-    ),
-    Table(
-        PolicyRollup,
-        (),
-        ("starts", "ends", "start_premium", "renewal_start_premium"),
-        (
-            Source(
-                sources.policy_rows,
-                "start_date",
-                False,
-                {},
-                {
-                    "starts": Count("id"),
-                    "start_premium": _money_sum("premium"),
-                    "renewal_start_premium": _money_sum("premium", filter=Q(previous_policy__isnull=False)),
-                },
-                {"ends": 0},
-            ),
-            Source(
-                sources.policy_rows,
-                "out_of_force_on",
-                False,
-                {},
-                {"ends": Count("id")},
-                {"starts": 0, "start_premium": Decimal("0"), "renewal_start_premium": Decimal("0")},
-            ),
-        ),
-    ),
+    RollupTable(ComplaintRollup, ("category_id",), ("complaints",), ("complaints",)),
+    RollupTable(ComplaintResolutionRollup, ("days", "within_sla", "upheld"), ("complaints",), ("complaints",)),
+    RollupTable(SurveyRollup, ("score",), ("responses",), ("responses",)),
+    RollupTable(PolicyRollup, (), ("starts", "ends", "start_premium", "renewal_start_premium"), ("starts", "ends")),
 )
+TABLE_OF = {table.model: table for table in TABLES}
+# Every grain: line + a subset of the other dimensions, the finest first.
+GRAINS = tuple(
+    subset for size in range(len(GRAIN_DIMENSIONS), -1, -1) for subset in itertools.combinations(GRAIN_DIMENSIONS, size)
+)
+CELL_DIMS = ("line_id", *(DIMENSION_COLUMNS[dim] for dim in GRAIN_DIMENSIONS))
 
 
-def _month_ranges(months) -> list[tuple[dt.date, dt.date]]:
-    """Sorted months merged into [start, end) ranges of consecutive months."""
-    ranges: list[list[dt.date]] = []
-    for month in sorted(set(months)):
-        if ranges and ranges[-1][1] == month:
-            ranges[-1][1] = add_months(month, 1)
-        else:
-            ranges.append([month, add_months(month, 1)])
-    return [(a, b) for a, b in ranges]
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
 
 
-def _months_condition(field_name: str, is_datetime: bool, months) -> Q:
-    condition = Q(pk__in=[])
-    for start, end in _month_ranges(months):
-        if is_datetime:
-            tz = timezone.get_current_timezone()
-            start = timezone.make_aware(dt.datetime.combine(start, dt.time.min), tz)
-            end = timezone.make_aware(dt.datetime.combine(end, dt.time.min), tz)
-        condition |= Q(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
-    return condition
+def _execute(sql: str, params=()) -> list:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
 
 
 def _insert_select(model, constants: dict, columns: list[str], aliases: list[str], queryset) -> int:
     inner_sql, params = queryset.query.sql_with_params()
-    quote = connection.ops.quote_name
     target = [*constants, *columns]
-    select = ["%s"] * len(constants) + [f"src.{quote(alias)}" for alias in aliases]
+    select = ["%s"] * len(constants) + [f"src.{_q(alias)}" for alias in aliases]
     sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in target)}) "
+        f"INSERT INTO {_q(model._meta.db_table)} ({', '.join(_q(c) for c in target)}) "
         f"SELECT {', '.join(select)} FROM ({inner_sql}) src"
     )
     with connection.cursor() as cursor:
@@ -216,23 +118,29 @@ def _insert_select(model, constants: dict, columns: list[str], aliases: list[str
         return cursor.rowcount
 
 
-def _insert_finest(table: Table, months) -> None:
-    dims = {"d_line": "line_id", **{f"d_{dim}": DIMENSION_COLUMNS[dim] for dim in GRAIN_DIMENSIONS}}
-    for source in table.sources:
-        rows = source.rows()
-        if months is not None:
-            rows = rows.filter(_months_condition(source.month_field, source.month_is_datetime, months))
-        keys = {f"k_{column}": F(name) for column, name in source.keys.items()}
-        grouped = rows.values(*dims, m=sources.local_month(source.month_field), **keys).annotate(
-            **{f"x_{column}": aggregate for column, aggregate in source.metrics.items()}
-        )
-        _insert_select(
-            table.model,
-            {"grain": FULL_GRAIN, **source.constants},
-            ["month", *dims.values(), *source.keys, *source.metrics],
-            ["m", *dims, *keys, *(f"x_{column}" for column in source.metrics)],
-            grouped,
-        )
+def _grouped_contributions(kind, table: RollupTable, source: str, signs=(1,)) -> str:
+    """The finest-grain cells (month, dimensions, keys, summed metrics) of the facts in ``source``;
+    with two sources and signs (old facts −1, new facts +1) the cells' deltas, zero ones left out."""
+    union = " UNION ALL ".join(
+        facts.contributions_sql(kind, table.model, src, sign) for src, sign in zip(source, signs, strict=True)
+    )
+    group = ["month", *CELL_DIMS, *table.key_columns]
+    sums = [f"SUM({_q(c)}) AS {_q(c)}" for c in table.metric_columns]
+    nonzero = " OR ".join(f"SUM({_q(c)}) <> 0" for c in table.metric_columns)
+    return (
+        f"SELECT {', '.join(_q(c) for c in group)}, {', '.join(sums)} FROM ({union}) c "
+        f"GROUP BY {', '.join(_q(c) for c in group)}" + (f" HAVING {nonzero}" if len(signs) > 1 else "")
+    )
+
+
+def _insert_finest_from_facts(kind, table: RollupTable) -> None:
+    columns = ["month", *CELL_DIMS, *table.key_columns, *table.metric_columns]
+    select = _grouped_contributions(kind, table, (_q(kind.model._meta.db_table),))
+    _execute(
+        f"INSERT INTO {_q(table.model._meta.db_table)} (grain, {', '.join(_q(c) for c in columns)}) "
+        f"SELECT %s, {', '.join(_q(c) for c in columns)} FROM ({select}) cells",
+        [FULL_GRAIN],
+    )
 
 
 # Parent grain of a coarser one: add the dimension with the fewest values, so each derivation
@@ -240,99 +148,112 @@ def _insert_finest(table: Table, months) -> None:
 _PARENT_ORDER = ("segment", "channel", "assignee", "region")
 
 
-def _derive_coarser(table: Table, months) -> None:
+def _derive_coarser(table: RollupTable) -> None:
     """Every grain = line + a subset of the other dimensions, from the finest grain down."""
-    for size in range(len(GRAIN_DIMENSIONS) - 1, -1, -1):
-        for subset in itertools.combinations(GRAIN_DIMENSIONS, size):
-            added = next(dim for dim in _PARENT_ORDER if dim not in subset)
-            parent = "+".join(dim for dim in GRAIN_DIMENSIONS if dim in subset or dim == added)
-            rows = table.model.objects.filter(grain=parent).order_by()
-            if months is not None:
-                rows = rows.filter(month__in=list(months))
-            if table.coarse_rows is not None:
-                rows = rows.filter(table.coarse_rows(subset))
-            columns = ["line_id", *(DIMENSION_COLUMNS[dim] for dim in subset), *table.key_columns]
-            grouped = rows.values(m=F("month"), **{f"k_{c}": F(c) for c in columns}).annotate(
-                **{f"x_{c}": Sum(c) for c in table.metric_columns}
-            )
-            _insert_select(
-                table.model,
-                {"grain": "+".join(subset)},
-                ["month", *columns, *table.metric_columns],
-                ["m", *(f"k_{c}" for c in columns), *(f"x_{c}" for c in table.metric_columns)],
-                grouped,
-            )
-
-
-def _rebuild_months(table: Table, months) -> None:
-    existing = table.model.objects.all()
-    if months is not None:
-        existing = existing.filter(month__in=list(months))
-    existing.delete()
-    _insert_finest(table, months)
-    _derive_coarser(table, months)
-
-
-def _months_of(queryset, *fields_and_kinds) -> set[dt.date]:
-    months: set[dt.date] = set()
-    for field_name in fields_and_kinds:
-        values = (
-            queryset.filter(**{f"{field_name}__isnull": False})
-            .annotate(_m=sources.local_month(field_name))
-            .values_list("_m", flat=True)
-            .distinct()
+    for subset in GRAINS[1:]:
+        added = next(dim for dim in _PARENT_ORDER if dim not in subset)
+        parent = "+".join(dim for dim in GRAIN_DIMENSIONS if dim in subset or dim == added)
+        rows = table.model.objects.filter(grain=parent).order_by()
+        if table.coarse_rows is not None:
+            rows = rows.filter(table.coarse_rows(subset))
+        columns = ["line_id", *(DIMENSION_COLUMNS[dim] for dim in subset), *table.key_columns]
+        grouped = rows.values(m=F("month"), **{f"k_{c}": F(c) for c in columns}).annotate(
+            **{f"x_{c}": Sum(c) for c in table.metric_columns}
         )
-        months.update(value.date() if isinstance(value, dt.datetime) else value for value in values)
+        _insert_select(
+            table.model,
+            {"grain": "+".join(subset)},
+            ["month", *columns, *table.metric_columns],
+            ["m", *(f"k_{c}" for c in columns), *(f"x_{c}" for c in table.metric_columns)],
+            grouped,
+        )
+
+
+def _rebuild_all() -> None:
+    """Facts from the raw rows, then each rollup's finest grain from the facts, then the coarser grains."""
+    for kind in facts.fact_kinds():
+        _execute(f"DELETE FROM {_q(kind.model._meta.db_table)}")
+        facts.insert_facts(kind, _q(kind.model._meta.db_table), kind.rows(), in_day_order=True)
+        for model in kind.contributions:
+            table = TABLE_OF[model]
+            _execute(f"DELETE FROM {_q(model._meta.db_table)}")
+            _insert_finest_from_facts(kind, table)
+            _derive_coarser(table)
+    if connection.vendor == "postgresql":
+        # Fresh statistics, so the next incremental refresh plans its small joins well.
+        tables = [kind.model for kind in facts.fact_kinds()] + [table.model for table in TABLES]
+        _execute("ANALYZE " + ", ".join(_q(model._meta.db_table) for model in tables))
+
+
+class _OutOfStep(Exception):
+    """A delta would leave a negative count: the rollups and facts disagree (rebuild instead)."""
+
+
+def _temp_table(name: str, as_select: str, params=()) -> None:
+    # A second refresh inside the same transaction (tests) finds the table of the first.
+    _execute(f"DROP TABLE IF EXISTS {name}")
+    _execute(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {as_select}", params)
+
+
+def _apply_delta(table: RollupTable) -> set[dt.date]:
+    """Add the rows of ``rollup_delta`` (finest-grain cell deltas) to every grain of ``table``:
+    one INSERT … ON CONFLICT DO UPDATE (a UNION ALL of the grains' projections), then delete the
+    cells whose count fell to 0."""
+    target = _q(table.model._meta.db_table)
+    key_metrics = [*table.key_columns, *table.metric_columns]
+    conflict = ", ".join(_q(c) for c in ("grain", "month", *CELL_DIMS, *table.key_columns))
+    updates = ", ".join(f"{_q(c)} = {target}.{_q(c)} + EXCLUDED.{_q(c)}" for c in table.metric_columns)
+    nonzero = " OR ".join(f"SUM({_q(c)}) <> 0" for c in table.metric_columns)
+    empty = " AND ".join(f"{_q(c)} = 0" for c in table.count_columns)
+    negative = " OR ".join(f"{_q(c)} < 0" for c in table.count_columns)
+    parts, params = [], []
+    for subset in GRAINS:
+        kept = ["line_id", *(DIMENSION_COLUMNS[dim] for dim in subset)]
+        select_dims = [f"{_q(c) if c in kept else 'NULL'} AS {_q(c)}" for c in CELL_DIMS]
+        where = table.coarse_sql(subset) if table.coarse_sql is not None and len(subset) < len(GRAIN_DIMENSIONS) else ""
+        group = ", ".join(_q(c) for c in ("month", *kept, *table.key_columns))
+        sums = [f"SUM({_q(c)}) AS {_q(c)}" for c in table.metric_columns]
+        parts.append(
+            f"SELECT %s::varchar AS grain, month, {', '.join(select_dims)}, "
+            f"{', '.join([*(_q(c) for c in table.key_columns), *sums])} "
+            f"FROM rollup_delta{' WHERE ' + where if where else ''} GROUP BY {group} HAVING {nonzero}"
+        )
+        params.append("+".join(subset))
+    # In the order of the cell index: the upserts then walk it page by page.
+    index_columns = [table.model._meta.get_field(f).column for f in table.model._meta.constraints[0].fields]
+    columns = ["grain", "month", *CELL_DIMS, *key_metrics]
+    rows = _execute(
+        f"WITH up AS (INSERT INTO {target} ({', '.join(_q(c) for c in columns)}) "
+        f"SELECT {', '.join(_q(c) for c in columns)} FROM ({' UNION ALL '.join(parts)}) cells "
+        f"ORDER BY {', '.join(_q(c) for c in index_columns)} "
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates} "
+        f"RETURNING id, {', '.join(_q(c) for c in table.count_columns)}) "
+        f"SELECT id, ({negative}) FROM up WHERE ({empty}) OR ({negative})",
+        params,
+    )
+    if any(is_negative for _id, is_negative in rows):
+        raise _OutOfStep(table.model.__name__)
+    emptied = [row_id for row_id, _negative in rows]
+    if emptied:
+        _execute(f"DELETE FROM {target} WHERE id = ANY(%s)", [emptied])
+    return {month for (month,) in _execute("SELECT DISTINCT month FROM rollup_delta")}
+
+
+def _refresh_changed(kind, ids: list[int]) -> set[dt.date]:
+    """Recompute the facts of ``ids`` and move the rollups by (new facts − old facts)."""
+    fact_table = _q(kind.model._meta.db_table)
+    _temp_table("rollup_old_facts", f"SELECT * FROM {fact_table} WHERE id = ANY(%s)", [ids])
+    _temp_table("rollup_new_facts", f"SELECT * FROM {fact_table} WITH NO DATA")
+    facts.insert_facts(kind, "rollup_new_facts", kind.rows().filter(id__in=ids))
+    months: set[dt.date] = set()
+    for model in kind.contributions:
+        table = TABLE_OF[model]
+        delta = _grouped_contributions(kind, table, ("rollup_old_facts", "rollup_new_facts"), (-1, 1))
+        _temp_table("rollup_delta", delta)
+        months |= _apply_delta(table)
+    _execute(f"DELETE FROM {fact_table} WHERE id = ANY(%s)", [ids])
+    _execute(f"INSERT INTO {fact_table} SELECT * FROM rollup_new_facts")
     return months
-
-
-def _dirty_months(since: dt.datetime, last_survey_id: int) -> dict[type, set[dt.date]]:
-    """The months whose rollup rows may be stale, per rollup table, from timestamps."""
-    case_changed = (
-        Q(updated_at__gt=since)
-        | Q(opened_at__gt=since)
-        | Q(closed_at__gt=since)
-        | Q(first_contact_at__gt=since)
-        | Q(quoted_at__gt=since)
-        | Q(customer__updated_at__gt=since)
-        | Q(policy__updated_at__gt=since)
-    )
-    case_months = _months_of(RenewalCase.objects.filter(case_changed), "due_date")
-    complaint_months = _months_of(
-        Complaint.objects.filter(Q(updated_at__gt=since) | Q(customer__updated_at__gt=since)),
-        "received_at",
-    )
-    resolution_months = _months_of(
-        Complaint.objects.filter(Q(updated_at__gt=since) | Q(customer__updated_at__gt=since)),
-        "resolved_at",
-    )
-    survey_months = _months_of(
-        SurveyResponse.objects.filter(
-            Q(pk__gt=last_survey_id) | Q(customer__updated_at__gt=since) | Q(case__updated_at__gt=since)
-        ),
-        "responded_at",
-    )
-    policy_changed = (
-        Q(updated_at__gt=since)
-        | Q(created_at__gt=since)
-        | Q(customer__updated_at__gt=since)
-        | Q(renewal_case__updated_at__gt=since)
-        # a policy is attributed through the case that produced it (sources.policy_rows)
-        | Q(predecessor_case__updated_at__gt=since)
-    )
-    policy_months = _months_of(
-        Policy.objects.filter(policy_changed).annotate(out_of_force_on=sources.out_of_force_on()),
-        "start_date",
-        "out_of_force_on",
-    )
-    return {
-        CaseRollup: case_months,
-        CaseDaysRollup: case_months,
-        ComplaintRollup: complaint_months,
-        ComplaintResolutionRollup: resolution_months,
-        SurveyRollup: survey_months,
-        PolicyRollup: policy_months,
-    }
 
 
 @dataclass
@@ -340,12 +261,26 @@ class RefreshResult:
     rebuilt: bool = False
     skipped: bool = False
     months: int = 0
+    # Source rows whose facts were recomputed (incremental only), per fact table.
+    changed: dict = field(default_factory=dict)
+
+
+def _refresh_incremental(since: dt.datetime, last_survey_id: int, result: RefreshResult) -> None:
+    changed = facts.changed_ids(since, last_survey_id)
+    months: set[dt.date] = set()
+    for kind in facts.fact_kinds():
+        ids = changed[kind.model]
+        result.changed[kind.model.__name__] = len(ids)
+        if ids:
+            months |= _refresh_changed(kind, ids)
+    result.months = len(months)
 
 
 @transaction.atomic
 def rollups_refresh(*, full: bool = False) -> RefreshResult:
     """Bring the rollups up to date: a full rebuild when asked (``manage.py refresh_rollups``),
-    when never built or once a day; otherwise only the months touched since the last refresh.
+    when never built or once a day; otherwise only the rows changed since the last refresh move
+    the rollup cells they were and are in (``analytics/facts.py``).
 
     Another refresh already running makes this one a no-op (advisory lock on PostgreSQL).
     """
@@ -359,22 +294,21 @@ def rollups_refresh(*, full: bool = False) -> RefreshResult:
     last_survey_id = SurveyResponse.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     rebuild = full or state.rebuilt_at is None or state.refreshed_at is None or now - state.rebuilt_at > REBUILD_EVERY
     result = RefreshResult(rebuilt=rebuild)
+    if not rebuild:
+        try:
+            with transaction.atomic():
+                _refresh_incremental(state.refreshed_at - WATERMARK_OVERLAP, state.last_survey_id, result)
+        except _OutOfStep as error:
+            logger.warning("rollups_refresh: %s out of step with its facts; rebuilding", error)
+            rebuild = result.rebuilt = True
     if rebuild:
-        for table in TABLES:
-            _rebuild_months(table, None)
+        _rebuild_all()
         state.rebuilt_at = now
-    else:
-        dirty = _dirty_months(state.refreshed_at - WATERMARK_OVERLAP, state.last_survey_id)
-        for table in TABLES:
-            months = dirty[table.model]
-            if months:
-                _rebuild_months(table, months)
-        result.months = len(set().union(*dirty.values()))
     state.refreshed_at = now
     state.last_survey_id = last_survey_id
     state.months_refreshed = result.months
     state.save()
-    logger.info("rollups_refresh rebuilt=%s months=%d", result.rebuilt, result.months)
+    logger.info("rollups_refresh rebuilt=%s months=%d changed=%s", result.rebuilt, result.months, result.changed)
     return result
 
 

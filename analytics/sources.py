@@ -24,7 +24,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 
 from customers.models import Complaint, SurveyResponse
 from renewals.models import DECIDED_STAGES, Policy, RenewalCase, Stage
@@ -58,6 +58,11 @@ class WholeDaysBetween(Func):
 def local_month(field: str):
     """First day of the month of a date, or of a timestamp in the site's time zone."""
     return TruncMonth(field, output_field=DateField())
+
+
+def local_day(field: str, is_datetime: bool):
+    """The date, or the day of a timestamp in the site's time zone."""
+    return TruncDate(field, output_field=DateField()) if is_datetime else F(field)
 
 
 def case_rows():

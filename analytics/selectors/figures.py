@@ -1,8 +1,9 @@
 """The KPI API's figures for one period (DESIGN §2 definitions).
 
 Month-aligned periods read the rollups through ``RollupReader`` (the dashboard always does). A
-period that starts or ends inside a month (only possible through the API) is counted from the raw
-rows with the same definitions; the property test checks that both ways agree.
+period that starts or ends inside a month (only possible through the API) reads its whole months
+from the rollups and its edge days from the fact tables (``days.py``). The raw-row counts below
+keep the same definitions as the reference; the property tests check that all ways agree.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from customers.models import ComplaintCategory, Customer
 
 from .. import kpis, sources
 from ..params import Filters, Period, add_months, month_end, month_start
+from .days import kpi_figures_by_days
 from .inputs import API_KEYS, CaseInputs, in_period
 from .rollups import RollupReader, complaint_category_rows
 
@@ -106,12 +108,14 @@ def starting_premium(period: Period, filters: Filters) -> tuple[Decimal, Decimal
 def kpi_figures(period: Period, filters: Filters, *, use_rollups: bool | None = None) -> dict:
     """Every figure of the KPI API for one period and filter set (DESIGN §2 definitions).
 
-    ``use_rollups`` defaults to whether the period is month-aligned; the property test forces both.
+    By default (and with ``use_rollups=True``) whole months come from the rollups and the edge days
+    of a period that starts or ends inside a month from the fact tables (``days.py``);
+    ``use_rollups=False`` counts everything from the raw rows (the property tests' reference).
     """
-    if use_rollups is None:
-        use_rollups = period.month_aligned
-    if use_rollups:
-        return RollupReader(filters, period.start, period.end).figures(period)
+    if use_rollups is None or use_rollups:
+        if period.month_aligned:
+            return RollupReader(filters, period.start, period.end).figures(period)
+        return kpi_figures_by_days(period, filters)
     figures = case_inputs(period, filters).figures()
     scores = kpis.nps_counts(survey_scores(period, filters))
     figures.update(

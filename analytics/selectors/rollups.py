@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Sum
@@ -25,6 +26,7 @@ class RollupReader:
     def __init__(self, filters: Filters, start: dt.date, end: dt.date, *, high_value: bool = False):
         self.filters = filters
         self.high_value = high_value
+        self.span = (start, end)
         case_filters = filters.with_breakdown("segment") if high_value else filters
         self.case_rows = [
             {
@@ -82,7 +84,9 @@ class RollupReader:
 
     # -- per period
     def case_inputs(self, period: Period, *, segments: tuple[str, ...] | None = None) -> CaseInputs:
-        months = set(period.months)
+        return self.case_inputs_for(set(period.months), segments=segments)
+
+    def case_inputs_for(self, months: set[dt.date], *, segments: tuple[str, ...] | None = None) -> CaseInputs:
         inputs = CaseInputs()
         for row in self.case_rows:
             if row["month"] in months and (segments is None or row["segment"] in segments):
@@ -97,44 +101,20 @@ class RollupReader:
             total += starts - ends
         return total
 
-    def figures(self, period: Period) -> dict:
-        months = set(period.months)
-        figures = self.case_inputs(period).figures()
-        score_counts: dict[int, int] = defaultdict(int)
+    def parts(self, months: set[dt.date]) -> Parts:
+        """The additive inputs of the figures for a set of months (inside the span)."""
+        parts = Parts(cases=self.case_inputs_for(months))
         for month, score, n in self.scores:
             if month in months:
-                score_counts[score] += n
-        counts = kpis.nps_counts(score_counts)
-        complaints = sum(n for month, _code, n in self.complaints if month in months)
-        in_force = self.in_force_at(month_start(period.end))
-        histogram: dict[int, int] = defaultdict(int)
-        resolved = within = upheld = with_verdict = 0
-        for month, days, within_sla, was_upheld, n in self.resolutions:
-            if month not in months:
-                continue
-            histogram[days] += n
-            resolved += n
-            within += n if within_sla else 0
-            if was_upheld is not None:
-                with_verdict += n
-                upheld += n if was_upheld else 0
-        renewal_premium = sum((r for m, _s, _e, _p, r in self.policy_months if m in months), Decimal("0"))
-        all_premium = sum((p for m, _s, _e, p, _r in self.policy_months if m in months), Decimal("0"))
-        figures.update(
-            nps=kpis.nps(promoters=counts["promoters"], detractors=counts["detractors"], responses=counts["responses"]),
-            nps_responses=counts["responses"],
-            promoters=counts["promoters"],
-            passives=counts["passives"],
-            detractors=counts["detractors"],
-            complaints=complaints,
-            policies_in_force=in_force,
-            complaint_rate_per_1000=kpis.complaint_rate_per_1000(complaints=complaints, policies_in_force=in_force),
-            median_days_to_resolve=kpis.median_days_to_resolve(histogram),
-            resolved_within_sla_share=kpis.resolved_within_sla_share(within_sla=within, resolved=resolved),
-            upheld_share=kpis.upheld_share(upheld=upheld, resolved_with_verdict=with_verdict),
-            renewal_premium_share=kpis.renewal_premium_share(renewal_premium=renewal_premium, all_premium=all_premium),
-        )
-        return {key: figures[key] for key in API_KEYS}
+                parts.scores[score] += n
+        parts.complaints = sum(n for month, _code, n in self.complaints if month in months)
+        parts.resolutions = [(d, w, u, n) for month, d, w, u, n in self.resolutions if month in months]
+        parts.renewal_premium = sum((r for m, _s, _e, _p, r in self.policy_months if m in months), Decimal("0"))
+        parts.all_premium = sum((p for m, _s, _e, p, _r in self.policy_months if m in months), Decimal("0"))
+        return parts
+
+    def figures(self, period: Period) -> dict:
+        return figures_from_parts(self.parts(set(period.months)), self.in_force_at(month_start(period.end)))
 
     def dashboard_figures(self, period: Period) -> dict:
         """The API figures plus first-contact median, contacted share and high-value retention."""
@@ -239,3 +219,70 @@ def complaint_category_rows(counts: dict[str, int], categories: list[ComplaintCa
         for category in categories
         if counts.get(category.code) or category.active
     ]
+
+
+@dataclass
+class Parts:
+    """The additive inputs of the KPI API's figures for some months or days: rollup months and fact
+    days add up (``add``), and the figures (medians, shares) are computed once from the sum."""
+
+    cases: CaseInputs = field(default_factory=CaseInputs)
+    scores: dict = field(default_factory=lambda: defaultdict(int))
+    complaints: int = 0
+    # (whole days to resolve, within SLA, upheld, complaints)
+    resolutions: list = field(default_factory=list)
+    renewal_premium: Decimal = Decimal("0")
+    all_premium: Decimal = Decimal("0")
+
+    def add(self, other: Parts, *, sign: int = 1) -> None:
+        """Add ``other`` (or, with ``sign=-1``, take it away: a month's rollup minus some of its days)."""
+        mine, theirs = self.cases, other.cases
+        for stage, n in theirs.stages.items():
+            mine.stages[stage] += sign * n
+        for reason, n in theirs.lost_reasons.items():
+            mine.lost_reasons[reason] += sign * n
+            if not mine.lost_reasons[reason]:
+                del mine.lost_reasons[reason]
+        mine.contacted += sign * theirs.contacted
+        mine.quoted += sign * theirs.quoted
+        mine.decided_expiring += sign * theirs.decided_expiring
+        mine.successor += sign * theirs.successor
+        for score, n in other.scores.items():
+            self.scores[score] += sign * n
+        self.complaints += sign * other.complaints
+        self.resolutions.extend((d, w, u, sign * n) for d, w, u, n in other.resolutions)
+        self.renewal_premium += sign * other.renewal_premium
+        self.all_premium += sign * other.all_premium
+
+
+def figures_from_parts(parts: Parts, in_force: int) -> dict:
+    """The API figures (``API_KEYS``) from summed inputs and the policies in force on the last day."""
+    figures = parts.cases.figures()
+    counts = kpis.nps_counts(parts.scores)
+    complaints = parts.complaints
+    histogram: dict[int, int] = defaultdict(int)
+    resolved = within = upheld = with_verdict = 0
+    for days, within_sla, was_upheld, n in parts.resolutions:
+        histogram[days] += n
+        resolved += n
+        within += n if within_sla else 0
+        if was_upheld is not None:
+            with_verdict += n
+            upheld += n if was_upheld else 0
+    figures.update(
+        nps=kpis.nps(promoters=counts["promoters"], detractors=counts["detractors"], responses=counts["responses"]),
+        nps_responses=counts["responses"],
+        promoters=counts["promoters"],
+        passives=counts["passives"],
+        detractors=counts["detractors"],
+        complaints=complaints,
+        policies_in_force=in_force,
+        complaint_rate_per_1000=kpis.complaint_rate_per_1000(complaints=complaints, policies_in_force=in_force),
+        median_days_to_resolve=kpis.median_days_to_resolve(histogram),
+        resolved_within_sla_share=kpis.resolved_within_sla_share(within_sla=within, resolved=resolved),
+        upheld_share=kpis.upheld_share(upheld=upheld, resolved_with_verdict=with_verdict),
+        renewal_premium_share=kpis.renewal_premium_share(
+            renewal_premium=parts.renewal_premium, all_premium=parts.all_premium
+        ),
+    )
+    return {key: figures[key] for key in API_KEYS}

@@ -141,6 +141,41 @@ class TeamRollup(RollupDimensions):
         ]
 
 
+class TeamDayRollup(RollupDimensions):
+    """The team rollup's finest grain per day: ``month`` holds the day (the expiry day, or for
+    ``output_decided`` the day of the decision), every dimension its value. The KPI API reads the
+    edge days of a period that starts or ends inside a month from here (one index range, no joins);
+    rebuilt with the team rollup (analytics/team/services.py).
+    """
+
+    cases = _count()
+    renewed = _count()
+    decided = _count()
+    decided_expiring_premium = models.DecimalField(**MONEY, db_default=Decimal("0"))
+    successor_premium = models.DecimalField(**MONEY, db_default=Decimal("0"))
+    cycle_days = _count()
+    cycle_cases = _count()
+    contact_days = _count()
+    contact_cases = _count()
+    contacts_logged = _count()
+    phone_contacts = _count()
+    quotes = _count()
+    calls_made = _count()
+    emails_sent = _count()
+    sms_sent = _count()
+    letters_sent = _count()
+    nps_responses = _count()
+    promoters = _count()
+    detractors = _count()
+    complaints = _count()
+    notice_due = _count()
+    notice_on_time = _count()
+    output_decided = _count()
+
+    class Meta:
+        indexes = [models.Index(fields=["month"], name="team_day_rollup_day_idx")]
+
+
 class TeamForecast(models.Model):
     """Cases expected to open per week and line/region (policies × their line's window), as of ``computed_on``."""
 

@@ -1,7 +1,7 @@
 """The team rollup's sources: which raw rows feed each metric of ``TeamRollup``.
 
 The refresh (``services.team_rollups_refresh``) runs the dashboard rollups' machinery
-(``analytics.services.Table``) over these sources: one ``INSERT … SELECT … GROUP BY`` per source
+(``analytics.rollup_build.Table``) over these sources: one ``INSERT … SELECT … GROUP BY`` per source
 into the finest grain, then every coarser grain derived from it. The raw figures of a period that
 is not month-aligned sum the same querysets (``raw_totals``), so both ways share one definition.
 """
@@ -19,7 +19,7 @@ from notifications.models import Channel, OutboundMessage
 from renewals.models import DECIDED_STAGES, CaseEvent, LineOfInsurance, Quote, Stage
 
 from .. import sources
-from ..services import Source, Table
+from ..rollup_build import Source, Table
 from .models import TeamRollup
 
 PROMOTER_MIN = 9
@@ -149,9 +149,10 @@ def team_sources(today: dt.date) -> tuple[tuple[callable, str, bool, dict], ...]
     )
 
 
-def team_table(today: dt.date) -> Table:
+def team_table(today: dt.date, model=TeamRollup) -> Table:
+    """The team rollup's sources into ``model``: ``TeamRollup`` by month, ``TeamDayRollup`` by day."""
     return Table(
-        TeamRollup,
+        model,
         (),
         METRIC_COLUMNS,
         tuple(

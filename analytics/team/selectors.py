@@ -22,9 +22,10 @@ from renewals.models import LineOfInsurance, SettingsChange, SpecialistProfile
 from .. import kpis, sources
 from ..models import CaseDaysRollup, RollupState
 from ..params import Filters, Period, add_months, month_end, month_start
+from ..selectors.days import split
 from ..selectors.inputs import in_period, rollup_rows
 from . import measures
-from .models import SpecialistCapacity, TeamForecast, TeamRollup, TeamSettings, TeamSettingsChange
+from .models import SpecialistCapacity, TeamDayRollup, TeamForecast, TeamRollup, TeamSettings, TeamSettingsChange
 from .rollup import METRIC_COLUMNS, empty_totals, team_sources
 from .services import FORECAST_WEEKS, STATE_NAME, week_start
 
@@ -119,12 +120,37 @@ def raw_totals(period: Period, filters: Filters) -> dict:
     return totals
 
 
-def period_totals(period: Period, filters: Filters) -> dict:
-    if not period.month_aligned:
-        return raw_totals(period, filters)
+def day_totals(period: Period, filters: Filters) -> dict:
+    """The rollup's sums for a run of days, from the day rollup (finest grain: every dimension set)."""
+    rows = TeamDayRollup.objects.order_by().filter(month__gte=period.start, month__lte=period.end)
+    conditions = {}
+    if filters.line_id is not None:
+        conditions["line_id"] = filters.line_id
+    if filters.region:
+        conditions["region"] = filters.region
+    if filters.segments:
+        conditions["segment__in"] = filters.segments
+    if filters.channel:
+        conditions["channel"] = filters.channel
+    if filters.assignee_id is not None:
+        conditions["assignee_id"] = filters.assignee_id
+    sums = rows.filter(**conditions).aggregate(**{column: Sum(column) for column in METRIC_COLUMNS})
     totals = empty_totals()
-    for row in _rollup_values(filters, period.start, period.end):
-        _add(totals, _unprefix(row))
+    _add(totals, sums)
+    return totals
+
+
+def period_totals(period: Period, filters: Filters) -> dict:
+    """Whole months from the rollup; the edge days of a period that starts or ends inside a month
+    from the day rollup (sums are additive)."""
+    months, edges = split(period)
+    totals = empty_totals()
+    if months is not None:
+        for row in _rollup_values(filters, months.start, months.end):
+            _add(totals, _unprefix(row))
+    for edge in edges:
+        for key, value in day_totals(edge, filters).items():
+            totals[key] += value
     return totals
 
 

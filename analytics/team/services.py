@@ -21,8 +21,8 @@ from renewals.models import LineOfInsurance, Policy, RenewalCase, Stage
 from renewals.services import cases_reassign
 
 from ..models import RollupState
-from ..services import _rebuild_months
-from .models import SpecialistCapacity, TeamForecast, TeamSettings, TeamSettingsChange
+from ..rollup_build import _insert_finest, _rebuild_months
+from .models import SpecialistCapacity, TeamDayRollup, TeamForecast, TeamSettings, TeamSettingsChange
 from .rollup import team_table
 
 logger = logging.getLogger(__name__)
@@ -66,6 +66,9 @@ def team_rollups_refresh(*, today: dt.date | None = None) -> bool:
                 return False
     today = today or timezone.localdate()
     _rebuild_months(team_table(today), None)
+    # The same sums per day at the finest grain: the KPI API's edge days (analytics/selectors/days.py).
+    TeamDayRollup.objects.all().delete()
+    _insert_finest(team_table(today, TeamDayRollup), None, by_day=True)
     _forecast_rebuild(today)
     now = timezone.now()
     RollupState.objects.update_or_create(name=STATE_NAME, defaults={"refreshed_at": now, "rebuilt_at": now})
