@@ -15,6 +15,18 @@ from notifications.models import MESSAGE_CHANNELS, CustomerDayClaim, OutboundMes
 
 MessageStatus = OutboundMessage.Status
 
+_CLAIM_DAYS_SQL = """
+    INSERT INTO notifications_customerdayclaim (customer_id, day, message_id, created_at)
+    SELECT c.customer_id, c.day, c.message_id, %s
+    FROM unnest(%s::bigint[], %s::date[], %s::bigint[]) AS c(customer_id, day, message_id)
+    ORDER BY c.customer_id, c.day, c.message_id
+    ON CONFLICT (customer_id, day) DO NOTHING
+"""
+_DAYS_HELD_SQL = """
+    SELECT k.message_id FROM notifications_customerdayclaim k
+    JOIN unnest(%s::bigint[], %s::date[], %s::bigint[]) AS c(customer_id, day, message_id)
+      ON k.customer_id = c.customer_id AND k.day = c.day AND k.message_id = c.message_id
+"""
 _CLAIM_DAY_SQL = """
     INSERT INTO notifications_customerdayclaim (customer_id, day, message_id, created_at)
     VALUES (%s, %s, %s, %s)
@@ -27,6 +39,30 @@ def customer_day_claim(*, customer_id: int, day: dt.date, message_id: int, now: 
     already: a row sent again after an expired lease or a retry finds its own claim). Must run in
     the caller's transaction: a concurrent claim of the same day waits for it, then finds it taken.
     The claim stays with a sent message; a recorded failure gives it back (message_record_failure)."""
+    return message_id in customer_days_claim(claims=[(customer_id, day, message_id)], now=now)
+
+
+def customer_days_claim(*, claims: list[tuple[int, dt.date, int]], now: dt.datetime) -> set[int]:
+    """customer_day_claim for many messages at once (``claims``: customer id, day, message id):
+    the ids of the messages that hold their customer's day. Two messages of one customer and day
+    in ``claims``: one of them gets it. One INSERT in customer and day order (two workers claiming
+    overlapping days wait for each other in the same order, never in a cycle) and one read."""
+    if not claims:
+        return set()
+    if connection.vendor != "postgresql":
+        return {
+            message_id
+            for customer_id, day, message_id in claims
+            if _customer_day_claim_portable(customer_id=customer_id, day=day, message_id=message_id, now=now)
+        }
+    columns = [[c[0] for c in claims], [c[1] for c in claims], [c[2] for c in claims]]
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_DAYS_SQL, [now, *columns])
+        cursor.execute(_DAYS_HELD_SQL, columns)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _customer_day_claim_portable(*, customer_id: int, day: dt.date, message_id: int, now: dt.datetime) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(_CLAIM_DAY_SQL, [customer_id, day, message_id, now])
         if cursor.rowcount == 1:
@@ -50,3 +86,33 @@ def notice_that_day(*, customer_id: int, now: dt.datetime, zone) -> bool:
     return OutboundMessage.objects.filter(
         that_day, case__customer_id=customer_id, is_notice=True, channel__in=MESSAGE_CHANNELS
     ).exists()
+
+
+def notices_that_day(*, customers: list[tuple[int, object]], now: dt.datetime) -> set[int]:
+    """notice_that_day for many customers at once (``customers``: customer id, zone): the ids of
+    those whose statutory notice is sent, being sent, or due on their local day of ``now``. One
+    query for all (the rows of the customers' notices still unsent or sent in the last two days),
+    the day of each decided in its customer's zone, as notice_that_day does."""
+    if not customers:
+        return set()
+    zones = dict(customers)
+    rows = OutboundMessage.objects.filter(
+        Q(status__in=(MessageStatus.SENDING, MessageStatus.SCHEDULED))
+        | Q(status=MessageStatus.SENT, sent_at__gte=now - dt.timedelta(days=2), sent_at__lt=now + dt.timedelta(days=2)),
+        case__customer_id__in=list(zones),
+        is_notice=True,
+        channel__in=MESSAGE_CHANNELS,
+    ).values_list("case__customer_id", "status", "next_attempt_at", "sent_at")
+    found = set()
+    for customer_id, status, next_attempt_at, sent_at in rows:
+        zone = zones[customer_id]
+        today = now.astimezone(zone).date()
+        midnight = dt.datetime.combine(today, dt.time.min, tzinfo=zone)
+        next_midnight = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+        if (
+            status == MessageStatus.SENDING
+            or (status == MessageStatus.SCHEDULED and next_attempt_at < next_midnight)
+            or (status == MessageStatus.SENT and midnight <= sent_at < next_midnight)
+        ):
+            found.add(customer_id)
+    return found
