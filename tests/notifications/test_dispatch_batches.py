@@ -148,9 +148,12 @@ def test_two_reminders_of_one_customer_in_one_chunk_send_one_and_defer_the_other
 
 def test_a_send_that_cannot_start_within_its_lease_goes_back_without_counting_an_attempt(sms_gateway, monkeypatch):
     # given a due row, and a run whose clock reads the run start, the claim, the batch window and the
-    # lease renewal at 0 s, then 1 s past the lease minus the longest send when the send would start
+    # lease renewal at 0 s, then past the lease minus the longest send when the send would start (and
+    # past the batch window, so the row is not tried again in this batch)
     message = make_message()
-    late = services.conf.lease_seconds() - services.conf.longest_send_seconds() + 1
+    late = max(
+        services.conf.lease_seconds() - services.conf.longest_send_seconds() + 1, services.conf.batch_window_seconds()
+    )
     readings = iter([0.0, 0.0, 0.0, 0.0])
     monkeypatch.setattr(services, "_clock", lambda: next(readings, late))
     # when one batch is worked through
