@@ -76,7 +76,7 @@ def _bare_email_loop(port: int, ids: list[int]) -> float:
             to=[row.address],
             headers={"Message-ID": f"<bare-{row.pk}@bench.local>", "X-Idempotency-Key": f"bare-{row.pk}"},
         )
-        prepared.append((row.address, message.message().as_bytes()))
+        prepared.append((row.address, message.message().as_bytes(linesep="\r\n")))
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
         for to, data in prepared:
@@ -106,9 +106,12 @@ def _bare_sms_loop(port: int, ids: list[int]) -> float:
 
 
 def _make_only_sample_due(channel: str, *, due_at: dt.datetime, far: dt.datetime) -> list[int]:
-    """Leave DISPATCH_SAMPLE scheduled plain reminders of ``channel`` due (distinct customers: the
-    daily cap; no notice: its PDF is issued by prepare_notice_documents before dispatch, see
-    b60_documents), push every other unsent row into the future; returns the due ids."""
+    """Leave DISPATCH_SAMPLE scheduled plain reminders of ``channel`` due (distinct customers with
+    no day claimed yet: the daily cap; no notice: its PDF is issued by prepare_notice_documents
+    before dispatch, see b60_documents), push every other unsent row into the future; returns the
+    due ids. Too few such reminders (the seeded schedule has few e-mail reminders besides the
+    notice): campaign messages of the channel to other consenting customers make up the sample."""
+    from bench.b32_dispatch_crash import CONSENTING_CUSTOMERS_SQL, campaign_messages_insert
     from notifications.models import OutboundMessage as M
 
     M.objects.filter(status=M.Status.SCHEDULED).update(next_attempt_at=far)
@@ -117,15 +120,21 @@ def _make_only_sample_due(channel: str, *, due_at: dt.datetime, far: dt.datetime
             """
             UPDATE notifications_outboundmessage SET next_attempt_at = %s
             WHERE id IN (
-                SELECT DISTINCT ON (customer_id) id FROM notifications_outboundmessage
-                WHERE status = 'scheduled' AND channel = %s AND kind = 'reminder' AND NOT is_notice
-                ORDER BY customer_id, id LIMIT %s
+                SELECT DISTINCT ON (m.customer_id) m.id FROM notifications_outboundmessage m
+                WHERE m.status = 'scheduled' AND m.channel = %s AND m.kind = 'reminder' AND NOT m.is_notice
+                  AND NOT EXISTS (SELECT 1 FROM notifications_customerdayclaim k WHERE k.customer_id = m.customer_id)
+                ORDER BY m.customer_id, m.id LIMIT %s
             )
             RETURNING id
             """,
             [due_at, channel, DISPATCH_SAMPLE],
         )
-        return [row[0] for row in cursor.fetchall()]
+        ids = [row[0] for row in cursor.fetchall()]
+        if len(ids) < DISPATCH_SAMPLE:
+            cursor.execute(CONSENTING_CUSTOMERS_SQL, [due_at, DISPATCH_SAMPLE - len(ids)])
+            customers = [customer_id for customer_id, _zone in cursor.fetchall()]
+            ids += campaign_messages_insert(customers, now=due_at, channels=(channel,))
+    return ids
 
 
 def run(report: Report) -> None:

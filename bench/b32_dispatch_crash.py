@@ -67,42 +67,51 @@ def _midday_zone() -> str:
     return f"Etc/GMT{-offset:+d}"
 
 
-def _make_messages(zone: str) -> tuple[list[int], list[tuple[int, str]]]:
-    """MESSAGES campaign messages due now, to distinct customers who consent, with an address, no
-    marketing opt-out and no unsent notice; alternating e-mail and SMS. Returns (ids, the
-    customers' previous zones)."""
-    now = timezone.now()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT c.id, c.time_zone FROM customers_customer c
-            WHERE c.consent_email AND c.consent_sms AND c.email <> '' AND c.phone <> '' AND NOT c.marketing_opt_out
-              AND NOT EXISTS (SELECT 1 FROM notifications_customerdayclaim k WHERE k.customer_id = c.id)
-              AND NOT EXISTS (
-                SELECT 1 FROM notifications_outboundmessage m JOIN renewals_renewalcase rc ON rc.id = m.case_id
-                WHERE rc.customer_id = c.id AND m.is_notice AND m.status IN ('scheduled', 'sending', 'sent'))
-            ORDER BY c.id LIMIT %s
-            """,
-            [MESSAGES],
-        )
-        customers = cursor.fetchall()
-        ids = [c for c, _zone in customers]
-        cursor.execute("UPDATE customers_customer SET time_zone = %s WHERE id = ANY(%s)", [zone, ids])
+CONSENTING_CUSTOMERS_SQL = """
+    SELECT c.id, c.time_zone FROM customers_customer c
+    WHERE c.consent_email AND c.consent_sms AND c.email <> '' AND c.phone <> '' AND NOT c.marketing_opt_out
+      AND NOT EXISTS (SELECT 1 FROM notifications_customerdayclaim k WHERE k.customer_id = c.id)
+      AND NOT EXISTS (SELECT 1 FROM notifications_outboundmessage o WHERE o.customer_id = c.id
+                      AND o.status IN ('scheduled', 'sending') AND o.next_attempt_at <= %s)
+      AND NOT EXISTS (
+        SELECT 1 FROM notifications_outboundmessage m JOIN renewals_renewalcase rc ON rc.id = m.case_id
+        WHERE rc.customer_id = c.id AND m.is_notice AND m.status IN ('scheduled', 'sending', 'sent'))
+    ORDER BY c.id LIMIT %s
+"""
+
+
+def campaign_messages_insert(customer_ids: list[int], *, now, channels=("email", "sms")) -> list[int]:
+    """One campaign message due ``now`` per customer (channels in turn), committed with the caller's
+    transaction; returns the new ids. Campaign messages have no case: the text is in the row."""
+    with connection.cursor() as cursor:
         cursor.execute(
             """
             INSERT INTO notifications_outboundmessage (
                 kind, customer_id, channel, is_notice, status, skip_reason, defer_reason, due_date, scheduled_for,
                 next_attempt_at, attempts, provider_message_id, error, address, content_hash, subject, body, link,
                 delivery_status, created_at, updated_at)
-            SELECT 'campaign', c.id, CASE WHEN n % 2 = 0 THEN 'email' ELSE 'sms' END, false, 'scheduled', '', '',
-                   %s::date, %s, %s, 0, '', '', '', '', 'Crash bench {{ customer_name }}',
-                   'Hello {{ customer_name }}, this is message ' || n || ' of the crash bench.', '', '', %s, %s
+            SELECT 'campaign', c.id, (%s::text[])[1 + (n %% %s)], false, 'scheduled', '', '',
+                   %s::date, %s, %s, 0, '', '', '', '', 'Our offer for you, {{ customer_name }}',
+                   'Hello {{ customer_name }}, this is message ' || n || ' of the bench.', '', '', %s, %s
             FROM unnest(%s::bigint[]) WITH ORDINALITY AS c(id, n)
             RETURNING id
             """,
-            [now.date(), now, now, now, now, ids],
+            [list(channels), len(channels), now.date(), now, now, now, now, customer_ids],
         )
-        made = sorted(row[0] for row in cursor.fetchall())
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _make_messages(zone: str) -> tuple[list[int], list[tuple[int, str]]]:
+    """MESSAGES campaign messages due now, to distinct customers who consent, with an address, no
+    marketing opt-out and nothing else due or claimed that day; alternating e-mail and SMS. Returns
+    (ids, the customers' previous zones)."""
+    now = timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(CONSENTING_CUSTOMERS_SQL, [now, MESSAGES])
+        customers = cursor.fetchall()
+        ids = [c for c, _zone in customers]
+        cursor.execute("UPDATE customers_customer SET time_zone = %s WHERE id = ANY(%s)", [zone, ids])
+        made = campaign_messages_insert(ids, now=now)
         cursor.execute("ANALYZE notifications_outboundmessage")
     return made, customers
 

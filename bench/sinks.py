@@ -91,8 +91,9 @@ def serve_smtp() -> None:
 
     class Sink:
         async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-            header_end = envelope.original_content.find(b"\r\n\r\n")
-            match = _MESSAGE_ID.search(envelope.original_content, 0, header_end if header_end > 0 else None)
+            header_end = envelope.original_content.find(b"\n\r\n")
+            content = envelope.original_content
+            match = _MESSAGE_ID.search(content, 0, header_end if header_end > 0 else len(content))
             counts.add(match.group(1).decode() if match else f"no-id-{counts.received}")
             return "250 OK"
 

@@ -8,8 +8,9 @@ A run works through a claimed batch in chunks (docs/reminders.md, "Dispatch at p
 each chunk is read in one query with its customers, cases and steps, checked and rendered in
 memory, its leases renewed and its customers' days claimed in one transaction right before the
 sends, sent over a few kept-open provider connections side by side (SenderPool), and recorded in
-one transaction. Chunks start at one row and grow with what the batch has got through, so a
-failing or slow provider is found out on a few rows, not on a whole chunk in flight.
+one transaction. Chunks start at one row and grow with what the run has got through (1, 1, 2, 4, …
+up to chunk_rows()), so a failing or slow provider is found out on a few rows, not on a whole chunk
+in flight.
 """
 
 import datetime as dt
@@ -250,6 +251,7 @@ def messages_dispatch_due(
     pool = SenderPool(send_connections())
     started = _clock()
     window = conf.batch_window_seconds()
+    through = 0  # rows this run got through: the next chunk is at most as long (slow start)
     try:
         for _batch in range(max_batches):
             if budget_seconds is not None and _clock() - started >= budget_seconds:
@@ -259,20 +261,35 @@ def messages_dispatch_due(
             remaining = messages_claim(lease_token=lease_token, now=now, due_by=due_by)
             if not remaining:
                 break
-            through = 0
+            in_flight = None
+
+            def count(outcomes):
+                for outcome in outcomes:
+                    totals[outcome] = totals.get(outcome, 0) + 1
+
             try:
                 with templates_read_once():
                     while remaining and _clock() - claimed_at < window:
-                        # Slow start: a chunk is at most as long as what the batch got through already.
                         size = min(chunk_rows(), max(1, through), len(remaining))
                         chunk = remaining[:size]
                         del remaining[:size]
                         through += size
-                        for outcome in _dispatch_chunk(
+                        outcomes, sending = _dispatch_chunk(
                             ids=chunk, lease_token=lease_token, now=now, pool=pool, give_back=remaining
-                        ):
-                            totals[outcome] = totals.get(outcome, 0) + 1
+                        )
+                        count(outcomes)
+                        if in_flight is not None:
+                            previous, in_flight = in_flight, None
+                            count(previous.finish(give_back=remaining))
+                        if sending is not None and size < chunk_rows():
+                            count(sending.finish(give_back=remaining))  # slow start: one chunk at a time
+                        else:
+                            # At full speed the next chunk is read, checked and started while this
+                            # one is with the provider: at most two chunks in flight.
+                            in_flight = sending
             finally:
+                if in_flight is not None:
+                    count(in_flight.finish(give_back=remaining))
                 # The batch ran out of its window (a slow provider) or the run was interrupted (the
                 # task's soft time limit): what was not started goes back, due at once.
                 if remaining:
@@ -307,9 +324,10 @@ class _Ready:
 
 def _dispatch_chunk(
     *, ids: list[int], lease_token: uuid.UUID, now, pool: SenderPool, give_back: list[int]
-) -> list[str]:
-    """Check, render, start, send and record the rows ``ids`` of a batch; returns their outcomes.
-    Rows not started when the run is interrupted are put at the front of ``give_back``."""
+) -> tuple[list[str], "_Sending | None"]:
+    """Check, render and start the rows ``ids`` of a batch and hand the ones to send to the pool;
+    returns the outcomes so far and the sends (None if nothing is sent). Rows not started when the
+    run is interrupted are put at the front of ``give_back``."""
     given_now = now
     now = now or timezone.now()
     messages = _load_messages(ids)
@@ -350,7 +368,7 @@ def _dispatch_chunk(
         else:
             ready.append(prepared)
     if not ready:
-        return outcomes
+        return outcomes, None
     started = messages_send_start(
         rows=[(r.message.pk, r.message.customer_id, r.day, r.message.is_notice) for r in ready],
         lease_token=lease_token,
@@ -372,24 +390,27 @@ def _dispatch_chunk(
             outcomes.append("deferred")
         else:
             to_send.append(r)
-    outcomes += _send_and_record(
-        to_send, lease_token=lease_token, now=now, given_now=given_now, pool=pool, give_back=give_back
-    )
-    return outcomes
+    return outcomes, _Sending(to_send, lease_token=lease_token, now=now, given_now=given_now, pool=pool)
 
 
-def _send_and_record(
-    rows: list[_Ready], *, lease_token: uuid.UUID, now, given_now, pool: SenderPool, give_back: list[int]
-) -> list[str]:
-    """Send ``rows`` side by side over the pool's connections, then record the answers. A send not
-    started within the lease minus the longest send of the renewal is not started at all (given
-    back); if the run is interrupted while sends are in flight, those finish and are recorded."""
-    renewed_at = _clock()
-    latest_start = conf.lease_seconds() - conf.longest_send_seconds()
-    stop = threading.Event()
+class _Sending:
+    """A chunk's sends, side by side over the pool's connections; ``finish()`` waits for the
+    answers and records them. A send not started within the lease minus the longest send of the
+    renewal is not started at all (given back); if the run is interrupted while sends are in flight,
+    no new one starts, and those in flight end and are recorded."""
 
-    def send(backend_for, ready: _Ready):
-        if stop.is_set() or _clock() - renewed_at > latest_start:
+    def __init__(self, rows: list[_Ready], *, lease_token: uuid.UUID, now, given_now, pool: SenderPool):
+        self.rows = rows
+        self.lease_token = lease_token
+        self.now = now
+        self.given_now = given_now
+        self.renewed_at = _clock()
+        self.stop = threading.Event()
+        self.futures = [pool.submit(self._send, ready) for ready in rows]
+
+    def _send(self, backend_for, ready: _Ready):
+        latest_start = conf.lease_seconds() - conf.longest_send_seconds()
+        if self.stop.is_set() or _clock() - self.renewed_at > latest_start:
             return ("unsent", "")
         try:
             provider_id = backend_for(ready.outgoing.channel).send(ready.outgoing)
@@ -400,19 +421,18 @@ def _send_and_record(
         except Exception as exc:  # a backend bug is one row's failure, retried with backoff
             logger.exception("send of outbox row %s crashed", ready.message.pk)
             return ("temporary", f"internal error: {type(exc).__name__}")
-        return ("sent", provider_id, given_now or timezone.now())
+        return ("sent", provider_id, self.given_now or timezone.now())
 
-    futures = [pool.submit(send, ready) for ready in rows]
-    try:
-        results = [future.result() for future in futures]
-    except BaseException:
-        # Interrupted (the task's soft time limit): no new send starts; the ones in flight end
-        # (bounded by the backends' timeouts) and are recorded, the others go back.
-        stop.set()
-        results = [future.result() for future in futures]
-        _record_results(rows, results, lease_token=lease_token, now=now, give_back=give_back)
-        raise
-    return _record_results(rows, results, lease_token=lease_token, now=now, give_back=give_back)
+    def finish(self, *, give_back: list[int]) -> list[str]:
+        record = {"lease_token": self.lease_token, "now": self.now, "give_back": give_back}
+        try:
+            results = [future.result() for future in self.futures]
+        except BaseException:
+            # Interrupted (the task's soft time limit): the others go back.
+            self.stop.set()
+            _record_results(self.rows, [future.result() for future in self.futures], **record)
+            raise
+        return _record_results(self.rows, results, **record)
 
 
 def _record_results(rows: list[_Ready], results: list[tuple], *, lease_token, now, give_back: list[int]) -> list[str]:
