@@ -88,21 +88,36 @@ def notice_that_day(*, customer_id: int, now: dt.datetime, zone) -> bool:
     ).exists()
 
 
+_NOTICES_OF_CUSTOMERS_SQL = """
+    SELECT rc.customer_id, m.status, m.next_attempt_at, m.sent_at
+    FROM renewals_renewalcase rc
+    CROSS JOIN LATERAL (
+        SELECT o.status, o.next_attempt_at, o.sent_at FROM notifications_outboundmessage o
+        WHERE o.case_id = rc.id AND o.is_notice AND o.channel IN ('email', 'sms')
+    ) m
+    WHERE rc.customer_id = ANY(%s) AND m.status IN ('scheduled', 'sending', 'sent')
+"""
+
+
 def notices_that_day(*, customers: list[tuple[int, object]], now: dt.datetime) -> set[int]:
     """notice_that_day for many customers at once (``customers``: customer id, zone): the ids of
     those whose statutory notice is sent, being sent, or due on their local day of ``now``. One
-    query for all (the rows of the customers' notices still unsent or sent in the last two days),
-    the day of each decided in its customer's zone, as notice_that_day does."""
+    query for all, through the customers' cases and the one-notice-per-case index (each case has
+    at most one notice row); the day of each decided in its customer's zone, as notice_that_day does."""
     if not customers:
         return set()
     zones = dict(customers)
-    rows = OutboundMessage.objects.filter(
-        Q(status__in=(MessageStatus.SENDING, MessageStatus.SCHEDULED))
-        | Q(status=MessageStatus.SENT, sent_at__gte=now - dt.timedelta(days=2), sent_at__lt=now + dt.timedelta(days=2)),
-        case__customer_id__in=list(zones),
-        is_notice=True,
-        channel__in=MESSAGE_CHANNELS,
-    ).values_list("case__customer_id", "status", "next_attempt_at", "sent_at")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_NOTICES_OF_CUSTOMERS_SQL, [list(zones)])
+            rows = cursor.fetchall()
+    else:
+        rows = OutboundMessage.objects.filter(
+            case__customer_id__in=list(zones),
+            is_notice=True,
+            channel__in=MESSAGE_CHANNELS,
+            status__in=(MessageStatus.SCHEDULED, MessageStatus.SENDING, MessageStatus.SENT),
+        ).values_list("case__customer_id", "status", "next_attempt_at", "sent_at")
     found = set()
     for customer_id, status, next_attempt_at, sent_at in rows:
         zone = zones[customer_id]
@@ -112,7 +127,7 @@ def notices_that_day(*, customers: list[tuple[int, object]], now: dt.datetime) -
         if (
             status == MessageStatus.SENDING
             or (status == MessageStatus.SCHEDULED and next_attempt_at < next_midnight)
-            or (status == MessageStatus.SENT and midnight <= sent_at < next_midnight)
+            or (status == MessageStatus.SENT and sent_at is not None and midnight <= sent_at < next_midnight)
         ):
             found.add(customer_id)
     return found
