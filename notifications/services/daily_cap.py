@@ -15,17 +15,24 @@ from notifications.models import MESSAGE_CHANNELS, CustomerDayClaim, OutboundMes
 
 MessageStatus = OutboundMessage.Status
 
+# Claims the free days and returns the messages holding their day: newly (RETURNING) or already (a
+# claim of an earlier attempt, committed before this statement's snapshot; a concurrent claim of the
+# same day by another message makes ON CONFLICT wait for it, then skip).
 _CLAIM_DAYS_SQL = """
-    INSERT INTO notifications_customerdayclaim (customer_id, day, message_id, created_at)
-    SELECT c.customer_id, c.day, c.message_id, %s
-    FROM unnest(%s::bigint[], %s::date[], %s::bigint[]) AS c(customer_id, day, message_id)
-    ORDER BY c.customer_id, c.day, c.message_id
-    ON CONFLICT (customer_id, day) DO NOTHING
-"""
-_DAYS_HELD_SQL = """
+    WITH wanted AS (
+        SELECT * FROM unnest(%s::bigint[], %s::date[], %s::bigint[]) AS c(customer_id, day, message_id)
+    ),
+    claimed AS (
+        INSERT INTO notifications_customerdayclaim (customer_id, day, message_id, created_at)
+        SELECT customer_id, day, message_id, %s FROM wanted
+        ORDER BY customer_id, day, message_id
+        ON CONFLICT (customer_id, day) DO NOTHING
+        RETURNING message_id
+    )
+    SELECT message_id FROM claimed
+    UNION
     SELECT k.message_id FROM notifications_customerdayclaim k
-    JOIN unnest(%s::bigint[], %s::date[], %s::bigint[]) AS c(customer_id, day, message_id)
-      ON k.customer_id = c.customer_id AND k.day = c.day AND k.message_id = c.message_id
+    JOIN wanted w ON k.customer_id = w.customer_id AND k.day = w.day AND k.message_id = w.message_id
 """
 _CLAIM_DAY_SQL = """
     INSERT INTO notifications_customerdayclaim (customer_id, day, message_id, created_at)
@@ -45,8 +52,8 @@ def customer_day_claim(*, customer_id: int, day: dt.date, message_id: int, now: 
 def customer_days_claim(*, claims: list[tuple[int, dt.date, int]], now: dt.datetime) -> set[int]:
     """customer_day_claim for many messages at once (``claims``: customer id, day, message id):
     the ids of the messages that hold their customer's day. Two messages of one customer and day
-    in ``claims``: one of them gets it. One INSERT in customer and day order (two workers claiming
-    overlapping days wait for each other in the same order, never in a cycle) and one read."""
+    in ``claims``: one of them gets it. One statement: an INSERT in customer and day order (two
+    workers claiming overlapping days wait for each other in the same order, never in a cycle)."""
     if not claims:
         return set()
     if connection.vendor != "postgresql":
@@ -57,8 +64,7 @@ def customer_days_claim(*, claims: list[tuple[int, dt.date, int]], now: dt.datet
         }
     columns = [[c[0] for c in claims], [c[1] for c in claims], [c[2] for c in claims]]
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_DAYS_SQL, [now, *columns])
-        cursor.execute(_DAYS_HELD_SQL, columns)
+        cursor.execute(_CLAIM_DAYS_SQL, [*columns, now])
         return {row[0] for row in cursor.fetchall()}
 
 

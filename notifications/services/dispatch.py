@@ -476,36 +476,49 @@ def _record_results(rows: list[_Ready], results: list[tuple], *, lease_token, no
 
 
 _RECORD_SENT_SQL = """
-    UPDATE notifications_outboundmessage AS m
-    SET status = 'sent', sent_at = v.sent_at, provider_message_id = v.provider_message_id, address = v.address,
-        subject = v.subject, body = v.body, content_hash = v.content_hash, link = COALESCE(v.link, m.link),
-        error = '', lease_until = NULL, lease_token = NULL, updated_at = v.sent_at
-    FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
-                %s::timestamptz[])
-         AS v(id, provider_message_id, address, subject, body, content_hash, link, sent_at)
-    WHERE m.id = v.id AND m.status = 'sending' AND m.lease_token = %s::uuid
-    RETURNING m.id
+    WITH sent AS (
+        UPDATE notifications_outboundmessage AS m
+        SET status = 'sent', sent_at = v.sent_at, provider_message_id = v.provider_message_id, address = v.address,
+            subject = v.subject, body = v.body, content_hash = v.content_hash, link = COALESCE(v.link, m.link),
+            error = '', lease_until = NULL, lease_token = NULL, updated_at = v.sent_at
+        FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+                    %s::timestamptz[], %s::text[])
+             AS v(id, provider_message_id, address, subject, body, content_hash, link, sent_at, step_label)
+        WHERE m.id = v.id AND m.status = 'sending' AND m.lease_token = %s::uuid
+        RETURNING m.id, m.case_id, m.kind, m.channel, m.is_notice, v.sent_at, v.step_label
+    ),
+    events AS (
+        INSERT INTO renewals_caseevent (case_id, kind, actor_id, payload, created_at)
+        SELECT case_id, 'reminder', NULL,
+               jsonb_build_object('message_id', id, 'kind', kind, 'channel', channel, 'step', step_label,
+                                  'status', 'sent', 'notice', is_notice),
+               sent_at
+        FROM sent WHERE case_id IS NOT NULL
+    )
+    SELECT id FROM sent
 """
 
 
 @transaction.atomic
 def messages_record_sent(*, rows: list[tuple["_Ready", str, dt.datetime]], lease_token: uuid.UUID) -> int:
     """message_record_sent for the plain rows of a chunk (no notice: no proof), in one transaction:
-    one UPDATE guarded by ``lease_token`` (a row whose lease was taken over is not recorded, and
-    logged, as the provider got it twice) and the case timeline entries in one INSERT. Returns how
-    many rows were recorded."""
+    one statement, guarded by ``lease_token``, marks the rows sent and adds their case timeline
+    entries (a row whose lease was taken over is neither, and is logged: the provider got it twice).
+    Returns how many rows were recorded."""
     values = []
     for ready, provider_id, sent_at in rows:
+        message = ready.message
         values.append(
             (
-                ready.message.pk,
+                message.pk,
                 provider_id[:200],
                 ready.address,
                 ready.subject[:200],
                 ready.body,
                 content_hash(ready.subject, ready.body),
-                ready.message.link,
+                message.link,
                 sent_at,
+                message.step.label if message.step_id else "",
             )
         )
     if connection.vendor == "postgresql":
@@ -515,51 +528,52 @@ def messages_record_sent(*, rows: list[tuple["_Ready", str, dt.datetime]], lease
             )
             recorded = {row[0] for row in cursor.fetchall()}
     else:
-        recorded = set()
-        for message_id, provider_id, address, subject, body, digest, link, sent_at in values:
-            changed = OutboundMessage.objects.filter(
-                pk=message_id, status=MessageStatus.SENDING, lease_token=lease_token
-            ).update(
-                status=MessageStatus.SENT,
-                sent_at=sent_at,
-                provider_message_id=provider_id,
-                address=address,
-                subject=subject,
-                body=body,
-                content_hash=digest,
-                link=link if link is not None else F("link"),
-                error="",
-                lease_until=None,
-                lease_token=None,
-                updated_at=sent_at,
-            )
-            if changed:
-                recorded.add(message_id)
-    events = []
-    for ready, _provider_id, sent_at in rows:
-        message = ready.message
-        if message.pk not in recorded:
-            logger.error("outbox row %s was sent after its lease was taken over by another worker", message.pk)
-            continue
-        if message.case_id is None:  # a campaign message may have no case (its log is the campaign's)
-            continue
-        events.append(
-            CaseEvent(
-                case_id=message.case_id,
-                kind=CaseEvent.Kind.REMINDER,
-                payload={
-                    "message_id": message.pk,
-                    "kind": message.kind,
-                    "channel": message.channel,
-                    "step": message.step.label if message.step_id else "",
-                    "status": MessageStatus.SENT,
-                    "notice": message.is_notice,
-                },
-                created_at=sent_at,
-            )
-        )
-    CaseEvent.objects.bulk_create(events)
+        recorded = _record_sent_portable(rows, values, lease_token)
+    for ready, _provider_id, _sent_at in rows:
+        if ready.message.pk not in recorded:
+            logger.error("outbox row %s was sent after its lease was taken over by another worker", ready.message.pk)
     return len(recorded)
+
+
+def _record_sent_portable(rows, values, lease_token: uuid.UUID) -> set[int]:
+    recorded = set()
+    for message_id, provider_id, address, subject, body, digest, link, sent_at, _label in values:
+        changed = OutboundMessage.objects.filter(
+            pk=message_id, status=MessageStatus.SENDING, lease_token=lease_token
+        ).update(
+            status=MessageStatus.SENT,
+            sent_at=sent_at,
+            provider_message_id=provider_id,
+            address=address,
+            subject=subject,
+            body=body,
+            content_hash=digest,
+            link=link if link is not None else F("link"),
+            error="",
+            lease_until=None,
+            lease_token=None,
+            updated_at=sent_at,
+        )
+        if changed:
+            recorded.add(message_id)
+    CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case_id=message.case_id,
+            kind=CaseEvent.Kind.REMINDER,
+            payload={
+                "message_id": message.pk,
+                "kind": message.kind,
+                "channel": message.channel,
+                "step": label,
+                "status": MessageStatus.SENT,
+                "notice": message.is_notice,
+            },
+            created_at=sent_at,
+        )
+        for (ready, _provider_id, sent_at), (*_, label) in zip(rows, values, strict=True)
+        if (message := ready.message).pk in recorded and message.case_id is not None
+    )
+    return recorded
 
 
 def _release_quietly(*, ids: list[int], lease_token: uuid.UUID, now) -> int:
