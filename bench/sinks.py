@@ -59,6 +59,15 @@ class Counts:
             }
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client killed mid-request (the crash bench's SIGKILL) resets its connection: not an error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def _stats_server(counts: Counts, extra=None) -> ThreadingHTTPServer:
     class Stats(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
@@ -78,7 +87,7 @@ def _stats_server(counts: Counts, extra=None) -> ThreadingHTTPServer:
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Stats)
+    server = _Server(("127.0.0.1", 0), Stats)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -132,8 +141,7 @@ def serve_gateway() -> None:
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), Gateway)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     stats = _stats_server(counts, lambda: {"suppressed": suppressed["n"], "accepted": len(counts.by_key)})
     print(f"ready {server.server_address[1]} {stats.server_address[1]}", flush=True)
