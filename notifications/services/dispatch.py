@@ -275,7 +275,12 @@ def messages_dispatch_due(
                         del remaining[:size]
                         through += size
                         outcomes, sending = _dispatch_chunk(
-                            ids=chunk, lease_token=lease_token, now=now, pool=pool, give_back=remaining
+                            ids=chunk,
+                            lease_token=lease_token,
+                            now=now,
+                            pool=pool,
+                            give_back=remaining,
+                            send_by=claimed_at + window,
                         )
                         count(outcomes)
                         if in_flight is not None:
@@ -323,11 +328,12 @@ class _Ready:
 
 
 def _dispatch_chunk(
-    *, ids: list[int], lease_token: uuid.UUID, now, pool: SenderPool, give_back: list[int]
+    *, ids: list[int], lease_token: uuid.UUID, now, pool: SenderPool, give_back: list[int], send_by: float
 ) -> tuple[list[str], "_Sending | None"]:
     """Check, render and start the rows ``ids`` of a batch and hand the ones to send to the pool;
     returns the outcomes so far and the sends (None if nothing is sent). Rows not started when the
-    run is interrupted are put at the front of ``give_back``."""
+    run is interrupted are put at the front of ``give_back``; no send starts after ``send_by`` (the
+    batch window, on the run's clock)."""
     given_now = now
     now = now or timezone.now()
     messages = _load_messages(ids)
@@ -390,27 +396,30 @@ def _dispatch_chunk(
             outcomes.append("deferred")
         else:
             to_send.append(r)
-    return outcomes, _Sending(to_send, lease_token=lease_token, now=now, given_now=given_now, pool=pool)
+    return outcomes, _Sending(
+        to_send, lease_token=lease_token, now=now, given_now=given_now, pool=pool, send_by=send_by
+    )
 
 
 class _Sending:
     """A chunk's sends, side by side over the pool's connections; ``finish()`` waits for the
-    answers and records them. A send not started within the lease minus the longest send of the
-    renewal is not started at all (given back); if the run is interrupted while sends are in flight,
-    no new one starts, and those in flight end and are recorded."""
+    answers and records them. A send not started by the end of the batch window, nor within the
+    lease minus the longest send of the renewal, is not started at all (given back): so every send
+    ends inside its lease, and the run's last send starts within the window, as in tasks.py's time
+    limits. If the run is interrupted while sends are in flight, no new one starts, and those in
+    flight end and are recorded."""
 
-    def __init__(self, rows: list[_Ready], *, lease_token: uuid.UUID, now, given_now, pool: SenderPool):
+    def __init__(self, rows: list[_Ready], *, lease_token: uuid.UUID, now, given_now, pool: SenderPool, send_by: float):
         self.rows = rows
         self.lease_token = lease_token
         self.now = now
         self.given_now = given_now
-        self.renewed_at = _clock()
+        self.start_by = min(_clock() + conf.lease_seconds() - conf.longest_send_seconds(), send_by)
         self.stop = threading.Event()
         self.futures = [pool.submit(self._send, ready) for ready in rows]
 
     def _send(self, backend_for, ready: _Ready):
-        latest_start = conf.lease_seconds() - conf.longest_send_seconds()
-        if self.stop.is_set() or _clock() - self.renewed_at > latest_start:
+        if self.stop.is_set() or _clock() > self.start_by:
             return ("unsent", "")
         try:
             provider_id = backend_for(ready.outgoing.channel).send(ready.outgoing)

@@ -166,6 +166,25 @@ def test_a_send_that_cannot_start_within_its_lease_goes_back_without_counting_an
     assert not CustomerDayClaim.objects.filter(message_id=message.pk).exists()
 
 
+@override_settings(EMAIL_TIMEOUT=1)
+def test_no_send_starts_after_the_batch_window_even_with_lease_to_spare(sms_gateway, monkeypatch):
+    # given short sends (1 s SMTP timeout: the lease minus the longest send is well past the window)
+    # and a run whose clock is 1 s past the batch window when the send would start
+    message = make_message()
+    window = services.conf.batch_window_seconds()
+    assert services.conf.lease_seconds() - services.conf.longest_send_seconds() > window + 1
+    readings = iter([0.0, 0.0, 0.0, 0.0])
+    monkeypatch.setattr(services, "_clock", lambda: next(readings, window + 1))
+    # when one batch is worked through
+    totals = services.messages_dispatch_due(now=MORNING, max_batches=1)
+    # then the send did not start (the task's time limits count on the last send starting in the
+    # window); the row is due again at once
+    assert totals == {"released": 1}
+    assert sms_gateway.requests == []
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (M.Status.SCHEDULED, 0)
+
+
 def test_the_sms_backend_keeps_one_connection_across_sends():
     from bench.sinks import SinkProcess
     from notifications.backends import Outgoing
