@@ -15,6 +15,7 @@ in flight.
 
 import datetime as dt
 import logging
+import queue
 import threading
 import time
 import uuid
@@ -249,9 +250,15 @@ def messages_dispatch_due(
     """
     totals: dict[str, int] = {}
     pool = SenderPool(send_connections())
+    recorder = _Recorder(pool.size)
     started = _clock()
     window = conf.batch_window_seconds()
     through = 0  # rows this run got through: the next chunk is at most as long (slow start)
+
+    def count():
+        for outcome in recorder.take_outcomes():
+            totals[outcome] = totals.get(outcome, 0) + 1
+
     try:
         for _batch in range(max_batches):
             if budget_seconds is not None and _clock() - started >= budget_seconds:
@@ -261,12 +268,7 @@ def messages_dispatch_due(
             remaining = messages_claim(lease_token=lease_token, now=now, due_by=due_by)
             if not remaining:
                 break
-            in_flight = None
-
-            def count(outcomes):
-                for outcome in outcomes:
-                    totals[outcome] = totals.get(outcome, 0) + 1
-
+            flying: list[_Sending] = []  # the chunks with the provider, oldest first (at most two)
             try:
                 with templates_read_once():
                     while remaining and _clock() - claimed_at < window:
@@ -274,33 +276,41 @@ def messages_dispatch_due(
                         chunk = remaining[:size]
                         del remaining[:size]
                         through += size
-                        outcomes, sending = _dispatch_chunk(
+                        sending = _dispatch_chunk(
                             ids=chunk,
                             lease_token=lease_token,
                             now=now,
                             pool=pool,
+                            recorder=recorder,
                             give_back=remaining,
                             send_by=claimed_at + window,
                         )
-                        count(outcomes)
-                        if in_flight is not None:
-                            previous, in_flight = in_flight, None
-                            count(previous.finish(give_back=remaining))
-                        if sending is not None and size < chunk_rows():
-                            count(sending.finish(give_back=remaining))  # slow start: one chunk at a time
-                        else:
-                            # At full speed the next chunk is read, checked and started while this
-                            # one is with the provider: at most two chunks in flight.
-                            in_flight = sending
+                        if sending is not None:
+                            flying.append(sending)
+                        # At full speed the next chunk is read, checked and started while this one is
+                        # with the provider (at most two chunks in flight); in slow start one at a time.
+                        keep = 1 if sending is not None and size >= chunk_rows() else 0
+                        while len(flying) > keep:
+                            flying.pop(0).finish()
+                        count()
+            except BaseException:
+                # Interrupted (the task's soft time limit) or failed: no new send starts; the sends in
+                # flight end and are recorded, what was not started goes back.
+                recorder.stop.set()
+                raise
             finally:
-                if in_flight is not None:
-                    count(in_flight.finish(give_back=remaining))
-                # The batch ran out of its window (a slow provider) or the run was interrupted (the
-                # task's soft time limit): what was not started goes back, due at once.
-                if remaining:
-                    released = _release_quietly(ids=remaining, lease_token=lease_token, now=now)
-                    totals["released"] = totals.get("released", 0) + released
+                try:
+                    while flying:
+                        flying.pop(0).finish()
+                finally:
+                    count()
+                    # The batch ran out of its window (a slow provider) or the run was interrupted:
+                    # what was not started goes back, due at once.
+                    if remaining:
+                        released = _release_quietly(ids=remaining, lease_token=lease_token, now=now)
+                        totals["released"] = totals.get("released", 0) + released
     finally:
+        recorder.stop.set()  # a sender waiting for a permit gives up (only after a failure)
         pool.close()
     return totals
 
@@ -328,16 +338,26 @@ class _Ready:
 
 
 def _dispatch_chunk(
-    *, ids: list[int], lease_token: uuid.UUID, now, pool: SenderPool, give_back: list[int], send_by: float
-) -> tuple[list[str], "_Sending | None"]:
+    *,
+    ids: list[int],
+    lease_token: uuid.UUID,
+    now,
+    pool: SenderPool,
+    recorder: "_Recorder",
+    give_back: list[int],
+    send_by: float,
+) -> "_Sending | None":
     """Check, render and start the rows ``ids`` of a batch and hand the ones to send to the pool;
-    returns the outcomes so far and the sends (None if nothing is sent). Rows not started when the
-    run is interrupted are put at the front of ``give_back``; no send starts after ``send_by`` (the
-    batch window, on the run's clock)."""
+    the outcomes go to ``recorder``; returns the sends (None if nothing is sent). Between rows the
+    sends of the previous chunk that have ended are recorded (recorder.drain), so a sent e-mail is
+    recorded right after its send, not after its chunk. Rows not started when the run is
+    interrupted are put at the front of ``give_back``; no send starts after ``send_by`` (the batch
+    window, on the run's clock)."""
     given_now = now
     now = now or timezone.now()
     messages = _load_messages(ids)
-    outcomes: list[str] = []
+    recorder.drain()
+    outcomes = recorder.outcomes
     # Customers whose statutory notice is that day (a plain reminder gives way to it): one query.
     plain = [m for m in messages.values() if not m.is_notice and m.status == MessageStatus.SENDING]
     notice_day = notices_that_day(customers=[(m.customer_id, customer_zone(m.customer)) for m in plain], now=now)
@@ -373,8 +393,9 @@ def _dispatch_chunk(
             outcomes.append(prepared)
         else:
             ready.append(prepared)
+        recorder.drain()
     if not ready:
-        return outcomes, None
+        return None
     started = messages_send_start(
         rows=[(r.message.pk, r.message.customer_id, r.day, r.message.is_notice) for r in ready],
         lease_token=lease_token,
@@ -396,30 +417,117 @@ def _dispatch_chunk(
             outcomes.append("deferred")
         else:
             to_send.append(r)
-    return outcomes, _Sending(
-        to_send, lease_token=lease_token, now=now, given_now=given_now, pool=pool, send_by=send_by
+    recorder.drain()
+    if not to_send:
+        return None
+    return _Sending(
+        to_send,
+        lease_token=lease_token,
+        now=now,
+        given_now=given_now,
+        pool=pool,
+        recorder=recorder,
+        give_back=give_back,
+        send_by=send_by,
     )
 
 
-class _Sending:
-    """A chunk's sends, side by side over the pool's connections; ``finish()`` waits for the
-    answers and records them. A send not started by the end of the batch window, nor within the
-    lease minus the longest send of the renewal, is not started at all (given back): so every send
-    ends inside its lease, and the run's last send starts within the window, as in tasks.py's time
-    limits. If the run is interrupted while sends are in flight, no new one starts, and those in
-    flight end and are recorded."""
+class _Recorder:
+    """The ended sends of a run, recorded by the dispatching thread as they come in.
 
-    def __init__(self, rows: list[_Ready], *, lease_token: uuid.UUID, now, given_now, pool: SenderPool, send_by: float):
-        self.rows = rows
+    A sender thread puts each send's result on ``done`` as soon as the provider answered; the
+    dispatching thread takes them off between its other work (drain) and records them, a few at a
+    time: one conditional UPDATE with their timeline entries per drain (messages_record_sent). An
+    e-mail send holds one of ``size`` permits from before it starts until it is recorded, so at any
+    moment at most ``size`` (the connections) e-mails are sent or being sent and not yet recorded:
+    all a killed worker can repeat (docs/reminders.md). SMS holds none: the gateway honours the
+    idempotency key.
+    """
+
+    def __init__(self, size: int):
+        self.done: queue.SimpleQueue = queue.SimpleQueue()
+        self.permits = threading.Semaphore(size)
+        self.stop = threading.Event()  # set when the run is interrupted: no new send starts
+        self.outcomes: list[str] = []
+
+    def take_outcomes(self) -> list[str]:
+        outcomes, self.outcomes[:] = list(self.outcomes), []
+        return outcomes
+
+    def drain(self, *, block: bool = False) -> None:
+        """Record the sends that have ended (with ``block``, wait for at least one)."""
+        items = []
+        if block:
+            items.append(self.done.get())
+        while True:
+            try:
+                items.append(self.done.get_nowait())
+            except queue.Empty:
+                break
+        if not items:
+            return
+        by_chunk: dict[int, tuple[_Sending, list, list]] = {}
+        for sending, ready, result, _held in items:
+            sending.pending -= 1
+            _chunk, rows, results = by_chunk.setdefault(id(sending), (sending, [], []))
+            rows.append(ready)
+            results.append(result)
+        try:
+            for sending, rows, results in by_chunk.values():
+                self.outcomes += _record_results(
+                    rows, results, lease_token=sending.lease_token, now=sending.now, give_back=sending.give_back
+                )
+        finally:
+            for *_, held in items:
+                if held:
+                    self.permits.release()
+
+
+class _Sending:
+    """A chunk's sends, side by side over the pool's connections, each recorded right after it
+    ends (_Recorder); ``finish()`` waits until all of them are. A send not started by the end of
+    the batch window, nor within the lease minus the longest send of the renewal, is not started at
+    all (given back): so every send ends inside its lease, and the run's last send starts within
+    the window, as in tasks.py's time limits. If the run is interrupted while sends are in flight,
+    no new one starts, and those in flight end and are recorded."""
+
+    def __init__(
+        self,
+        rows: list[_Ready],
+        *,
+        lease_token: uuid.UUID,
+        now,
+        given_now,
+        pool: SenderPool,
+        recorder: _Recorder,
+        give_back: list[int],
+        send_by: float,
+    ):
         self.lease_token = lease_token
         self.now = now
         self.given_now = given_now
+        self.recorder = recorder
+        self.give_back = give_back
         self.start_by = min(_clock() + conf.lease_seconds() - conf.longest_send_seconds(), send_by)
-        self.stop = threading.Event()
-        self.futures = [pool.submit(self._send, ready) for ready in rows]
+        self.pending = len(rows)
+        for ready in rows:
+            pool.submit(self._send, ready)
 
-    def _send(self, backend_for, ready: _Ready):
-        if self.stop.is_set() or _clock() > self.start_by:
+    def _send(self, backend_for, ready: _Ready) -> None:
+        held = False
+        try:
+            if ready.outgoing.channel == Channel.EMAIL:
+                # Wait until fewer than `connections` e-mails are sent and not yet recorded.
+                while not (held := self.recorder.permits.acquire(timeout=0.2)):
+                    if self.recorder.stop.is_set():
+                        break
+            result = self._result(backend_for, ready)
+        except BaseException as exc:  # never leave the dispatching thread waiting for this row
+            result = ("temporary", f"internal error: {type(exc).__name__}")
+        self.recorder.done.put((self, ready, result, held))
+
+    def _result(self, backend_for, ready: _Ready) -> tuple:
+        if self.recorder.stop.is_set() or _clock() > self.start_by:
             return ("unsent", "")
         try:
             provider_id = backend_for(ready.outgoing.channel).send(ready.outgoing)
@@ -432,16 +540,16 @@ class _Sending:
             return ("temporary", f"internal error: {type(exc).__name__}")
         return ("sent", provider_id, self.given_now or timezone.now())
 
-    def finish(self, *, give_back: list[int]) -> list[str]:
-        record = {"lease_token": self.lease_token, "now": self.now, "give_back": give_back}
+    def finish(self) -> None:
         try:
-            results = [future.result() for future in self.futures]
+            while self.pending > 0:
+                self.recorder.drain(block=True)
         except BaseException:
-            # Interrupted (the task's soft time limit): the others go back.
-            self.stop.set()
-            _record_results(self.rows, [future.result() for future in self.futures], **record)
+            # Interrupted (the task's soft time limit): no new send starts; those in flight are recorded.
+            self.recorder.stop.set()
+            while self.pending > 0:
+                self.recorder.drain(block=True)
             raise
-        return _record_results(self.rows, results, **record)
 
 
 def _record_results(rows: list[_Ready], results: list[tuple], *, lease_token, now, give_back: list[int]) -> list[str]:
@@ -484,7 +592,12 @@ def _record_results(rows: list[_Ready], results: list[tuple], *, lease_token, no
     return outcomes
 
 
+# The record of a send is committed without waiting for the WAL flush (transaction-local, so safe
+# behind PgBouncer): a killed worker cannot lose a committed row; only a PostgreSQL crash can lose
+# the last few hundred milliseconds of records, and those rows are then sent again with the same
+# idempotency key and Message-ID once their lease expires (docs/reminders.md).
 _RECORD_SENT_SQL = """
+    SET LOCAL synchronous_commit TO OFF;
     WITH sent AS (
         UPDATE notifications_outboundmessage AS m
         SET status = 'sent', sent_at = v.sent_at, provider_message_id = v.provider_message_id, address = v.address,
