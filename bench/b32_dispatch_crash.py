@@ -11,8 +11,10 @@ count what arrived:
 - 0 lost: every row sent, every e-mail row's Message-ID and every SMS row's key at its sink;
 - no repeat at the SMS gateway: it accepted each key once (the repeats it suppressed thanks to the
   idempotency key are counted and shown);
-- at most the e-mails in flight at the kill repeat (sent by the killed worker, not yet recorded:
-  at most two chunks of notifications.services.dispatch.chunk_rows()), each with the same Message-ID;
+- at most the e-mails in flight at the kill repeat (sent or being sent by the killed worker, not yet
+  recorded: each e-mail is recorded right after its send and a send holds one of
+  notifications.services.dispatch.send_connections() permits until then, so at most that many),
+  each with the same Message-ID;
 - the time to drain after the kill (the killed worker's leases must expire first).
 
 The workers run with the project's settings from the environment, with a 60 s lease
@@ -226,8 +228,8 @@ def run(report: Report) -> None:
             "crash bench: e-mails repeated (in flight at the kill: sent, not yet recorded)",
             f"{repeated} repeated, each with the Message-ID of its first copy ({mail['received']:,} received "
             f"for {mail['distinct']:,} ids = rows)",
-            f"<= in flight (at most two chunks: {2 * chunk_rows()})",
-            repeated <= 2 * chunk_rows() and mail["distinct"] == emails,
+            f"<= in flight (the connections: {send_connections()})",
+            repeated <= send_connections() and mail["distinct"] == emails,
         )
         report.add(
             "reminders",
