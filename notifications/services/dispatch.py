@@ -7,10 +7,12 @@ never inside one.
 A run works through a claimed batch in chunks (docs/reminders.md, "Dispatch at provider speed"):
 each chunk is read in one query with its customers, cases and steps, checked and rendered in
 memory, its leases renewed and its customers' days claimed in one transaction right before the
-sends, sent over a few kept-open provider connections side by side (SenderPool), and recorded in
-one transaction. Chunks start at one row and grow with what the run has got through (1, 1, 2, 4, …
-up to chunk_rows()), so a failing or slow provider is found out on a few rows, not on a whole chunk
-in flight.
+sends, sent over a few kept-open provider connections side by side (SenderPool), and each send
+recorded as soon as it ends (_Recorder: the dispatching thread records the answers that came back
+between its other work, so at most one e-mail per connection is sent and not yet recorded).
+Chunks start at one row and grow with what the run has got through (1, 1, 2, 4, … up to
+chunk_rows()), so a failing or slow provider is found out on a few rows, not on a whole chunk in
+flight.
 """
 
 import datetime as dt
@@ -623,7 +625,8 @@ _RECORD_SENT_SQL = """
 
 @transaction.atomic
 def messages_record_sent(*, rows: list[tuple["_Ready", str, dt.datetime]], lease_token: uuid.UUID) -> int:
-    """message_record_sent for the plain rows of a chunk (no notice: no proof), in one transaction:
+    """message_record_sent for plain rows (no notice: no proof) of one batch, in one transaction
+    (the answers that came back together; synchronous_commit off for it, see _RECORD_SENT_SQL):
     one statement, guarded by ``lease_token``, marks the rows sent and adds their case timeline
     entries (a row whose lease was taken over is neither, and is logged: the provider got it twice).
     Returns how many rows were recorded."""
