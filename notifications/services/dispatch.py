@@ -451,16 +451,22 @@ class _Recorder:
         self.permits = threading.Semaphore(size)
         self.stop = threading.Event()  # set when the run is interrupted: no new send starts
         self.outcomes: list[str] = []
+        # Between rows, record once this many answers wait (half the permits: the other senders go on
+        # sending meanwhile); one at a time would spend the dispatching thread on transactions.
+        self.group = max(1, size // 2)
 
     def take_outcomes(self) -> list[str]:
         outcomes, self.outcomes[:] = list(self.outcomes), []
         return outcomes
 
     def drain(self, *, block: bool = False) -> None:
-        """Record the sends that have ended (with ``block``, wait for at least one)."""
+        """Record the sends that have ended: with ``block``, wait for at least one; else only once
+        ``group`` of them wait."""
         items = []
         if block:
             items.append(self.done.get())
+        elif self.done.qsize() < self.group:
+            return
         while True:
             try:
                 items.append(self.done.get_nowait())
@@ -594,20 +600,23 @@ def _record_results(rows: list[_Ready], results: list[tuple], *, lease_token, no
     return outcomes
 
 
-# The record of a send is committed without waiting for the WAL flush (transaction-local, so safe
-# behind PgBouncer): a killed worker cannot lose a committed row; only a PostgreSQL crash can lose
-# the last few hundred milliseconds of records, and those rows are then sent again with the same
-# idempotency key and Message-ID once their lease expires (docs/reminders.md).
+# One statement, so one transaction and one round trip (the dispatching thread records a few rows
+# at a time, many times a second). Its commit does not wait for the WAL flush: set_config(…, true)
+# is SET LOCAL synchronous_commit TO OFF, for this transaction only (safe behind PgBouncer). A killed
+# worker cannot lose a committed row; only a PostgreSQL crash can lose the last few hundred
+# milliseconds of records, and those rows are then sent again with the same idempotency key and
+# Message-ID once their lease expires (docs/reminders.md).
 _RECORD_SENT_SQL = """
-    SET LOCAL synchronous_commit TO OFF;
-    WITH sent AS (
+    WITH local AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)),
+    sent AS (
         UPDATE notifications_outboundmessage AS m
         SET status = 'sent', sent_at = v.sent_at, provider_message_id = v.provider_message_id, address = v.address,
             subject = v.subject, body = v.body, content_hash = v.content_hash, link = COALESCE(v.link, m.link),
             error = '', lease_until = NULL, lease_token = NULL, updated_at = v.sent_at
         FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
                     %s::timestamptz[], %s::text[])
-             AS v(id, provider_message_id, address, subject, body, content_hash, link, sent_at, step_label)
+             AS v(id, provider_message_id, address, subject, body, content_hash, link, sent_at, step_label),
+             local
         WHERE m.id = v.id AND m.status = 'sending' AND m.lease_token = %s::uuid
         RETURNING m.id, m.case_id, m.kind, m.channel, m.is_notice, v.sent_at, v.step_label
     ),
@@ -623,10 +632,9 @@ _RECORD_SENT_SQL = """
 """
 
 
-@transaction.atomic
 def messages_record_sent(*, rows: list[tuple["_Ready", str, dt.datetime]], lease_token: uuid.UUID) -> int:
     """message_record_sent for plain rows (no notice: no proof) of one batch, in one transaction
-    (the answers that came back together; synchronous_commit off for it, see _RECORD_SENT_SQL):
+    (the answers that came back together; one statement, synchronous_commit off, see _RECORD_SENT_SQL):
     one statement, guarded by ``lease_token``, marks the rows sent and adds their case timeline
     entries (a row whose lease was taken over is neither, and is logged: the provider got it twice).
     Returns how many rows were recorded."""
@@ -653,7 +661,8 @@ def messages_record_sent(*, rows: list[tuple["_Ready", str, dt.datetime]], lease
             )
             recorded = {row[0] for row in cursor.fetchall()}
     else:
-        recorded = _record_sent_portable(rows, values, lease_token)
+        with transaction.atomic():
+            recorded = _record_sent_portable(rows, values, lease_token)
     for ready, _provider_id, _sent_at in rows:
         if ready.message.pk not in recorded:
             logger.error("outbox row %s was sent after its lease was taken over by another worker", ready.message.pk)
