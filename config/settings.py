@@ -259,6 +259,8 @@ REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
 REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", default=60)
 REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=300)
 REMINDER_DISPATCH_BATCH = env.int("REMINDER_DISPATCH_BATCH", default=200)
+REMINDER_DISPATCH_CONNECTIONS = env.int("REMINDER_DISPATCH_CONNECTIONS", default=4)
+REMINDER_DISPATCH_CHUNK = env.int("REMINDER_DISPATCH_CHUNK", default=64)
 # The periodic dispatch run claims no new batch after this long (it runs every minute; the tasks'
 # time limits are derived from it, see notifications/tasks.py). Not an environment variable.
 REMINDER_DISPATCH_BUDGET_SECONDS = 120

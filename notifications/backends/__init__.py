@@ -5,6 +5,8 @@ PermanentFailure when it cannot (bad address, 4xx). ``outgoing.idempotency_key``
 row id: a resend after an expired lease carries the same key.
 """
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -46,6 +48,44 @@ class Backends:
             if close:
                 close()
         self._by_channel.clear()
+
+
+class SenderPool:
+    """A few threads that make provider calls side by side, each with its own backends (so its own
+    SMTP connection and HTTP keep-alive connection, kept open across the run); ``close()`` ends them.
+
+    Only provider calls run on these threads: they never touch the database. ``submit(fn, *args)``
+    runs ``fn(pool.backend, *args)`` on a pool thread; ``pool.backend(channel)`` there is that
+    thread's backend for the channel.
+    """
+
+    def __init__(self, size: int):
+        self.size = max(1, size)
+        self._executor = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="dispatch-send")
+        self._local = threading.local()
+        self._all: list[Backends] = []
+        self._lock = threading.Lock()
+
+    def _backends(self) -> "Backends":
+        backends = getattr(self._local, "backends", None)
+        if backends is None:
+            backends = self._local.backends = Backends()
+            with self._lock:
+                self._all.append(backends)
+        return backends
+
+    def backend(self, channel: str):
+        return self._backends().get(channel)
+
+    def submit(self, fn, *args):
+        return self._executor.submit(fn, self.backend, *args)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        with self._lock:
+            for backends in self._all:
+                backends.close()
+            self._all.clear()
 
 
 def get_backend(channel: str):
