@@ -5,6 +5,7 @@ import re
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 from notifications import conf
@@ -41,7 +42,8 @@ _KEPT_AS_IS = re.compile(r"[A-Za-z0-9_.:~-]+")
 @functools.lru_cache(maxsize=32)
 def _path_around(name: str, script_prefix: str, urlconf, root_urlconf: str) -> tuple[str, str]:
     before, found, after = reverse(name, args=[_PLACEHOLDER], urlconf=urlconf).partition(_PLACEHOLDER)
-    assert found and _PLACEHOLDER not in after, name
+    if not found or _PLACEHOLDER in after:
+        raise ImproperlyConfigured(f"The URL {name!r} must take the token once, as its only argument.")
     return before, after
 
 
