@@ -166,8 +166,8 @@ def fact_kinds():
                         {"stage": "stage", "lost_reason_id": "lost_reason_id"},
                         {
                             "cases": "1",
-                            "contacted": "contacted::int",
-                            "quoted": "quoted::int",
+                            "contacted": "CAST(contacted AS integer)",
+                            "quoted": "CAST(quoted AS integer)",
                             "expiring_premium": "expiring_premium",
                             "successor_premium": "successor_premium",
                         },
@@ -212,8 +212,8 @@ def fact_kinds():
                         {
                             "starts": "0",
                             "ends": "1",
-                            "start_premium": "0::numeric",
-                            "renewal_start_premium": "0::numeric",
+                            "start_premium": "CAST(0 AS numeric)",
+                            "renewal_start_premium": "CAST(0 AS numeric)",
                         },
                     ),
                 ),

@@ -214,7 +214,7 @@ def _apply_delta(table: RollupTable) -> set[dt.date]:
         group = ", ".join(_q(c) for c in ("month", *kept, *table.key_columns))
         sums = [f"SUM({_q(c)}) AS {_q(c)}" for c in table.metric_columns]
         parts.append(
-            f"SELECT %s::varchar AS grain, month, {', '.join(select_dims)}, "
+            f"SELECT CAST(%s AS varchar) AS grain, month, {', '.join(select_dims)}, "
             f"{', '.join([*(_q(c) for c in table.key_columns), *sums])} "
             f"FROM rollup_delta{' WHERE ' + where if where else ''} GROUP BY {group} HAVING {nonzero}"
         )
@@ -292,7 +292,15 @@ def rollups_refresh(*, full: bool = False) -> RefreshResult:
     now = timezone.now()
     state, _created = RollupState.objects.select_for_update().get_or_create(name="default")
     last_survey_id = SurveyResponse.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    rebuild = full or state.rebuilt_at is None or state.refreshed_at is None or now - state.rebuilt_at > REBUILD_EVERY
+    rebuild = (
+        full
+        or state.rebuilt_at is None
+        or state.refreshed_at is None
+        or now - state.rebuilt_at > REBUILD_EVERY
+        # The cell deltas need PostgreSQL (arrays, temporary tables, unique cells for ON CONFLICT);
+        # the SQLite demo's book is small enough to rebuild every time.
+        or connection.vendor != "postgresql"
+    )
     result = RefreshResult(rebuilt=rebuild)
     if not rebuild:
         try:

@@ -15,6 +15,15 @@ ROLLUP_TABLES = (
 )
 
 
+def _fillfactor(clause: str):
+    def apply(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            for table in ROLLUP_TABLES:
+                schema_editor.execute(f"ALTER TABLE analytics_{table} {clause}")
+
+    return apply
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("analytics", "0006_team_performance"),
@@ -258,8 +267,6 @@ class Migration(migrations.Migration):
         ),
         # The incremental refresh updates metric columns in place: room on each page lets those
         # updates stay on the page (HOT) without touching the indexes.
-        migrations.RunSQL(
-            [f"ALTER TABLE analytics_{table} SET (fillfactor = 70)" for table in ROLLUP_TABLES],
-            [f"ALTER TABLE analytics_{table} RESET (fillfactor)" for table in ROLLUP_TABLES],
-        ),
+        # PostgreSQL only (the SQLite demo has no fillfactor).
+        migrations.RunPython(_fillfactor("SET (fillfactor = 70)"), _fillfactor("RESET (fillfactor)")),
     ]
