@@ -388,7 +388,8 @@ class LifecycleSettingSerializer(serializers.Serializer):
 
 
 class LifecycleSettingInputSerializer(serializers.Serializer):
-    dormant_after_months = serializers.IntegerField(min_value=1, max_value=120)
+    # Optional, as a PATCH's fields are: a PATCH without it changes nothing and answers the setting.
+    dormant_after_months = serializers.IntegerField(min_value=1, max_value=120, required=False)
 
 
 @extend_schema(tags=["lifecycle"])
@@ -429,7 +430,8 @@ class LifecycleSettingViewSet(viewsets.GenericViewSet):
             raise NotFound()
         data = LifecycleSettingInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.lifecycle_setting_set(
-            line_id=line_id, dormant_after_months=data.validated_data["dormant_after_months"], actor=request.user
-        )
+        if "dormant_after_months" in data.validated_data:
+            services.lifecycle_setting_set(
+                line_id=line_id, dormant_after_months=data.validated_data["dormant_after_months"], actor=request.user
+            )
         return Response(LifecycleSettingSerializer(self._row(line_id)).data)

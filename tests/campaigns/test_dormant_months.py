@@ -105,6 +105,13 @@ def test_api_lists_and_managers_change_the_months(client_for, manager, specialis
     assert SettingsChange.objects.get(area="lifecycle").actor == manager
 
 
+def test_api_patch_without_the_months_changes_nothing(client_for, manager):
+    LineLifecycleSetting.objects.create(line=line("auto"), dormant_after_months=6)
+    response = client_for(manager).patch(f"{API}{line('auto').pk}/", {}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["dormant_after_months"] == 6
+    assert months_of("auto") == 6 and not SettingsChange.objects.filter(area="lifecycle").exists()
+
+
 @pytest.mark.parametrize("value", [0, 121, 10**30, None, "six", "6\x00", 6.5])
 def test_api_refuses_bad_values(client_for, manager, value):
     url = f"{API}{line('auto').pk}/"
